@@ -1,0 +1,1 @@
+//! A small in-memory tree over the reader. (Being written.)
