@@ -1,0 +1,11 @@
+//! `wary probe smtp-server`. (Being written: see issue 5.)
+use std::process::ExitCode;
+
+/// Flags.
+#[derive(clap::Args)]
+pub struct Args {}
+
+pub fn run(_args: Args) -> ExitCode {
+    eprintln!("wary probe smtp-server: not built yet");
+    ExitCode::from(2)
+}
