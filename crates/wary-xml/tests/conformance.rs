@@ -1,0 +1,379 @@
+//! The W3C XML Conformance Test Suite (xmlts20130923), run against wary-xml.
+//!
+//! Profile (`../shared/conformance/README.md`): XML 1.0 Fifth Edition, namespace-aware;
+//! 1,965 tests. `valid` and `invalid` documents must parse without error (a non-validating
+//! parser accepts invalid documents), `not-wf` documents must be rejected with an error about
+//! the input, and the 378 tests with an OUTPUT file must give exactly those bytes through
+//! [`wary_xml::canon`]. External entities are loaded in `local` mode under the suite's root.
+//!
+//! Known failures are listed in `tests/conformance-skips.txt` (`ID  reason`); a listed test
+//! that passes also fails the run, so the list can only shrink. The full report is written to
+//! `$CARGO_TARGET_TMPDIR/conformance-report.txt`; set `WARY_CONFORMANCE_VERBOSE=1` to print
+//! every failure instead of the first ones.
+
+#[path = "conformance/catalog.rs"]
+mod catalog;
+
+use catalog::{Expect, Suite, TestCase};
+use std::collections::{BTreeMap, HashMap};
+use std::fmt::Write as _;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::Path;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+use wary_xml::{canon, Event, ExternalEntities, Fault, Options, Reader};
+
+/// A test that has not finished after this long is reported as a hang.
+const HANG_TIMEOUT: Duration = Duration::from_secs(20);
+/// Failures printed in full on the console (all are in the report file).
+const PRINTED_FAILURES: usize = 400;
+
+#[test]
+fn catalogs_yield_the_profile_counts() {
+    let suite = Suite::load();
+    let accept = suite
+        .tests
+        .iter()
+        .filter(|t| t.expect == Expect::Accept)
+        .count();
+    let reject = suite.tests.len() - accept;
+    let output = suite.tests.iter().filter(|t| t.output.is_some()).count();
+    println!(
+        "profile: {} tests ({accept} accept, {reject} reject, {output} with OUTPUT); left out: {:?}",
+        suite.tests.len(),
+        suite.excluded
+    );
+    assert_eq!(
+        (suite.tests.len(), accept, reject, output),
+        (
+            catalog::EXPECTED_TOTAL,
+            catalog::EXPECTED_ACCEPT,
+            catalog::EXPECTED_REJECT,
+            catalog::EXPECTED_OUTPUT
+        ),
+        "the profile must give (tests, accept, reject, with OUTPUT) as in \
+         ../shared/conformance/README.md: a filtering bug would hide tests"
+    );
+    // Every catalog of the suite contributes, so none was silently dropped.
+    let catalogs: std::collections::BTreeSet<_> =
+        suite.tests.iter().map(|t| t.catalog.as_str()).collect();
+    for expected in [
+        "jclark-xmltest",
+        "xerox-japanese",
+        "sun-valid",
+        "sun-invalid",
+        "sun-not-wf",
+        "nist-oasis",
+        "ibm-valid",
+        "ibm-invalid",
+        "ibm-not-wf",
+        "eduni-errata2e",
+        "eduni-ns10",
+        "eduni-errata3e",
+        "eduni-nse",
+        "eduni-errata4e",
+        "eduni-misc",
+    ] {
+        assert!(
+            catalogs.contains(expected),
+            "no test from catalog {expected}"
+        );
+    }
+}
+
+#[test]
+fn skip_list_is_well_formed() {
+    let suite = Suite::load();
+    let skips = load_skips();
+    for id in skips.keys() {
+        assert!(
+            suite.tests.iter().any(|t| &t.id == id),
+            "conformance-skips.txt lists {id}, which is not a test of the profile"
+        );
+    }
+}
+
+#[test]
+fn w3c_conformance_suite() {
+    let suite = Suite::load();
+    assert_eq!(suite.tests.len(), catalog::EXPECTED_TOTAL);
+    let skips = load_skips();
+    let started = Instant::now();
+    let results = run_all(&suite);
+    let elapsed = started.elapsed();
+
+    // Tally per catalog and classify against the skip list.
+    let mut per_catalog: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
+    let (mut passed, mut failed) = (0, 0);
+    let mut unexpected = Vec::new();
+    let mut known = Vec::new();
+    let mut fixed = Vec::new();
+    for (t, result) in suite.tests.iter().zip(&results) {
+        let entry = per_catalog.entry(&t.catalog).or_default();
+        match result {
+            Ok(()) => {
+                passed += 1;
+                entry.0 += 1;
+                if skips.contains_key(&t.id) {
+                    fixed.push(t);
+                }
+            }
+            Err(got) => {
+                failed += 1;
+                entry.1 += 1;
+                if skips.contains_key(&t.id) {
+                    known.push((t, got));
+                } else {
+                    unexpected.push((t, got));
+                }
+            }
+        }
+    }
+
+    let mut report = String::new();
+    let _ = writeln!(
+        report,
+        "conformance: {passed} passed, {failed} failed ({} listed in conformance-skips.txt, {} \
+         not listed; {} listed tests now pass) in {:.1} s",
+        known.len(),
+        unexpected.len(),
+        fixed.len(),
+        elapsed.as_secs_f64()
+    );
+    let _ = writeln!(
+        report,
+        "  {:<16} {:>6} {:>6} {:>6}",
+        "catalog", "tests", "passed", "failed"
+    );
+    for (cat, (p, f)) in &per_catalog {
+        let _ = writeln!(report, "  {cat:<16} {:>6} {p:>6} {f:>6}", p + f);
+    }
+    let mut full = report.clone();
+    for (i, (t, got)) in unexpected.iter().enumerate() {
+        let block = failure_block(t, got);
+        if i < PRINTED_FAILURES || verbose() {
+            report.push_str(&block);
+        }
+        full.push_str(&block);
+    }
+    if unexpected.len() > PRINTED_FAILURES && !verbose() {
+        let _ = writeln!(
+            report,
+            "... and {} more failures (see the report file, or set WARY_CONFORMANCE_VERBOSE=1)",
+            unexpected.len() - PRINTED_FAILURES
+        );
+    }
+    for t in &fixed {
+        let line = format!(
+            "NOW PASSES: {} ({}) is listed in conformance-skips.txt: remove it from the list\n",
+            t.id, t.rel_path
+        );
+        report.push_str(&line);
+        full.push_str(&line);
+    }
+    for (t, got) in &known {
+        let _ = writeln!(
+            full,
+            "known failure (listed): {}",
+            failure_block(t, got).trim_end()
+        );
+    }
+    let report_path = Path::new(env!("CARGO_TARGET_TMPDIR")).join("conformance-report.txt");
+    if std::fs::write(&report_path, &full).is_ok() {
+        let _ = writeln!(report, "full report: {}", report_path.display());
+    }
+    println!("{report}");
+
+    assert!(
+        unexpected.is_empty() && fixed.is_empty(),
+        "conformance: {passed} passed, {failed} failed: {} failures not listed in \
+         conformance-skips.txt, {} listed tests now pass (see the report above)",
+        unexpected.len(),
+        fixed.len()
+    );
+}
+
+/// Runs every test on a worker thread; a test that hangs is reported and the rest go on on a
+/// fresh worker.
+fn run_all(suite: &Suite) -> Vec<Result<(), String>> {
+    let mut results: Vec<Result<(), String>> = Vec::with_capacity(suite.tests.len());
+    while results.len() < suite.tests.len() {
+        let first = results.len();
+        let tests: Vec<TestCase> = suite.tests[first..].to_vec();
+        let root = suite.root.clone();
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for t in &tests {
+                let result = catch_unwind(AssertUnwindSafe(|| run_one(t, &root)))
+                    .unwrap_or_else(|p| Err(format!("PANICKED: {}", panic_message(&*p))));
+                if tx.send(result).is_err() {
+                    return;
+                }
+            }
+        });
+        loop {
+            match rx.recv_timeout(HANG_TIMEOUT) {
+                Ok(r) => results.push(r),
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    results.push(Err(format!(
+                        "HANG: no result after {} s",
+                        HANG_TIMEOUT.as_secs()
+                    )));
+                    break;
+                }
+                Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            }
+        }
+    }
+    results
+}
+
+/// One test: `Ok` when wary-xml does what the test expects, else what it did.
+fn run_one(t: &TestCase, root: &Path) -> Result<(), String> {
+    let options = Options {
+        external_entities: ExternalEntities::Local {
+            root: Some(root.to_path_buf()),
+        },
+        ..Options::default()
+    };
+    let mut reader = Reader::from_path(&t.path, options)
+        .map_err(|e| format!("cannot open the document: {e}"))?;
+    match (t.expect, &t.output) {
+        (Expect::Accept, Some(output)) => {
+            let expected = std::fs::read(output)
+                .map_err(|e| format!("cannot read OUTPUT {}: {e}", output.display()))?;
+            let mut got = Vec::new();
+            let summary =
+                canon::write_canonical(&mut reader, &mut got).map_err(|e| format!("error: {e}"))?;
+            if !summary.skipped_entities.is_empty() {
+                return Err(format!(
+                    "external entities not loaded in local mode: {:?}",
+                    summary.skipped_entities
+                ));
+            }
+            if got != expected {
+                return Err(canon_diff(&expected, &got));
+            }
+            Ok(())
+        }
+        (Expect::Accept, None) => loop {
+            match reader.next_event() {
+                Ok(Some(Event::SkippedEntity(name))) => {
+                    return Err(format!(
+                        "external entity {name:?} not loaded in local mode (SkippedEntity)"
+                    ))
+                }
+                Ok(Some(_)) => {}
+                Ok(None) => return Ok(()),
+                Err(e) => return Err(format!("error: {e}")),
+            }
+        },
+        (Expect::Reject, _) => loop {
+            match reader.next_event() {
+                Ok(Some(_)) => {}
+                Ok(None) => return Err("accepted without error".to_owned()),
+                // The document must be rejected for what it is, not for an I/O failure, a
+                // limit or a refused entity.
+                Err(e) if e.fault() == Fault::Input => return Ok(()),
+                Err(e) => {
+                    return Err(format!(
+                        "rejected for the wrong reason ({:?} fault, {:?}): {e}",
+                        e.fault(),
+                        e.kind()
+                    ))
+                }
+            }
+        },
+    }
+}
+
+/// Where the canonical form first differs, with context.
+fn canon_diff(expected: &[u8], got: &[u8]) -> String {
+    let at = expected
+        .iter()
+        .zip(got)
+        .position(|(a, b)| a != b)
+        .unwrap_or(expected.len().min(got.len()));
+    let from = at.saturating_sub(40);
+    let snippet = |b: &[u8]| {
+        let end = (at + 60).min(b.len());
+        format!("{:?}", String::from_utf8_lossy(&b[from.min(end)..end]))
+    };
+    format!(
+        "canonical form differs at byte {at} (expected {} bytes, got {}):\n      \
+         expected ...{}\n      got      ...{}",
+        expected.len(),
+        got.len(),
+        snippet(expected),
+        snippet(got)
+    )
+}
+
+fn failure_block(t: &TestCase, got: &str) -> String {
+    let expected = match (t.expect, &t.output) {
+        (Expect::Reject, _) => "reject (not well-formed)",
+        (Expect::Accept, Some(_)) => "accept, canonical form = OUTPUT",
+        (Expect::Accept, None) => "accept (well-formed)",
+    };
+    let mut got_lines = got.lines();
+    let mut s = format!(
+        "FAIL {} [{} / {}] {}\n    expected: {expected}\n    got: {}\n",
+        t.id,
+        t.catalog,
+        t.kind,
+        t.rel_path,
+        got_lines.next().unwrap_or("")
+    );
+    for line in got_lines.take(4) {
+        let _ = writeln!(s, "    {line}");
+    }
+    let _ = writeln!(s, "    about: {}", truncate(&t.description, 160));
+    s
+}
+
+fn truncate(s: &str, max: usize) -> &str {
+    match s.char_indices().nth(max) {
+        Some((i, _)) => &s[..i],
+        None => s,
+    }
+}
+
+fn verbose() -> bool {
+    std::env::var_os("WARY_CONFORMANCE_VERBOSE").is_some_and(|v| v != "0")
+}
+
+fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
+    p.downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| p.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "(no message)".to_owned())
+}
+
+/// `conformance-skips.txt`: `ID  reason` per line; `#` starts a comment line.
+fn load_skips() -> HashMap<String, String> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/conformance-skips.txt");
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    let mut skips = HashMap::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let (id, reason) = line.split_once(char::is_whitespace).unwrap_or((line, ""));
+        let reason = reason.trim();
+        assert!(
+            !reason.is_empty(),
+            "{}:{}: {id} has no reason; every skip says why",
+            path.display(),
+            n + 1
+        );
+        assert!(
+            skips.insert(id.to_owned(), reason.to_owned()).is_none(),
+            "{}:{}: {id} is listed twice",
+            path.display(),
+            n + 1
+        );
+    }
+    skips
+}
