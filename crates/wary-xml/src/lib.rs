@@ -39,8 +39,8 @@ pub mod tree;
 
 pub use error::{Error, ErrorKind, Fault, Position};
 pub use event::{
-    Attribute, Attributes, Doctype, EndElement, Event, Notation, Pi, StartElement, UnparsedEntity,
-    XmlDecl,
+    Attribute, Attributes, Doctype, EndElement, Event, Notation, Pi, StartElement,
+    UnparsedEntity, XmlDecl,
 };
 pub use limits::{ExternalEntities, Limits, Options};
 pub use reader::Reader;

@@ -12,10 +12,7 @@ pub struct Reader<'r> {
 impl<'r> Reader<'r> {
     /// A reader over any byte source.
     pub fn new(input: impl Read + 'r, options: Options) -> Self {
-        Reader {
-            _input: Box::new(input),
-            _options: options,
-        }
+        Reader { _input: Box::new(input), _options: options }
     }
     /// A reader over bytes in memory.
     pub fn from_bytes(input: &'r [u8], options: Options) -> Self {
