@@ -10,6 +10,8 @@
 //! that passes also fails the run, so the list can only shrink. The full report is written to
 //! `$CARGO_TARGET_TMPDIR/conformance-report.txt`; set `WARY_CONFORMANCE_VERBOSE=1` to print
 //! every failure instead of the first ones.
+// Test code: a panic with a message is how a test fails.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "conformance/catalog.rs"]
 mod catalog;
