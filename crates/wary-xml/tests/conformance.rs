@@ -27,6 +27,8 @@ use wary_xml::{canon, Event, ExternalEntities, Fault, Options, Reader};
 
 /// A test that has not finished after this long is reported as a hang.
 const HANG_TIMEOUT: Duration = Duration::from_secs(20);
+/// The thread that runs the tests (its panics are recorded, not printed).
+const WORKER_NAME: &str = "conformance-worker";
 /// Failures printed in full on the console (all are in the report file).
 const PRINTED_FAILURES: usize = 400;
 
@@ -150,6 +152,25 @@ fn w3c_conformance_suite() {
     for (cat, (p, f)) in &per_catalog {
         let _ = writeln!(report, "  {cat:<16} {:>6} {p:>6} {f:>6}", p + f);
     }
+    // Failures grouped by cause, most frequent first, with a few IDs each.
+    let mut causes: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for (t, f) in unexpected.iter().chain(&known) {
+        causes.entry(&f.cause).or_default().push(&t.id);
+    }
+    let mut causes: Vec<_> = causes.into_iter().collect();
+    causes.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then(a.0.cmp(b.0)));
+    if !causes.is_empty() {
+        let _ = writeln!(report, "failures by cause:");
+    }
+    for (cause, ids) in &causes {
+        let more = if ids.len() > 6 { " ..." } else { "" };
+        let _ = writeln!(
+            report,
+            "  {:>5}  {cause}  [{}{more}]",
+            ids.len(),
+            ids[..ids.len().min(6)].join(" ")
+        );
+    }
     let mut full = report.clone();
     for (i, (t, got)) in unexpected.iter().enumerate() {
         let block = failure_block(t, got);
@@ -195,31 +216,67 @@ fn w3c_conformance_suite() {
     );
 }
 
+/// Why a test failed: `cause` groups failures in the report, `detail` says what happened.
+#[derive(Clone, Debug)]
+struct Failure {
+    cause: String,
+    detail: String,
+}
+
+fn fail(cause: impl Into<String>, detail: impl Into<String>) -> Failure {
+    Failure {
+        cause: cause.into(),
+        detail: detail.into(),
+    }
+}
+
+/// The group of a parse error: its kind and rule (the message varies with the input).
+fn error_cause(prefix: &str, e: &wary_xml::Error) -> String {
+    let rule = if e.rule().is_empty() {
+        e.message()
+    } else {
+        e.rule()
+    };
+    format!("{prefix}: {:?}: {}", e.kind(), truncate(rule, 80))
+}
+
 /// Runs every test on a worker thread; a test that hangs is reported and the rest go on on a
 /// fresh worker.
-fn run_all(suite: &Suite) -> Vec<Result<(), String>> {
-    let mut results: Vec<Result<(), String>> = Vec::with_capacity(suite.tests.len());
+fn run_all(suite: &Suite) -> Vec<Result<(), Failure>> {
+    install_panic_recorder();
+    let mut results: Vec<Result<(), Failure>> = Vec::with_capacity(suite.tests.len());
     while results.len() < suite.tests.len() {
         let first = results.len();
         let tests: Vec<TestCase> = suite.tests[first..].to_vec();
         let root = suite.root.clone();
         let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
+        let worker = std::thread::Builder::new().name(WORKER_NAME.to_owned());
+        let spawned = worker.spawn(move || {
             for t in &tests {
-                let result = catch_unwind(AssertUnwindSafe(|| run_one(t, &root)))
-                    .unwrap_or_else(|p| Err(format!("PANICKED: {}", panic_message(&*p))));
+                let result =
+                    catch_unwind(AssertUnwindSafe(|| run_one(t, &root))).unwrap_or_else(|_| {
+                        let msg = last_panic();
+                        // Group panics by where they happened.
+                        let at = msg
+                            .strip_prefix("panicked at ")
+                            .and_then(|m| m.split(": ").next())
+                            .unwrap_or("?")
+                            .to_owned();
+                        Err(fail(format!("PANIC at {at}"), format!("PANICKED: {msg}")))
+                    });
                 if tx.send(result).is_err() {
                     return;
                 }
             }
         });
+        spawned.expect("cannot start the worker thread");
         loop {
             match rx.recv_timeout(HANG_TIMEOUT) {
                 Ok(r) => results.push(r),
                 Err(mpsc::RecvTimeoutError::Timeout) => {
-                    results.push(Err(format!(
-                        "HANG: no result after {} s",
-                        HANG_TIMEOUT.as_secs()
+                    results.push(Err(fail(
+                        "HANG",
+                        format!("no result after {} s", HANG_TIMEOUT.as_secs()),
                     )));
                     break;
                 }
@@ -231,7 +288,7 @@ fn run_all(suite: &Suite) -> Vec<Result<(), String>> {
 }
 
 /// One test: `Ok` when wary-xml does what the test expects, else what it did.
-fn run_one(t: &TestCase, root: &Path) -> Result<(), String> {
+fn run_one(t: &TestCase, root: &Path) -> Result<(), Failure> {
     let options = Options {
         external_entities: ExternalEntities::Local {
             root: Some(root.to_path_buf()),
@@ -239,49 +296,65 @@ fn run_one(t: &TestCase, root: &Path) -> Result<(), String> {
         ..Options::default()
     };
     let mut reader = Reader::from_path(&t.path, options)
-        .map_err(|e| format!("cannot open the document: {e}"))?;
+        .map_err(|e| fail("cannot open the document", e.to_string()))?;
     match (t.expect, &t.output) {
         (Expect::Accept, Some(output)) => {
             let expected = std::fs::read(output)
-                .map_err(|e| format!("cannot read OUTPUT {}: {e}", output.display()))?;
+                .map_err(|e| fail("cannot read OUTPUT", format!("{}: {e}", output.display())))?;
             let mut got = Vec::new();
-            let summary =
-                canon::write_canonical(&mut reader, &mut got).map_err(|e| format!("error: {e}"))?;
+            let summary = match canon::write_canonical(&mut reader, &mut got) {
+                Ok(s) => s,
+                Err(canon::CanonError::Xml(e)) => {
+                    return Err(fail(
+                        error_cause("rejected a well-formed document", &e),
+                        format!("error: {e}"),
+                    ))
+                }
+                Err(e) => return Err(fail("canon failed", e.to_string())),
+            };
             if !summary.skipped_entities.is_empty() {
-                return Err(format!(
-                    "external entities not loaded in local mode: {:?}",
-                    summary.skipped_entities
+                return Err(fail(
+                    "external entity not loaded in local mode",
+                    format!("skipped: {:?}", summary.skipped_entities),
                 ));
             }
             if got != expected {
-                return Err(canon_diff(&expected, &got));
+                return Err(fail("canonical form differs", canon_diff(&expected, &got)));
             }
             Ok(())
         }
         (Expect::Accept, None) => loop {
             match reader.next_event() {
                 Ok(Some(Event::SkippedEntity(name))) => {
-                    return Err(format!(
-                        "external entity {name:?} not loaded in local mode (SkippedEntity)"
+                    return Err(fail(
+                        "external entity not loaded in local mode",
+                        format!("SkippedEntity({name:?})"),
                     ))
                 }
                 Ok(Some(_)) => {}
                 Ok(None) => return Ok(()),
-                Err(e) => return Err(format!("error: {e}")),
+                Err(e) => {
+                    return Err(fail(
+                        error_cause("rejected a well-formed document", &e),
+                        format!("error: {e}"),
+                    ))
+                }
             }
         },
         (Expect::Reject, _) => loop {
             match reader.next_event() {
                 Ok(Some(_)) => {}
-                Ok(None) => return Err("accepted without error".to_owned()),
+                Ok(None) => return Err(fail("accepted a not-wf document", "no error")),
                 // The document must be rejected for what it is, not for an I/O failure, a
                 // limit or a refused entity.
                 Err(e) if e.fault() == Fault::Input => return Ok(()),
                 Err(e) => {
-                    return Err(format!(
-                        "rejected for the wrong reason ({:?} fault, {:?}): {e}",
-                        e.fault(),
-                        e.kind()
+                    return Err(fail(
+                        error_cause(
+                            &format!("not-wf rejected for the wrong reason ({:?})", e.fault()),
+                            &e,
+                        ),
+                        format!("error: {e}"),
                     ))
                 }
             }
@@ -311,7 +384,8 @@ fn canon_diff(expected: &[u8], got: &[u8]) -> String {
     )
 }
 
-fn failure_block(t: &TestCase, got: &str) -> String {
+fn failure_block(t: &TestCase, failure: &Failure) -> String {
+    let got = &failure.detail;
     let expected = match (t.expect, &t.output) {
         (Expect::Reject, _) => "reject (not well-formed)",
         (Expect::Accept, Some(_)) => "accept, canonical form = OUTPUT",
@@ -344,11 +418,30 @@ fn verbose() -> bool {
     std::env::var_os("WARY_CONFORMANCE_VERBOSE").is_some_and(|v| v != "0")
 }
 
-fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
-    p.downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| p.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "(no message)".to_owned())
+thread_local! {
+    /// The last panic on this thread, message and location, recorded by the hook below.
+    static LAST_PANIC: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+}
+
+/// Panics of the parser under test are results, reported with their location; the default
+/// hook would print each one (with a backtrace) in the middle of the report instead.
+fn install_panic_recorder() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let default = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let on_worker = std::thread::current().name() == Some(WORKER_NAME);
+            if on_worker {
+                LAST_PANIC.with(|p| *p.borrow_mut() = info.to_string().replace('\n', " "));
+            } else {
+                default(info);
+            }
+        }));
+    });
+}
+
+fn last_panic() -> String {
+    LAST_PANIC.with(|p| std::mem::take(&mut *p.borrow_mut()))
 }
 
 /// `conformance-skips.txt`: `ID  reason` per line; `#` starts a comment line.
