@@ -8,6 +8,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::fs;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 /// The archive's file name, beside the project in `../shared/conformance/`.
@@ -38,25 +39,28 @@ pub struct TestCase {
     /// TYPE as written: `valid`, `invalid` or `not-wf`.
     pub kind: String,
     pub expect: Expect,
-    /// The document, absolute.
-    pub path: PathBuf,
-    /// The expected canonical form, absolute, when the test has one.
-    pub output: Option<PathBuf>,
-    /// The document relative to `xmlconf/`, for reports.
-    pub rel_path: String,
+    /// The document, relative to `xmlconf/`.
+    pub path: String,
+    /// The expected canonical form, relative to `xmlconf/`, when the test has one.
+    pub output: Option<String>,
     /// The test's description, collapsed to one line.
     pub description: String,
 }
 
-/// The suite, unzipped, with the tests of the profile in catalog order.
+/// The suite's archive, read into memory, and the tests of the profile in catalog order.
 pub struct Suite {
-    /// Keeps the temporary folder alive; removed on drop.
-    _dir: tempfile::TempDir,
-    /// The `xmlconf/` folder (canonicalized): the entity root for `local` mode.
-    pub root: PathBuf,
+    /// Every file of the archive by its path inside it (`xmlconf/...`).
+    files: BTreeMap<String, Vec<u8>>,
     pub tests: Vec<TestCase>,
     /// How many tests each profile rule left out, for the report.
     pub excluded: BTreeMap<&'static str, usize>,
+}
+
+/// The suite written out to a temporary folder, removed on drop.
+pub struct Extracted {
+    _dir: tempfile::TempDir,
+    /// The `xmlconf/` folder (canonicalized): the entity root for `local` mode.
+    pub root: PathBuf,
 }
 
 /// Where the archive is: `$WARY_XMLTS`, else `<workspace root>/../shared/conformance/`.
@@ -71,7 +75,7 @@ pub fn zip_path() -> PathBuf {
 }
 
 impl Suite {
-    /// Unzips the suite and loads its catalogs; panics with a clear message on any surprise.
+    /// Reads the archive and its catalogs; panics with a clear message on any surprise.
     pub fn load() -> Suite {
         let zip = zip_path();
         let file = fs::File::open(&zip).unwrap_or_else(|e| {
@@ -83,27 +87,58 @@ impl Suite {
                 zip.display()
             )
         });
+        let mut archive = zip::ZipArchive::new(file)
+            .unwrap_or_else(|e| panic!("{} is not a readable zip archive: {e}", zip.display()));
+        let mut files = BTreeMap::new();
+        for i in 0..archive.len() {
+            let mut entry = archive
+                .by_index(i)
+                .unwrap_or_else(|e| panic!("{}: entry {i}: {e}", zip.display()));
+            if entry.is_dir() {
+                continue;
+            }
+            // Only well-behaved relative names: the archive must not write outside the folder.
+            let name = entry
+                .enclosed_name()
+                .and_then(|p| p.to_str().map(str::to_owned))
+                .unwrap_or_else(|| {
+                    panic!("{}: unsafe entry name {:?}", zip.display(), entry.name())
+                });
+            let mut bytes = Vec::with_capacity(entry.size() as usize);
+            entry
+                .read_to_end(&mut bytes)
+                .unwrap_or_else(|e| panic!("{}: cannot unzip {name}: {e}", zip.display()));
+            files.insert(name, bytes);
+        }
+        let (tests, excluded) = load_catalogs(&files);
+        Suite {
+            files,
+            tests,
+            excluded,
+        }
+    }
+
+    /// Writes the suite out to a temporary folder, for the parser to read it as files.
+    pub fn extract(&self) -> Extracted {
         let dir = tempfile::Builder::new()
             .prefix("wary-xmlts-")
             .tempdir()
             .expect("cannot create a temporary folder for the suite");
-        let mut archive = zip::ZipArchive::new(file)
-            .unwrap_or_else(|e| panic!("{} is not a readable zip archive: {e}", zip.display()));
-        archive
-            .extract(dir.path())
-            .unwrap_or_else(|e| panic!("cannot unzip {}: {e}", zip.display()));
+        for (name, bytes) in &self.files {
+            let path = dir.path().join(name);
+            if let Some(parent) = path.parent() {
+                fs::create_dir_all(parent)
+                    .unwrap_or_else(|e| panic!("cannot create {}: {e}", parent.display()));
+            }
+            fs::write(&path, bytes)
+                .unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
+        }
         let root = dir
             .path()
             .join("xmlconf")
             .canonicalize()
-            .unwrap_or_else(|e| panic!("{} has no xmlconf/ folder: {e}", zip.display()));
-        let (tests, excluded) = load_catalogs(&root);
-        Suite {
-            _dir: dir,
-            root,
-            tests,
-            excluded,
-        }
+            .expect("the suite has an xmlconf/ folder");
+        Extracted { _dir: dir, root }
     }
 }
 
@@ -114,27 +149,36 @@ struct CatalogRef {
     base: String,
 }
 
+/// A file of the suite, by its path relative to `xmlconf/`, as text.
+fn suite_text<'f>(files: &'f BTreeMap<String, Vec<u8>>, rel: &str) -> &'f str {
+    let bytes = files
+        .get(&format!("xmlconf/{rel}"))
+        .unwrap_or_else(|| panic!("the suite has no file xmlconf/{rel}"));
+    std::str::from_utf8(bytes).unwrap_or_else(|e| panic!("xmlconf/{rel} is not UTF-8: {e}"))
+}
+
 /// Reads `xmlconf.xml`'s entity declarations and `<TESTCASES xml:base>` values, then each
 /// catalog, and returns the tests the profile applies to.
-fn load_catalogs(root: &Path) -> (Vec<TestCase>, BTreeMap<&'static str, usize>) {
-    let top_path = root.join("xmlconf.xml");
-    let top = fs::read_to_string(&top_path)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", top_path.display()));
-    let refs = catalog_refs(&top);
+fn load_catalogs(
+    files: &BTreeMap<String, Vec<u8>>,
+) -> (Vec<TestCase>, BTreeMap<&'static str, usize>) {
+    let refs = catalog_refs(suite_text(files, "xmlconf.xml"));
     assert!(
         refs.len() >= 20,
         "xmlconf.xml names only {} catalogs; expected the suite's 22",
         refs.len()
     );
+    let is_file = |rel: &str| files.contains_key(&format!("xmlconf/{rel}"));
+    let is_dir = |rel: &str| {
+        let prefix = format!("xmlconf/{}/", rel.trim_end_matches('/'));
+        files.keys().any(|k| k.starts_with(&prefix))
+    };
 
     let mut tests = Vec::new();
     let mut excluded = BTreeMap::new();
     let mut ids = HashSet::new();
     for r in &refs {
-        let cat_path = root.join(&r.file);
-        let text = fs::read_to_string(&cat_path)
-            .unwrap_or_else(|e| panic!("cannot read catalog {}: {e}", cat_path.display()));
-        let wrapped = wrap_fragment(&text);
+        let wrapped = wrap_fragment(suite_text(files, &r.file));
         let doc = roxmltree::Document::parse(&wrapped)
             .unwrap_or_else(|e| panic!("catalog {} does not parse: {e}", r.file));
         // The catalogs carry no xml:base of their own; if one ever did, the base below would be
@@ -152,13 +196,20 @@ fn load_catalogs(root: &Path) -> (Vec<TestCase>, BTreeMap<&'static str, usize>) 
         }
         // Tests sit under the base that xmlconf.xml gives; the eduni/misc catalog's base
         // (eduni/namespaces/misc/) does not exist, and its tests sit beside the catalog.
-        let base_dir = if root.join(&r.base).is_dir() {
-            root.join(&r.base)
+        let base = if is_dir(&r.base) {
+            r.base.trim_end_matches('/').to_owned()
         } else {
-            cat_path
-                .parent()
-                .expect("a catalog file has a parent folder")
-                .to_path_buf()
+            r.file
+                .rsplit_once('/')
+                .map(|(dir, _)| dir.to_owned())
+                .unwrap_or_default()
+        };
+        let join = |rel: &str| {
+            if base.is_empty() {
+                rel.to_owned()
+            } else {
+                format!("{base}/{rel}")
+            }
         };
         for t in doc.descendants().filter(|n| n.has_tag_name("TEST")) {
             let attr = |name: &str| t.attribute(name);
@@ -178,25 +229,15 @@ fn load_catalogs(root: &Path) -> (Vec<TestCase>, BTreeMap<&'static str, usize>) 
                 other => panic!("test {id} in {}: unknown TYPE {other:?}", r.file),
             };
             assert!(ids.insert(id.to_owned()), "test ID {id} appears twice");
-            let path = base_dir.join(uri);
+            let path = join(uri);
             assert!(
-                path.is_file(),
-                "test {id}: document {} does not exist",
-                path.display()
+                is_file(&path),
+                "test {id}: document xmlconf/{path} does not exist"
             );
-            let output = attr("OUTPUT").map(|o| base_dir.join(o));
+            let output = attr("OUTPUT").map(join);
             if let Some(o) = &output {
-                assert!(
-                    o.is_file(),
-                    "test {id}: OUTPUT {} does not exist",
-                    o.display()
-                );
+                assert!(is_file(o), "test {id}: OUTPUT xmlconf/{o} does not exist");
             }
-            let rel_path = path
-                .strip_prefix(root)
-                .unwrap_or(&path)
-                .display()
-                .to_string();
             let description = t
                 .text()
                 .unwrap_or("")
@@ -210,7 +251,6 @@ fn load_catalogs(root: &Path) -> (Vec<TestCase>, BTreeMap<&'static str, usize>) 
                 expect,
                 path,
                 output,
-                rel_path,
                 description,
             });
         }
