@@ -23,6 +23,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
+use wary_xml::tree::{Document, NodeKind};
 use wary_xml::{canon, Event, ExternalEntities, Fault, Options, Reader};
 
 /// A test that has not finished after this long is reported as a hang.
@@ -106,6 +107,7 @@ fn w3c_conformance_suite() {
     let started = Instant::now();
     let results = run_all(&suite, &files.root);
     let elapsed = started.elapsed();
+    let tree_failures = tree_round_trips(&suite, &files.root, &results);
 
     // Tally per catalog and classify against the skip list.
     let mut per_catalog: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
@@ -202,12 +204,34 @@ fn w3c_conformance_suite() {
             failure_block(t, got).trim_end()
         );
     }
+    let accepted = suite
+        .tests
+        .iter()
+        .zip(&results)
+        .filter(|(t, r)| t.expect == Expect::Accept && r.is_ok())
+        .count();
+    let line = format!(
+        "tree: {} of {accepted} accepted documents built, written and read back to the same tree\n",
+        accepted - tree_failures.len()
+    );
+    report.push_str(&line);
+    full.push_str(&line);
+    for (id, why) in &tree_failures {
+        let line = format!("TREE FAIL {id}: {why}\n");
+        report.push_str(&line);
+        full.push_str(&line);
+    }
     let report_path = Path::new(env!("CARGO_TARGET_TMPDIR")).join("conformance-report.txt");
     if std::fs::write(&report_path, &full).is_ok() {
         let _ = writeln!(report, "full report: {}", report_path.display());
     }
     println!("{report}");
 
+    assert!(
+        tree_failures.is_empty(),
+        "tree: {} accepted documents do not round-trip through wary_xml::tree (see above)",
+        tree_failures.len()
+    );
     assert!(
         unexpected.is_empty() && fixed.is_empty(),
         "conformance: {passed} passed, {failed} failed: {} failures not listed in \
@@ -366,6 +390,79 @@ fn run_one(t: &TestCase, root: &Path) -> Result<(), Failure> {
             }
         },
     }
+}
+
+/// Every accepted document through `wary_xml::tree`: built, written, read back (without its
+/// DTD, which the writer does not keep: defaults and entities are written out), and compared
+/// node by node.
+fn tree_round_trips(
+    suite: &Suite,
+    root: &Path,
+    results: &[Result<(), Failure>],
+) -> Vec<(String, String)> {
+    let mut failures = Vec::new();
+    for (t, _) in suite
+        .tests
+        .iter()
+        .zip(results)
+        .filter(|(t, r)| t.expect == Expect::Accept && r.is_ok())
+    {
+        let options = Options {
+            external_entities: ExternalEntities::Local {
+                root: Some(root.to_path_buf()),
+            },
+            ..Options::default()
+        };
+        let outcome = Document::from_path(&root.join(&t.path), options)
+            .map_err(|e| format!("building the tree failed: {e}"))
+            .and_then(|doc| {
+                let xml = doc.to_xml();
+                let again = Document::from_bytes(xml.as_bytes(), Options::default())
+                    .map_err(|e| format!("the written tree does not parse: {e}\n{xml}"))?;
+                same_tree(&doc, &again).map_err(|e| format!("{e}\n{xml}"))
+            });
+        if let Err(why) = outcome {
+            failures.push((t.id.clone(), truncate(&why, 600).to_owned()));
+        }
+    }
+    failures
+}
+
+/// Node by node: kinds, names, namespaces, attribute names and values (not `specified`, which
+/// the written tree loses by design), text, comments and PIs.
+fn same_tree(a: &Document, b: &Document) -> Result<(), String> {
+    if a.len() != b.len() {
+        return Err(format!("{} nodes, read back {}", a.len(), b.len()));
+    }
+    for (x, y) in a.nodes().zip(b.nodes()) {
+        let same = match (x.kind(), y.kind()) {
+            (NodeKind::Element(e), NodeKind::Element(f)) => {
+                let attrs = |e: &wary_xml::tree::Element| {
+                    e.attributes()
+                        .iter()
+                        .map(|a| {
+                            (
+                                a.name().to_owned(),
+                                a.namespace().map(str::to_owned),
+                                a.value().to_owned(),
+                            )
+                        })
+                        .collect::<Vec<_>>()
+                };
+                e.name() == f.name() && e.namespace() == f.namespace() && attrs(e) == attrs(f)
+            }
+            (k, l) => k == l,
+        };
+        if !same || x.parent().map(|p| p.id()) != y.parent().map(|p| p.id()) {
+            return Err(format!(
+                "node {} differs: {:?} vs {:?}",
+                x.id().index(),
+                x,
+                y
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Where the canonical form first differs, with context.
