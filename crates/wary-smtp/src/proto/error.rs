@@ -9,6 +9,7 @@ use std::fmt;
 
 /// Who is to blame for an error; the CLI turns this into a sysexits code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Fault {
     /// The server broke the protocol or tried to downgrade or inject (EX_PROTOCOL).
     Protocol,
@@ -22,6 +23,8 @@ pub enum Fault {
     Input,
     /// The caller asked for something wary refuses to do (EX_CONFIG).
     Config,
+    /// The server's name could not be resolved (EX_NOHOST; only the driver reports it).
+    NoHost,
 }
 
 /// A session-ending error. After it the session is dead; the connection must be closed.

@@ -326,8 +326,15 @@ impl Session {
     pub fn handle_close(&mut self) -> Result<(), SessionError> {
         self.alive()?;
         match (&self.phase, self.pending.front()) {
-            (Phase::Quit, _) | (_, None) => {
+            (Phase::Quit, _) => {
+                self.clear_pending();
                 self.phase = Phase::Closed;
+                self.events.push_back(Event::Closed);
+                Ok(())
+            }
+            (_, None) => {
+                self.phase = Phase::Closed;
+                self.events.push_back(Event::Closed);
                 Ok(())
             }
             (_, Some(e)) => {
