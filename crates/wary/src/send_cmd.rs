@@ -47,12 +47,19 @@ pub enum TlsArg {
     None,
 }
 
-/// `wary send` flags.
+/// `wary send` flags (boxed, so the subcommand enum stays small).
+#[derive(clap::Args, Debug)]
+pub struct SendArgs {
+    #[command(flatten)]
+    opts: Box<SendOpts>,
+}
+
+/// The flags themselves.
 #[derive(clap::Args, Debug)]
 #[command(
     after_help = "Exit codes (sysexits.h): 0 delivered to every recipient; 75 4xx reply, timeout or network error (retry later); 69 5xx reply; 76 protocol violation, TLS downgrade, injection or certificate failure; 77 authentication failed; 65 message or address cannot be sent as given; 78 bad flags; 68 host cannot be resolved."
 )]
-pub struct SendArgs {
+pub struct SendOpts {
     /// The submission server, HOST[:PORT] (`[::1]:587` for IPv6).
     #[arg(long, value_name = "HOST[:PORT]")]
     server: String,
@@ -112,7 +119,7 @@ fn config_error(msg: impl Into<String>) -> Failure {
 
 /// Runs `wary send`.
 pub fn run(args: SendArgs) -> ExitCode {
-    match send(&args) {
+    match send(&args.opts) {
         Ok(code) => ExitCode::from(code),
         Err(Failure(code, msg)) => {
             eprintln!("wary send: {msg}");
@@ -127,7 +134,7 @@ struct Outgoing {
     message: Message,
 }
 
-fn send(args: &SendArgs) -> Result<u8, Failure> {
+fn send(args: &SendOpts) -> Result<u8, Failure> {
     let config = client_config(args)?;
     let mut input = Vec::new();
     std::io::stdin().read_to_end(&mut input).map_err(|e| {
@@ -219,7 +226,7 @@ fn send(args: &SendArgs) -> Result<u8, Failure> {
 }
 
 /// Turns the flags into a client configuration (no I/O except reading the password file).
-fn client_config(args: &SendArgs) -> Result<ClientConfig, Failure> {
+fn client_config(args: &SendOpts) -> Result<ClientConfig, Failure> {
     let tls = match args.tls {
         TlsArg::Starttls => TlsMode::StartTls,
         TlsArg::Implicit => TlsMode::Implicit,
@@ -322,7 +329,7 @@ fn read_secret(file: &PathBuf) -> Result<String, Failure> {
 }
 
 /// Builds the envelope and checks the message.
-fn prepare(args: &SendArgs, raw: &[u8]) -> Result<Outgoing, Failure> {
+fn prepare(args: &SendOpts, raw: &[u8]) -> Result<Outgoing, Failure> {
     let data_err = |m: String| Failure(EX_DATAERR, m);
     let mut recipients = Vec::new();
     let mut body = raw.to_vec();
