@@ -46,10 +46,10 @@ impl CertKind {
 impl fmt::Display for CertKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
-            CertKind::Trusted => "trusted test CA certificate",
-            CertKind::UnknownCa => "certificate from an unknown CA",
-            CertKind::WrongHost => "certificate for the wrong host name",
-            CertKind::Expired => "expired certificate",
+            CertKind::Trusted => "the trusted test certificate",
+            CertKind::UnknownCa => "a certificate from an unknown CA",
+            CertKind::WrongHost => "a certificate for the wrong host name",
+            CertKind::Expired => "an expired certificate",
         })
     }
 }

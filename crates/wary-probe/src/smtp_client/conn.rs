@@ -44,7 +44,7 @@ impl std::fmt::Display for Channel {
         match self {
             Channel::Plain => f.write_str("in plain text"),
             Channel::Tls(CertKind::Trusted) => f.write_str("inside verified TLS"),
-            Channel::Tls(cert) => write!(f, "over TLS with an {cert} (unverified TLS)"),
+            Channel::Tls(cert) => write!(f, "over TLS with {cert} (unverified TLS)"),
         }
     }
 }

@@ -189,7 +189,7 @@ pub fn judge(
         _ if accepted_bad_cert.is_some() => verdict(
             VerdictKind::Lenient,
             format!(
-                "accepted the {} but sent nothing sensitive over it",
+                "accepted {} but sent nothing sensitive over it",
                 accepted_bad_cert.map_or_else(String::new, |c| c.to_string())
             ),
         ),
@@ -320,11 +320,11 @@ fn notes(events: &[Event], run: &ChildRun) -> Vec<String> {
     for event in events {
         match &event.what {
             What::TlsUp { cert, params } => notes.push(format!(
-                "conn {}: client accepted the {cert} ({params})",
+                "conn {}: client accepted {cert} ({params})",
                 event.conn
             )),
             What::TlsFailed { cert, error } => notes.push(format!(
-                "conn {}: handshake with the {cert} failed: {error}",
+                "conn {}: handshake with {cert} failed: {error}",
                 event.conn
             )),
             _ => {}
