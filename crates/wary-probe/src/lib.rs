@@ -21,3 +21,4 @@ pub mod pki;
 pub mod process;
 pub mod report;
 pub mod smtp_client;
+pub mod smtp_server;
