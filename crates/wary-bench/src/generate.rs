@@ -83,13 +83,47 @@ impl<W: Write> Write for Counting<'_, W> {
 }
 
 const WORDS: &[&str] = &[
-    "the", "parser", "reads", "untrusted", "input", "and", "checks", "every", "rule", "of",
-    "XML", "well-formedness", "before", "it", "hands", "a", "single", "event", "to", "caller",
-    "bounded", "memory", "streaming", "namespace", "attribute", "value", "element", "content",
-    "character", "reference", "entity", "declaration", "document", "root", "text", "markup",
+    "the",
+    "parser",
+    "reads",
+    "untrusted",
+    "input",
+    "and",
+    "checks",
+    "every",
+    "rule",
+    "of",
+    "XML",
+    "well-formedness",
+    "before",
+    "it",
+    "hands",
+    "a",
+    "single",
+    "event",
+    "to",
+    "caller",
+    "bounded",
+    "memory",
+    "streaming",
+    "namespace",
+    "attribute",
+    "value",
+    "element",
+    "content",
+    "character",
+    "reference",
+    "entity",
+    "declaration",
+    "document",
+    "root",
+    "text",
+    "markup",
 ];
 
-const TEXT_REFS: &[&str] = &["&amp;", "&lt;", "&gt;", "&quot;", "&apos;", "&#8212;", "&#xE9;"];
+const TEXT_REFS: &[&str] = &[
+    "&amp;", "&lt;", "&gt;", "&quot;", "&apos;", "&#8212;", "&#xE9;",
+];
 
 fn words(out: &mut impl Write, rng: &mut Rng, n: usize, refs: bool) -> io::Result<()> {
     for i in 0..n {
@@ -175,9 +209,7 @@ fn text<W: Write>(out: &mut Counting<W>, rng: &mut Rng, target: u64) -> io::Resu
                     out.write_all(b"</em> ")?;
                     elements += 1;
                 }
-                1 => {
-                    out.write_all(b"<![CDATA[if (a < b && c > d) { x = \"<tag>\"; }]]> ")?
-                }
+                1 => out.write_all(b"<![CDATA[if (a < b && c > d) { x = \"<tag>\"; }]]> ")?,
                 _ => {}
             }
         }
@@ -188,7 +220,9 @@ fn text<W: Write>(out: &mut Counting<W>, rng: &mut Rng, target: u64) -> io::Resu
 }
 
 fn nested<W: Write>(out: &mut Counting<W>, rng: &mut Rng, target: u64) -> io::Result<u64> {
-    const NAMES: &[&str] = &["div", "section", "node", "branch", "level", "part", "box", "g"];
+    const NAMES: &[&str] = &[
+        "div", "section", "node", "branch", "level", "part", "box", "g",
+    ];
     out.write_all(b"<tree>\n")?;
     let mut elements = 1;
     let mut stack: Vec<&str> = Vec::with_capacity(MAX_TOWER);
@@ -243,7 +277,11 @@ fn namespaces<W: Write>(out: &mut Counting<W>, rng: &mut Rng, target: u64) -> io
             let r = rng.pick(PREFIXES);
             let s = rng.pick(PREFIXES);
             if r == s {
-                write!(out, "<{r}:field {s}:key=\"k{}\" plain=\"v\">", rng.below(50))?;
+                write!(
+                    out,
+                    "<{r}:field {s}:key=\"k{}\" plain=\"v\">",
+                    rng.below(50)
+                )?;
             } else {
                 write!(
                     out,
@@ -257,7 +295,7 @@ fn namespaces<W: Write>(out: &mut Counting<W>, rng: &mut Rng, target: u64) -> io
         }
         out.write_all(b"<title xml:lang=\"en\">")?;
         words(out, rng, 4, true)?;
-        write!(out, "</title></{p}:entry>\n")?;
+        writeln!(out, "</title></{p}:entry>")?;
         elements += 1;
         i += 1;
     }
@@ -302,7 +340,7 @@ fn non_ascii<W: Write>(out: &mut Counting<W>, rng: &mut Rng, target: u64) -> io:
             write!(out, "<注記>{}</注記>", rng.pick(TEXTS))?;
             elements += 1;
         }
-        write!(out, "</{name}>\n")?;
+        writeln!(out, "</{name}>")?;
     }
     out.write_all("</文書>\n".as_bytes())?;
     Ok(elements)

@@ -154,10 +154,11 @@ pub fn prepare(spec: &InputSpec, dir: &Path, target: u64) -> Result<Input> {
     let elements = match &spec.source {
         Source::Real { path: src, package } => {
             let body = fs::read(src).with_context(|| {
-                format!("cannot read {src}: install Debian's {package} package (scripts/bench does)")
+                format!(
+                    "cannot read {src}: install Debian's {package} package (scripts/bench does)"
+                )
             })?;
-            write_repeated(&body, &mut w, target)
-                .with_context(|| format!("cannot repeat {src}"))?
+            write_repeated(&body, &mut w, target).with_context(|| format!("cannot repeat {src}"))?
         }
         Source::Synthetic(kind) => write_synthetic(*kind, &mut w, target)?,
     };
@@ -248,7 +249,11 @@ mod tests {
         let text = String::from_utf8(out).unwrap();
         let tree = roxmltree::Document::parse(&text).unwrap();
         assert_eq!(tree.root_element().tag_name().name(), "bench");
-        let copies = tree.root_element().children().filter(|n| n.is_element()).count() as u64;
+        let copies = tree
+            .root_element()
+            .children()
+            .filter(|n| n.is_element())
+            .count() as u64;
         assert!(copies >= 3, "{text}");
         assert_eq!(elements, 1 + 2 * copies);
         assert!(text.len() >= 120);

@@ -24,7 +24,10 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 #[derive(clap::Parser)]
-#[command(name = "wary-bench", about = "Benchmark wary-xml against peer XML parsers")]
+#[command(
+    name = "wary-bench",
+    about = "Benchmark wary-xml against peer XML parsers"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -146,10 +149,14 @@ fn run_main(args: RunArgs) -> Result<()> {
             })
             .collect::<Result<_>>()?,
     };
-    let (reps, size, large) = if args.quick { (2, 4, 64) } else { (5, 50, 1024) };
-    let large_dir = args.large_dir.unwrap_or_else(|| {
-        std::env::temp_dir().join(format!("wary-bench-{}", std::process::id()))
-    });
+    let (reps, size, large) = if args.quick {
+        (2, 4, 64)
+    } else {
+        (5, 50, 1024)
+    };
+    let large_dir = args
+        .large_dir
+        .unwrap_or_else(|| std::env::temp_dir().join(format!("wary-bench-{}", std::process::id())));
     let wary_bin = args.wary.unwrap_or_else(|| self_exe.with_file_name("wary"));
     let config = run::Config {
         quick: args.quick,
@@ -173,8 +180,14 @@ fn run_main(args: RunArgs) -> Result<()> {
         std::fs::write(name, text).with_context(|| format!("cannot write {}", name.display()))
     };
     write(&args.out, &doc)?;
-    write(&out_dir.join("performance-throughput.svg"), &report::throughput_svg(&results))?;
-    write(&out_dir.join("performance-memory.svg"), &report::memory_svg(&results))?;
+    write(
+        &out_dir.join("performance-throughput.svg"),
+        &report::throughput_svg(&results),
+    )?;
+    write(
+        &out_dir.join("performance-memory.svg"),
+        &report::memory_svg(&results),
+    )?;
     println!("{doc}");
     println!("Targets (issue 6):");
     for v in &verdicts {

@@ -94,11 +94,7 @@ pub fn measure_main(program: &[OsString], timeout: Duration) -> Result<()> {
 }
 
 /// Runs `program` under `self_exe measure` and collects the outcome.
-pub fn run_measured(
-    self_exe: &Path,
-    program: &[OsString],
-    timeout: Duration,
-) -> Result<Outcome> {
+pub fn run_measured(self_exe: &Path, program: &[OsString], timeout: Duration) -> Result<Outcome> {
     let out = Command::new(self_exe)
         .arg("measure")
         .arg("--timeout-secs")

@@ -20,7 +20,7 @@ pub enum Parser {
     /// quick-xml's streaming `Reader`.
     QuickXml,
     /// xmlparser's tokenizer over the whole document in memory.
-    XmlParser,
+    Xmlparser,
     /// roxmltree: builds the whole tree in memory.
     RoXmlTree,
     /// xml-rs (published as `xml`): streaming `EventReader`.
@@ -36,7 +36,7 @@ pub const ALL: [Parser; 8] = [
     Parser::WaryCli,
     Parser::WaryLib,
     Parser::QuickXml,
-    Parser::XmlParser,
+    Parser::Xmlparser,
     Parser::RoXmlTree,
     Parser::XmlRs,
     Parser::Xmlwf,
@@ -50,7 +50,7 @@ impl Parser {
             Parser::WaryCli => "wary xml check",
             Parser::WaryLib => "wary-xml",
             Parser::QuickXml => "quick-xml",
-            Parser::XmlParser => "xmlparser",
+            Parser::Xmlparser => "xmlparser",
             Parser::RoXmlTree => "roxmltree",
             Parser::XmlRs => "xml-rs",
             Parser::Xmlwf => "expat xmlwf",
@@ -64,7 +64,7 @@ impl Parser {
             Parser::WaryCli => "wary-cli",
             Parser::WaryLib => "wary",
             Parser::QuickXml => "quick-xml",
-            Parser::XmlParser => "xmlparser",
+            Parser::Xmlparser => "xmlparser",
             Parser::RoXmlTree => "roxmltree",
             Parser::XmlRs => "xml-rs",
             Parser::Xmlwf => "xmlwf",
@@ -84,20 +84,30 @@ impl Parser {
 
     /// Whether it needs the whole document in memory (so the large document is not run).
     pub fn whole_document(self) -> bool {
-        matches!(self, Parser::XmlParser | Parser::RoXmlTree)
+        matches!(self, Parser::Xmlparser | Parser::RoXmlTree)
+    }
+
+    /// Whether it matches end tags to start tags (xmlparser is a tokenizer and does not).
+    pub fn checks_end_tags(self) -> bool {
+        self != Parser::Xmlparser
     }
 
     /// What exactly is measured, for the report.
     pub fn method(self) -> &'static str {
         match self {
-            Parser::WaryCli => "`wary xml check FILE`: full well-formedness, namespaces, default limits",
+            Parser::WaryCli => {
+                "`wary xml check FILE`: full well-formedness, namespaces, default limits"
+            }
             Parser::WaryLib => "`Reader::new(File)` (wary's own buffering), every event pulled",
             Parser::QuickXml => {
                 "`Reader::from_reader(BufReader 64 KiB)`, `check_end_names` on, every attribute \
                  normalized and unescaped (`normalized_value`), text EOL-normalized, every \
                  entity and character reference resolved"
             }
-            Parser::XmlParser => "file read into a `String`, every token of `Tokenizer` pulled",
+            Parser::Xmlparser => {
+                "file read into a `String`, every token of `Tokenizer` pulled (a tokenizer: \
+                 it does not match end tags to start tags)"
+            }
             Parser::RoXmlTree => {
                 "file read into a `String`, `Document::parse_with_options` (DTD allowed), every \
                  element visited"
@@ -120,7 +130,7 @@ pub fn run(parser: Parser, path: &Path) -> Result<u64> {
     match parser {
         Parser::WaryLib => wary(open()?),
         Parser::QuickXml => quick_xml(BufReader::with_capacity(64 << 10, open()?)),
-        Parser::XmlParser => xmlparser(&read_string(open()?)?),
+        Parser::Xmlparser => xmlparser(&read_string(open()?)?),
         Parser::RoXmlTree => roxmltree(&read_string(open()?)?),
         Parser::XmlRs => xml_rs(BufReader::with_capacity(64 << 10, open()?)),
         Parser::WaryCli | Parser::Xmlwf | Parser::Xmllint => {
@@ -235,7 +245,10 @@ mod tests {
 
     fn temp_doc(name: &str, text: &str) -> std::path::PathBuf {
         let path = std::env::temp_dir().join(format!("wary-bench-{}-{name}", std::process::id()));
-        File::create(&path).unwrap().write_all(text.as_bytes()).unwrap();
+        File::create(&path)
+            .unwrap()
+            .write_all(text.as_bytes())
+            .unwrap();
         path
     }
 
@@ -248,10 +261,13 @@ mod tests {
         let bad = temp_doc("bad.xml", "<r><s></t></r>");
         for parser in [Parser::QuickXml, Parser::RoXmlTree, Parser::XmlRs] {
             assert_eq!(run(parser, &good).unwrap(), 3, "{parser:?}");
-            assert!(run(parser, &bad).is_err(), "{parser:?} accepted a bad end tag");
+            assert!(
+                run(parser, &bad).is_err(),
+                "{parser:?} accepted a bad end tag"
+            );
         }
         // xmlparser is a tokenizer: it does not match end tags, it only counts them.
-        assert_eq!(run(Parser::XmlParser, &good).unwrap(), 3);
+        assert_eq!(run(Parser::Xmlparser, &good).unwrap(), 3);
         for p in [good, bad] {
             let _ = std::fs::remove_file(p);
         }

@@ -34,7 +34,10 @@ pub struct Profile {
 pub fn profile(self_exe: &Path, like: &Input, cache: &Path) -> Result<Profile> {
     let input = inputs::prepare(&like.spec, cache, PROFILE_BYTES)?;
     let out_file = cache.join("callgrind.out");
-    eprintln!("bench: profiling wary-xml with callgrind on {}", input.path.display());
+    eprintln!(
+        "bench: profiling wary-xml with callgrind on {}",
+        input.path.display()
+    );
     let run = Command::new("valgrind")
         .arg("--tool=callgrind")
         .arg(format!("--callgrind-out-file={}", out_file.display()))
@@ -47,7 +50,10 @@ pub fn profile(self_exe: &Path, like: &Input, cache: &Path) -> Result<Profile> {
         bail!(
             "callgrind run failed ({}): {}",
             run.status,
-            String::from_utf8_lossy(&run.stderr).lines().last().unwrap_or("")
+            String::from_utf8_lossy(&run.stderr)
+                .lines()
+                .last()
+                .unwrap_or("")
         );
     }
     let annotate = Command::new("callgrind_annotate")

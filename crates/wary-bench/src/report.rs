@@ -34,18 +34,18 @@ impl Verdict {
     }
 }
 
-/// The wary measurement the targets use: `wary xml check` when it could run, else the library.
+/// The wary measurement the targets use: `wary xml check` when it could run, else the
+/// library (said in the verdict), else `wary xml check` with both reasons.
 fn wary_for(results: &Results) -> (Parser, String) {
-    let cli = Parser::WaryCli.name();
-    match results.unavailable.get(cli) {
-        None if results.config.parsers.contains(&Parser::WaryCli) => (Parser::WaryCli, String::new()),
-        why => (
-            Parser::WaryLib,
-            format!(
-                " (the library: `wary xml check` could not run: {})",
-                why.map_or("not selected", |w| w.as_str())
-            ),
-        ),
+    let runs = |p: Parser| {
+        results.config.parsers.contains(&p) && !results.unavailable.contains_key(p.name())
+    };
+    if runs(Parser::WaryCli) {
+        (Parser::WaryCli, String::new())
+    } else if runs(Parser::WaryLib) {
+        (Parser::WaryLib, " (`wary xml check` could not run)".into())
+    } else {
+        (Parser::WaryCli, String::new())
     }
 }
 
@@ -53,7 +53,12 @@ fn wary_for(results: &Results) -> (Parser, String) {
 pub fn verdicts(results: &Results) -> Vec<Verdict> {
     let (wary, note) = wary_for(results);
     let mut out = Vec::new();
-    for (i, input) in results.inputs.iter().enumerate().filter(|(_, x)| x.spec.real) {
+    for (i, input) in results
+        .inputs
+        .iter()
+        .enumerate()
+        .filter(|(_, x)| x.spec.real)
+    {
         let rate = |p: Parser| -> Result<f64, String> {
             let cell = results.cell(p, i);
             match cell.and_then(|c| c.mb_per_s(input.bytes)) {
@@ -73,8 +78,11 @@ pub fn verdicts(results: &Results) -> Vec<Verdict> {
                     text: format!("{what}: {} / {} MB/s = {:.2}×", number(w), number(p), w / p),
                     pass: w >= target * p,
                 },
-                (Err(e), _) => Verdict {
-                    text: format!("{what}: wary not measured: {e}"),
+                (Err(_), _) => Verdict {
+                    text: format!(
+                        "{what}: wary not measured: {}",
+                        wary_missing(results, |p| results.cell(p, i))
+                    ),
                     pass: false,
                 },
                 (_, Err(e)) => Verdict {
@@ -86,7 +94,10 @@ pub fn verdicts(results: &Results) -> Vec<Verdict> {
     }
     if let Some(large) = &results.large {
         let size = if results.config.quick {
-            format!(" ({} MiB document: quick mode, not the target's 1 GB)", large.bytes >> 20)
+            format!(
+                " ({} MiB document: quick mode, not the target's 1 GB)",
+                large.bytes >> 20
+            )
         } else {
             format!(" ({} MiB document)", large.bytes >> 20)
         };
@@ -101,12 +112,22 @@ pub fn verdicts(results: &Results) -> Vec<Verdict> {
                 pass: (kib as f64 / 1024.0) <= MAX_LARGE_MIB && !results.config.quick,
             },
             None => Verdict {
-                text: format!("{what}: not measured: {}", why_missing(results, wary, cell)),
+                text: format!(
+                    "{what}: not measured: {}",
+                    wary_missing(results, |p| results.large_cell(p))
+                ),
                 pass: false,
             },
         });
     }
     out
+}
+
+/// Why neither wary measurement is there.
+fn wary_missing<'r>(results: &'r Results, cell: impl Fn(Parser) -> Option<&'r Cell>) -> String {
+    [Parser::WaryCli, Parser::WaryLib]
+        .map(|p| format!("{}: {}", p.name(), why_missing(results, p, cell(p))))
+        .join("; ")
 }
 
 fn why_missing(results: &Results, parser: Parser, cell: Option<&Cell>) -> String {
@@ -147,11 +168,7 @@ impl Notes {
 }
 
 /// A markdown table of one value per parser and throughput input.
-fn matrix(
-    results: &Results,
-    s: &mut String,
-    value: impl Fn(&Cell, u64) -> Option<String>,
-) {
+fn matrix(results: &Results, s: &mut String, value: impl Fn(&Cell, u64) -> Option<String>) {
     let inputs = &results.inputs;
     let _ = write!(s, "| parser |");
     for input in inputs {
@@ -251,7 +268,11 @@ pub fn markdown(results: &Results, machine: &Machine, verdicts: &[Verdict]) -> S
         machine.load,
         machine.rustc,
         machine.commit,
-        if c.quick { "Quick (`--quick`, indicative only)" } else { "Full" },
+        if c.quick {
+            "Quick (`--quick`, indicative only)"
+        } else {
+            "Full"
+        },
         c.size >> 20,
         c.reps,
     );
@@ -267,7 +288,9 @@ pub fn markdown(results: &Results, machine: &Machine, verdicts: &[Verdict]) -> S
          process, start-up included. Higher is better.\n",
         c.reps
     );
-    matrix(results, &mut s, |cell, bytes| cell.mb_per_s(bytes).map(number));
+    matrix(results, &mut s, |cell, bytes| {
+        cell.mb_per_s(bytes).map(number)
+    });
     let _ = writeln!(s, "\n![throughput chart](performance-throughput.svg)\n");
     let _ = writeln!(
         s,
@@ -308,7 +331,10 @@ fn large_section(results: &Results, s: &mut String) {
         large.elements,
         large.spec.description
     );
-    let _ = writeln!(s, "| parser | seconds | MB/s | peak RSS, MiB |\n|---|---:|---:|---:|");
+    let _ = writeln!(
+        s,
+        "| parser | seconds | MB/s | peak RSS, MiB |\n|---|---:|---:|---:|"
+    );
     let mut notes = Notes(Vec::new());
     for parser in shown(results) {
         let cell = results.large_cell(parser);
@@ -360,7 +386,10 @@ fn profile_section(results: &Results, s: &mut String) {
 }
 
 fn inputs_section(results: &Results, machine: &Machine, s: &mut String) {
-    let _ = writeln!(s, "\n## Inputs\n\n| input | MiB | elements | what |\n|---|---:|---:|---|");
+    let _ = writeln!(
+        s,
+        "\n## Inputs\n\n| input | MiB | elements | what |\n|---|---:|---:|---|"
+    );
     for input in &results.inputs {
         let _ = writeln!(
             s,
@@ -396,4 +425,136 @@ fn inputs_section(results: &Results, machine: &Machine, s: &mut String) {
         "Reproduce with `scripts/bench` (about 10 minutes on 2 CPUs; `scripts/bench --quick` for \
          a smaller, indicative run)."
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::inputs::{catalog, large_spec, Input};
+    use crate::measure::Sample;
+    use crate::run::{index, Config};
+    use std::collections::BTreeMap;
+    use std::time::Duration;
+
+    const MB100: u64 = 100_000_000;
+
+    fn cell(seconds: f64, mib: u64) -> Cell {
+        Cell {
+            samples: vec![Sample {
+                wall: Duration::from_secs_f64(seconds),
+                cpu: Duration::from_secs_f64(seconds),
+                maxrss_kib: mib * 1024,
+            }],
+            error: None,
+        }
+    }
+
+    /// Results with one real input of 100 MB: wary `wary` s, quick-xml 1 s, xmlwf 2 s.
+    fn results(wary: Option<f64>, wary_mib: u64, quick: bool) -> Results {
+        let spec = catalog().remove(0);
+        assert!(spec.real);
+        let input = Input {
+            spec,
+            path: "x".into(),
+            bytes: MB100,
+            elements: 1,
+        };
+        let mut cells = BTreeMap::new();
+        cells.insert((index(Parser::QuickXml), 0), cell(1.0, 3));
+        cells.insert((index(Parser::Xmlwf), 0), cell(2.0, 3));
+        let mut large_cells = BTreeMap::new();
+        let mut unavailable = BTreeMap::new();
+        match wary {
+            Some(s) => {
+                cells.insert((index(Parser::WaryCli), 0), cell(s, wary_mib));
+                large_cells.insert(index(Parser::WaryCli), cell(s, wary_mib));
+            }
+            None => {
+                unavailable.insert(Parser::WaryCli.name(), "not built".to_string());
+                unavailable.insert(Parser::WaryLib.name(), "panicked".to_string());
+            }
+        }
+        Results {
+            config: Config {
+                quick,
+                reps: 1,
+                size: MB100,
+                large_size: 1 << 30,
+                cache: "c".into(),
+                large_dir: "l".into(),
+                wary_bin: "w".into(),
+                timeout: Duration::from_secs(1),
+                parsers: ALL.to_vec(),
+                profile: false,
+            },
+            inputs: vec![input.clone()],
+            large: Some(Input {
+                spec: large_spec(),
+                bytes: 1 << 30,
+                ..input
+            }),
+            unavailable,
+            cells,
+            large_cells,
+            floor: None,
+            profile: None,
+        }
+    }
+
+    fn words(v: &[Verdict]) -> Vec<&str> {
+        v.iter().map(Verdict::word).collect()
+    }
+
+    #[test]
+    fn targets_pass_only_when_the_ratios_are_met() {
+        // 100 MB in 0.5 s = 200 MB/s: 2× quick-xml (100), 4× xmlwf (50).
+        let v = verdicts(&results(Some(0.5), 10, false));
+        assert_eq!(words(&v), ["PASS", "PASS", "PASS"], "{v:#?}");
+        assert!(
+            v[0].text.contains("200 / 100 MB/s = 2.00×"),
+            "{}",
+            v[0].text
+        );
+        // 100 MB/s: 1× quick-xml, 2× xmlwf; 20 MiB on the large document.
+        let v = verdicts(&results(Some(1.0), 20, false));
+        assert_eq!(words(&v), ["FAIL", "FAIL", "FAIL"], "{v:#?}");
+        assert!(v[2].text.contains("20.0 MiB"), "{}", v[2].text);
+    }
+
+    #[test]
+    fn a_missing_wary_fails_every_target_and_says_why() {
+        let v = verdicts(&results(None, 0, false));
+        assert_eq!(words(&v), ["FAIL", "FAIL", "FAIL"]);
+        for verdict in &v {
+            assert!(verdict.text.contains("not built") && verdict.text.contains("panicked"));
+        }
+    }
+
+    #[test]
+    fn a_quick_run_never_passes_the_memory_target() {
+        let v = verdicts(&results(Some(0.5), 10, true));
+        assert_eq!(v[2].word(), "FAIL");
+        assert!(v[2].text.contains("quick mode"));
+    }
+
+    #[test]
+    fn the_report_has_every_section_and_the_failure_notes() {
+        let r = results(None, 0, false);
+        let machine = crate::machine::collect();
+        let md = markdown(&r, &machine, &verdicts(&r));
+        for heading in [
+            "## Targets",
+            "## Throughput",
+            "## Peak memory",
+            "## The large document",
+            "## Inputs",
+            "## Method",
+        ] {
+            assert!(md.contains(heading), "{heading} missing");
+        }
+        assert!(md.contains("| quick-xml | 100 |"), "{md}");
+        assert!(md.contains("[1] not built"), "{md}");
+        assert!(roxmltree::Document::parse(&throughput_svg(&r)).is_ok());
+        assert!(roxmltree::Document::parse(&memory_svg(&r)).is_ok());
+    }
 }
