@@ -5,7 +5,8 @@ use std::fmt::Write;
 
 /// Bar colors per series, in order; wary's two series come first and are the reds.
 const COLORS: &[&str] = &[
-    "#c0392b", "#e67e22", "#2980b9", "#27ae60", "#8e44ad", "#7f8c8d", "#16a085", "#d4ac0d",
+    "#c0392b", "#e67e22", "#2980b9", "#27ae60", "#8e44ad", "#7f8c8d", "#16a085", "#48c9b0",
+    "#d4ac0d",
 ];
 
 /// What to draw.

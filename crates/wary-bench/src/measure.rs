@@ -5,17 +5,18 @@
 //! covers only children already waited for — hence a fresh, small measuring process per run,
 //! rather than the benchmark itself, whose own children would all share one maximum.
 //!
-//! On Linux a child's `ru_maxrss` also counts the memory of the process that spawned it at the
-//! moment of `exec` (the kernel keeps the larger of the old and new address spaces), so the
-//! measuring process is kept small, and the report states this floor, measured by running
-//! `/bin/true` the same way.
+//! On Linux a child's `ru_maxrss` also counts the memory it had just before `exec` (the kernel
+//! keeps the larger of the old and new address spaces' peaks). With `posix_spawn`, std's
+//! default, that old address space is the measuring process's own; with `fork` it is a copy
+//! holding only the anonymous pages. So the measuring process forks, and the report states
+//! the remaining floor, measured by running `/bin/true` the same way.
 
 use anyhow::{bail, Context, Result};
 use nix::sys::resource::{getrusage, UsageWho};
 use nix::sys::signal::{kill, Signal};
-use nix::unistd::Pid;
+use nix::unistd::{getuid, Pid};
 use std::ffi::OsString;
-use std::os::unix::process::ExitStatusExt;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
@@ -57,6 +58,10 @@ pub fn measure_main(program: &[OsString], timeout: Duration) -> Result<()> {
     let mut child = Command::new(first)
         .args(rest)
         .stdin(Stdio::null())
+        // Setting the (unchanged) user id makes std fork and exec rather than posix_spawn,
+        // which shares this process's memory with the child until exec and so would hand it
+        // this process's whole peak (see the module docs).
+        .uid(getuid().as_raw())
         .spawn()
         .with_context(|| format!("cannot run {}", first.to_string_lossy()))?;
     let pid = Pid::from_raw(child.id() as i32);

@@ -25,14 +25,16 @@ pub enum Parser {
     RoXmlTree,
     /// xml-rs (published as `xml`): streaming `EventReader`.
     XmlRs,
-    /// Expat's `xmlwf`.
+    /// Expat's `xmlwf`, as it runs by default (the file memory-mapped).
     Xmlwf,
+    /// Expat's `xmlwf -r`: the file read with read(2), so memory is Expat's own.
+    XmlwfRead,
     /// libxml2's `xmllint --stream --noout`.
     Xmllint,
 }
 
 /// The parsers in table order.
-pub const ALL: [Parser; 8] = [
+pub const ALL: [Parser; 9] = [
     Parser::WaryCli,
     Parser::WaryLib,
     Parser::QuickXml,
@@ -40,6 +42,7 @@ pub const ALL: [Parser; 8] = [
     Parser::RoXmlTree,
     Parser::XmlRs,
     Parser::Xmlwf,
+    Parser::XmlwfRead,
     Parser::Xmllint,
 ];
 
@@ -54,6 +57,7 @@ impl Parser {
             Parser::RoXmlTree => "roxmltree",
             Parser::XmlRs => "xml-rs",
             Parser::Xmlwf => "expat xmlwf",
+            Parser::XmlwfRead => "expat xmlwf -r",
             Parser::Xmllint => "libxml2 xmllint",
         }
     }
@@ -68,6 +72,7 @@ impl Parser {
             Parser::RoXmlTree => "roxmltree",
             Parser::XmlRs => "xml-rs",
             Parser::Xmlwf => "xmlwf",
+            Parser::XmlwfRead => "xmlwf-r",
             Parser::Xmllint => "xmllint",
         }
     }
@@ -79,7 +84,10 @@ impl Parser {
 
     /// Whether it runs inside `wary-bench parse` (a library) rather than as its own program.
     pub fn in_process(self) -> bool {
-        !matches!(self, Parser::WaryCli | Parser::Xmlwf | Parser::Xmllint)
+        !matches!(
+            self,
+            Parser::WaryCli | Parser::Xmlwf | Parser::XmlwfRead | Parser::Xmllint
+        )
     }
 
     /// Whether it needs the whole document in memory (so the large document is not run).
@@ -115,7 +123,11 @@ impl Parser {
             Parser::XmlRs => {
                 "`EventReader` over `BufReader 64 KiB`, one root required, every event pulled"
             }
-            Parser::Xmlwf => "`xmlwf -r FILE` (Expat, read(2) instead of mmap, no output)",
+            Parser::Xmlwf => {
+                "`xmlwf FILE` (Expat; memory-maps the file, so its peak memory includes the \
+                 mapped file's pages)"
+            }
+            Parser::XmlwfRead => "`xmlwf -r FILE` (Expat, reading with read(2) instead of mmap)",
             Parser::Xmllint => {
                 "`xmllint --stream --noout --huge FILE` (`--huge` lifts libxml2's nesting \
                  limit of 256, which the nested input exceeds)"
@@ -133,7 +145,7 @@ pub fn run(parser: Parser, path: &Path) -> Result<u64> {
         Parser::Xmlparser => xmlparser(&read_string(open()?)?),
         Parser::RoXmlTree => roxmltree(&read_string(open()?)?),
         Parser::XmlRs => xml_rs(BufReader::with_capacity(64 << 10, open()?)),
-        Parser::WaryCli | Parser::Xmlwf | Parser::Xmllint => {
+        Parser::WaryCli | Parser::Xmlwf | Parser::XmlwfRead | Parser::Xmllint => {
             bail!("{} is a program, not a library", parser.name())
         }
     }

@@ -235,7 +235,8 @@ fn report_progress(what: &str, parser: Parser, input: &Input, cell: &Cell) {
 pub fn command(parser: Parser, path: &Path, self_exe: &Path, config: &Config) -> Vec<OsString> {
     let mut cmd: Vec<OsString> = match parser {
         Parser::WaryCli => vec![config.wary_bin.clone().into(), "xml".into(), "check".into()],
-        Parser::Xmlwf => vec!["xmlwf".into(), "-r".into()],
+        Parser::Xmlwf => vec!["xmlwf".into()],
+        Parser::XmlwfRead => vec!["xmlwf".into(), "-r".into()],
         Parser::Xmllint => ["xmllint", "--stream", "--noout", "--huge"]
             .map(OsString::from)
             .to_vec(),
