@@ -1,1 +1,207 @@
-//! placeholder
+//! Character classes of XML 1.0 Fifth Edition: [2] Char, [4] NameStartChar, [4a] NameChar,
+//! with ASCII fast paths through a byte table.
+
+/// Byte classes for the ASCII range (bit flags).
+const NAME_START: u8 = 1;
+const NAME: u8 = 2;
+const SPACE: u8 = 4;
+const PUBID: u8 = 8;
+
+static ASCII: [u8; 128] = {
+    let mut t = [0u8; 128];
+    let mut i = 0;
+    while i < 128 {
+        let c = i as u8;
+        let mut f = 0;
+        if c.is_ascii_alphabetic() || c == b'_' || c == b':' {
+            f |= NAME_START | NAME;
+        }
+        if c.is_ascii_digit() || c == b'-' || c == b'.' {
+            f |= NAME;
+        }
+        if c == b' ' || c == b'\t' || c == b'\n' || c == b'\r' {
+            f |= SPACE;
+        }
+        // XML 1.0 [13] PubidChar
+        if c == b' '
+            || c == b'\r'
+            || c == b'\n'
+            || c.is_ascii_alphanumeric()
+            || matches!(
+                c,
+                b'-' | b'\''
+                    | b'('
+                    | b')'
+                    | b'+'
+                    | b','
+                    | b'.'
+                    | b'/'
+                    | b':'
+                    | b'='
+                    | b'?'
+                    | b';'
+                    | b'!'
+                    | b'*'
+                    | b'#'
+                    | b'@'
+                    | b'$'
+                    | b'_'
+                    | b'%'
+            )
+        {
+            f |= PUBID;
+        }
+        t[i] = f;
+        i += 1;
+    }
+    t
+};
+
+/// XML 1.0 [3] S: one white-space byte.
+#[inline]
+pub fn is_space(b: u8) -> bool {
+    b < 128 && ASCII[b as usize] & SPACE != 0
+}
+
+/// XML 1.0 [13] PubidChar (all ASCII).
+#[inline]
+pub fn is_pubid_char(c: char) -> bool {
+    (c as u32) < 128 && ASCII[c as usize] & PUBID != 0
+}
+
+/// XML 1.0 [2] Char.
+#[inline]
+pub fn is_char(c: u32) -> bool {
+    matches!(c, 0x9 | 0xA | 0xD | 0x20..=0xD7FF | 0xE000..=0xFFFD | 0x10000..=0x10FFFF)
+}
+
+/// XML 1.0 Fifth Edition [4] NameStartChar.
+#[inline]
+pub fn is_name_start_char(c: char) -> bool {
+    let u = c as u32;
+    if u < 128 {
+        return ASCII[u as usize] & NAME_START != 0;
+    }
+    matches!(u,
+        0xC0..=0xD6 | 0xD8..=0xF6 | 0xF8..=0x2FF | 0x370..=0x37D | 0x37F..=0x1FFF
+        | 0x200C..=0x200D | 0x2070..=0x218F | 0x2C00..=0x2FEF | 0x3001..=0xD7FF
+        | 0xF900..=0xFDCF | 0xFDF0..=0xFFFD | 0x10000..=0xEFFFF)
+}
+
+/// XML 1.0 Fifth Edition [4a] NameChar.
+#[inline]
+pub fn is_name_char(c: char) -> bool {
+    let u = c as u32;
+    if u < 128 {
+        return ASCII[u as usize] & NAME != 0;
+    }
+    is_name_start_char(c) || u == 0xB7 || matches!(u, 0x300..=0x36F | 0x203F..=0x2040)
+}
+
+/// Decodes the character starting at `i` in valid UTF-8 text; returns it and its length.
+#[inline]
+pub fn char_at(s: &str, i: usize) -> Option<(char, usize)> {
+    let c = s.get(i..)?.chars().next()?;
+    Some((c, c.len_utf8()))
+}
+
+/// The length of the [5] Name at the start of `s` (0 if none), and whether the input ended
+/// inside it (so more input could make it longer). Only the ASCII bytes take the table path.
+pub fn name_len(s: &str) -> usize {
+    let b = s.as_bytes();
+    let i;
+    // First character: NameStartChar.
+    match b.first() {
+        None => return 0,
+        Some(&c) if c < 128 => {
+            if ASCII[c as usize] & NAME_START == 0 {
+                return 0;
+            }
+            i = 1;
+        }
+        Some(_) => match char_at(s, 0) {
+            Some((c, l)) if is_name_start_char(c) => i = l,
+            _ => return 0,
+        },
+    }
+    nmtoken_rest(s, b, i)
+}
+
+/// The length of the [7] Nmtoken at the start of `s` (0 if none).
+pub fn nmtoken_len(s: &str) -> usize {
+    nmtoken_rest(s, s.as_bytes(), 0)
+}
+
+/// ASCII name bytes, for the scanning loop (non-ASCII bytes are `false` and take the
+/// decoding path).
+static ASCII_NAME: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 128 {
+        t[i] = ASCII[i] & NAME != 0;
+        i += 1;
+    }
+    t
+};
+
+#[inline]
+fn nmtoken_rest(s: &str, b: &[u8], mut i: usize) -> usize {
+    loop {
+        i += b[i..]
+            .iter()
+            .position(|&c| !ASCII_NAME[c as usize])
+            .unwrap_or(b.len() - i);
+        if i >= b.len() || b[i] < 128 {
+            return i;
+        }
+        match char_at(s, i) {
+            Some((ch, l)) if is_name_char(ch) => i += l,
+            _ => return i,
+        }
+    }
+}
+
+/// Whether a character may start a name part after a colon (for splitting a [5] Name that
+/// is known to be valid into prefix and local part).
+#[inline]
+pub fn starts_ncname(s: &str) -> bool {
+    match s.as_bytes().first() {
+        None => false,
+        Some(&c) if c < 128 => ASCII[c as usize] & NAME_START != 0 && c != b':',
+        Some(_) => s.chars().next().is_some_and(is_name_start_char),
+    }
+}
+
+/// Whether `s` is exactly one [5] Name.
+pub fn is_name(s: &str) -> bool {
+    !s.is_empty() && name_len(s) == s.len()
+}
+
+/// Whether `s` is exactly one NCName (Namespaces in XML 1.0 [4]).
+pub fn is_ncname(s: &str) -> bool {
+    is_name(s) && !s.contains(':')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names() {
+        assert_eq!(name_len("abc def"), 3);
+        assert_eq!(name_len("1abc"), 0);
+        assert_eq!(name_len("_a-b.c:d>"), 8);
+        assert_eq!(name_len("\u{B7}a"), 0);
+        assert_eq!(name_len("a\u{B7}"), 3);
+        assert_eq!(name_len("\u{10000}x"), 5);
+        assert!(is_ncname("a-b"));
+        assert!(!is_ncname("a:b"));
+        assert_eq!(nmtoken_len("-12a "), 4);
+    }
+
+    #[test]
+    fn chars() {
+        assert!(is_char(0x9) && is_char(0x10FFFF) && is_char(0xE000));
+        assert!(!is_char(0) && !is_char(0xFFFE) && !is_char(0xD800) && !is_char(0x1F));
+    }
+}

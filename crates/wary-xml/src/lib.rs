@@ -30,17 +30,24 @@
 
 pub mod canon;
 mod chars;
+mod cursor;
+mod decl;
+mod dtd;
 mod encoding;
 mod error;
 mod event;
+mod external;
+mod input;
 mod limits;
+mod namespaces;
 mod reader;
+mod tags;
 pub mod tree;
 
 pub use error::{Error, ErrorKind, Fault, Position};
 pub use event::{
-    Attribute, Attributes, Doctype, EndElement, Event, Notation, Pi, StartElement,
-    UnparsedEntity, XmlDecl,
+    Attribute, Attributes, Doctype, EndElement, Event, Notation, Pi, StartElement, UnparsedEntity,
+    XmlDecl,
 };
 pub use limits::{ExternalEntities, Limits, Options};
 pub use reader::Reader;

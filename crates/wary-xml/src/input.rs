@@ -1,0 +1,204 @@
+//! Input frames: one per entity being read (the document, the external subset, an external
+//! or internal entity). The reader keeps them on an explicit stack, so entity nesting never
+//! becomes recursion.
+//!
+//! A frame holds a window of decoded, checked, line-end-normalized text (see `encoding`).
+//! Consumed text is dropped from the front when more is read, so memory is bounded by the
+//! largest token, not by the entity's size. Line and column are not tracked per byte: the
+//! newlines of dropped text are counted once, and a position is worked out only when an
+//! error needs one.
+
+use crate::encoding::Decoder;
+use crate::{Error, ErrorKind, Position};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// What a frame is reading.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum FrameKind {
+    Document,
+    ExternalSubset,
+    /// A general entity referenced in content.
+    General,
+    /// A parameter entity referenced between declarations (its text must hold whole ones).
+    ParamDeclSep,
+    /// A parameter entity referenced inside a declaration (padded with spaces).
+    ParamInDecl,
+    /// A parameter entity referenced inside an entity value literal.
+    ParamInLiteral,
+}
+
+pub(crate) struct Frame<'r> {
+    pub text: String,
+    pub pos: usize,
+    dec: Option<Decoder<'r>>,
+    pub eof: bool,
+    pub kind: FrameKind,
+    /// The entity's name (`None` for the document and the external subset).
+    pub name: Option<Arc<str>>,
+    /// Read from outside the document (an external entity or the external subset).
+    pub external: bool,
+    /// Folder that relative system identifiers declared in this entity resolve against.
+    pub base_dir: Option<PathBuf>,
+    /// Element depth when a general entity was pushed: it must be the same when it ends.
+    pub depth_at_start: usize,
+    /// Open conditional sections when the frame was pushed.
+    pub cond_at_start: usize,
+    /// A parameter entity referenced in a declaration still owes its trailing space.
+    pub pad_end: bool,
+    /// For errors: a label of the entity and where its text came from.
+    pub label: Option<Arc<str>>,
+    base_offset: u64,
+    base_line: u64,
+    /// Characters between the last newline before `text[0]` and `text[0]`.
+    base_column: u64,
+}
+
+impl<'r> Frame<'r> {
+    /// A frame over a streaming decoder.
+    pub fn streaming(dec: Decoder<'r>, kind: FrameKind) -> Self {
+        let mut f = Frame::fixed(String::new(), kind);
+        f.dec = Some(dec);
+        f.eof = false;
+        f
+    }
+
+    /// A frame over text that is all here already (an internal entity's replacement text).
+    pub fn fixed(text: String, kind: FrameKind) -> Self {
+        Frame {
+            text,
+            pos: 0,
+            dec: None,
+            eof: true,
+            kind,
+            name: None,
+            external: false,
+            base_dir: None,
+            depth_at_start: 0,
+            cond_at_start: 0,
+            pad_end: false,
+            label: None,
+            base_offset: 0,
+            base_line: 0,
+            base_column: 0,
+        }
+    }
+
+    /// The unread text.
+    #[inline]
+    pub fn rest(&self) -> &str {
+        self.text.get(self.pos..).unwrap_or("")
+    }
+
+    /// Bytes available from `pos`.
+    #[inline]
+    pub fn avail(&self) -> usize {
+        self.text.len() - self.pos
+    }
+
+    /// Whether everything has been read and consumed.
+    #[inline]
+    pub fn exhausted(&self) -> bool {
+        self.eof && self.pos >= self.text.len()
+    }
+
+    /// Raw bytes read from this frame's source so far.
+    pub fn bytes_read(&self) -> u64 {
+        self.dec.as_ref().map_or(0, |d| d.bytes_read)
+    }
+
+    /// Reads more text. Returns `false` at the end of the entity.
+    pub fn more(&mut self) -> Result<bool, Error> {
+        if self.eof {
+            return Ok(false);
+        }
+        // Drop consumed text once it is at least half the window, so copying stays linear.
+        if self.pos > 0 && self.pos >= self.text.len() / 2 {
+            self.discard_consumed();
+        }
+        let Some(dec) = self.dec.as_mut() else {
+            self.eof = true;
+            return Ok(false);
+        };
+        let at = self.text.len();
+        match dec.fill(&mut self.text) {
+            Ok(true) => Ok(true),
+            Ok(false) => {
+                self.eof = true;
+                self.dec = None;
+                Ok(false)
+            }
+            Err(e) => {
+                self.eof = true;
+                self.dec = None;
+                let p = self.position_at(self.text.len().max(at));
+                Err(e.at(p))
+            }
+        }
+    }
+
+    /// Reads until at least twice the currently available text is here (or the end), so
+    /// that re-scanning an incomplete token stays linear in its length in total.
+    pub fn grow(&mut self, max_token: usize) -> Result<bool, Error> {
+        let have = self.avail();
+        if have > max_token {
+            return Err(Error::new(
+                ErrorKind::Limit,
+                "Limits::max_token_len",
+                format!(
+                    "a single token is longer than the limit of {max_token} bytes \
+                     (raise it with --max-token-len)"
+                ),
+            )
+            .at(self.position_at(self.pos)));
+        }
+        let target = (have * 2).max(have + 1);
+        while self.avail() < target {
+            if !self.more()? {
+                return Ok(self.avail() > have);
+            }
+        }
+        Ok(true)
+    }
+
+    /// Makes at least `n` bytes available if the entity has them. Returns whether it does.
+    pub fn ensure(&mut self, n: usize) -> Result<bool, Error> {
+        while self.avail() < n {
+            if !self.more()? {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    fn discard_consumed(&mut self) {
+        let gone = &self.text[..self.pos];
+        let newlines = memchr::memchr_iter(b'\n', gone.as_bytes()).count() as u64;
+        if let Some(last) = memchr::memrchr(b'\n', gone.as_bytes()) {
+            self.base_column = gone[last + 1..].chars().count() as u64;
+        } else {
+            self.base_column += gone.chars().count() as u64;
+        }
+        self.base_line += newlines;
+        self.base_offset += self.pos as u64;
+        self.text.drain(..self.pos);
+        self.pos = 0;
+    }
+
+    /// The position of byte `at` of the window.
+    pub fn position_at(&self, at: usize) -> Position {
+        let at = at.min(self.text.len());
+        let before = self.text.get(..at).unwrap_or("");
+        let newlines = memchr::memchr_iter(b'\n', before.as_bytes()).count() as u64;
+        let column = match memchr::memrchr(b'\n', before.as_bytes()) {
+            Some(i) => before[i + 1..].chars().count() as u64,
+            None => self.base_column + before.chars().count() as u64,
+        };
+        Position {
+            offset: self.base_offset + at as u64,
+            line: self.base_line + newlines + 1,
+            column: column + 1,
+            entity: self.label.clone(),
+        }
+    }
+}

@@ -1,0 +1,857 @@
+//! Start tags, end tags and references in content: XML 1.0 [40]-[44], [66]-[68], attribute
+//! value normalization (§3.3.3), and the namespace constraints of Namespaces in XML 1.0.
+
+use crate::cursor::{Cur, PResult, Stop};
+use crate::dtd::{AttType, Dtd, Entity, EntityKind};
+use crate::event::{AttrRec, Span};
+use crate::input::{Frame, FrameKind};
+use crate::namespaces::{XMLNS_NS, XML_NS};
+use crate::reader::{push_span, Ev, Loc, Open, Reader, TokenCtx};
+use crate::{chars, Error, ErrorKind, Limits};
+use std::collections::HashSet;
+use std::sync::Arc;
+
+/// Above this many attributes, duplicate detection uses a hash set instead of comparing pairs.
+const SMALL: usize = 8;
+
+impl Reader<'_> {
+    /// A start tag or empty-element tag at the top frame's position.
+    pub(crate) fn start_tag(&mut self) -> Result<Ev, Error> {
+        if self.open.len() >= self.options.limits.max_depth {
+            let max = self.options.limits.max_depth;
+            return Err(self.err_here(
+                ErrorKind::Limit,
+                "Limits::max_depth",
+                format!("elements are nested deeper than the limit of {max} (raise it with --max-depth)"),
+            ));
+        }
+        let top = self.top();
+        let (empty, start, _) = self.token("a start tag", "XML 1.0 [40] STag", parse_start_tag)?;
+        let tag_at = start;
+        // Attribute defaults from the DTD (XML 1.0 §3.3.2).
+        let name = Span {
+            start: 0,
+            end: self.tag_name_len,
+        };
+        self.tag_name = name;
+        self.add_defaults()
+            .map_err(|e| self.err_at(top, tag_at, e))?;
+        self.check_unique_qnames()
+            .map_err(|e| self.err_at(top, tag_at, e))?;
+        let mark = self.ns.mark();
+        self.resolve_namespaces().map_err(|e| {
+            self.ns.unwind(mark);
+            self.err_at(top, tag_at, e)
+        })?;
+        let name_str = name.of(&self.attr_buf);
+        let name_span = push_span(&mut self.names, name_str);
+        self.open.push(Open {
+            name: name_span,
+            prefix_len: self.tag_prefix_len,
+            ns: self.tag_ns,
+            ns_mark: mark,
+        });
+        if empty {
+            self.set_pending_end();
+        }
+        Ok(Ev::Start { empty })
+    }
+
+    fn add_defaults(&mut self) -> Result<(), Error> {
+        let elem = self.tag_name.of(&self.attr_buf);
+        let Some(decls) = self.dtd.attlist(elem) else {
+            return Ok(());
+        };
+        let mut added = 0usize;
+        for def in &decls.defs {
+            let Some(value) = def.default_value() else {
+                continue;
+            };
+            let present = self
+                .attrs
+                .iter()
+                .any(|a| a.specified && a.name.of(&self.attr_buf) == def.name.as_ref());
+            if present {
+                continue;
+            }
+            if self.attrs.len() >= self.options.limits.max_attributes {
+                return Err(too_many_attrs(&self.options.limits));
+            }
+            let name = push_span(&mut self.attr_buf, &def.name);
+            let value = push_span(&mut self.attr_buf, value);
+            added += value.end as usize - value.start as usize;
+            self.attrs.push(AttrRec {
+                name,
+                prefix_len: 0,
+                value,
+                ns: None,
+                specified: false,
+            });
+        }
+        if added > 0 {
+            self.count_expansion(added)?;
+        }
+        Ok(())
+    }
+
+    /// WFC: Unique Att Spec, in linear time.
+    fn check_unique_qnames(&self) -> Result<(), Error> {
+        let buf = &self.attr_buf;
+        let n = self.attrs.len();
+        if n < 2 {
+            return Ok(());
+        }
+        let dup = |name: &str| {
+            Error::new(
+                ErrorKind::DuplicateAttribute,
+                "WFC: Unique Att Spec",
+                format!("attribute '{name}' appears more than once in the same tag"),
+            )
+        };
+        if n <= SMALL {
+            for i in 0..n {
+                for j in 0..i {
+                    let a = self.attrs[i].name.of(buf);
+                    if a == self.attrs[j].name.of(buf) {
+                        return Err(dup(a));
+                    }
+                }
+            }
+        } else {
+            let mut seen = HashSet::with_capacity(n);
+            for a in &self.attrs {
+                let s = a.name.of(buf);
+                if !seen.insert(s) {
+                    return Err(dup(s));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Namespaces in XML 1.0: binds this tag's declarations, resolves the element's and the
+    /// attributes' prefixes, and checks NSC: Attributes Unique.
+    fn resolve_namespaces(&mut self) -> Result<(), Error> {
+        // 1. Declarations (skipped at once when no attribute name starts with "xmlns").
+        let mut prefixed_attrs = false;
+        for i in 0..self.attrs.len() {
+            let a = self.attrs[i];
+            let name = a.name.of(&self.attr_buf);
+            if !name.as_bytes().starts_with(b"xmlns") {
+                if has_colon(name) {
+                    self.attrs[i].prefix_len = qname_prefix_len(name, "attribute")?;
+                    prefixed_attrs = true;
+                }
+                continue;
+            }
+            let prefix = if name.len() == 5 {
+                ""
+            } else if let Some(p) = name.strip_prefix("xmlns:") {
+                if !chars::is_ncname(p) {
+                    return Err(ns_err(format!(
+                        "'{name}' is not a valid namespace declaration name"
+                    )));
+                }
+                p
+            } else {
+                let pl = qname_prefix_len(name, "attribute")?;
+                self.attrs[i].prefix_len = pl;
+                prefixed_attrs |= pl > 0;
+                continue;
+            };
+            let uri = a.value.of(&self.attr_buf);
+            check_binding(prefix, uri)?;
+            self.attrs[i].prefix_len = if prefix.is_empty() { 0 } else { 5 };
+            self.attrs[i].ns = Some(self.ns.xmlns_span());
+            if prefix != "xml" {
+                let (p, u) = (prefix.to_string(), uri.to_string());
+                self.ns.bind(&p, &u);
+            }
+        }
+        // 2. The element.
+        let name = self.tag_name.of(&self.attr_buf);
+        let pl = qname_prefix_len(name, "element")?;
+        self.tag_prefix_len = pl;
+        let prefix = &name[..pl as usize];
+        self.tag_ns = if prefix == "xmlns" {
+            return Err(ns_err(format!(
+                "element '{name}' uses the reserved prefix 'xmlns'"
+            )));
+        } else if pl == 0 {
+            self.ns.resolve("")
+        } else {
+            match self.ns.resolve(prefix) {
+                Some(s) => Some(s),
+                None => {
+                    return Err(ns_err(format!(
+                        "the prefix '{prefix}' of element '{name}' is not declared"
+                    )))
+                }
+            }
+        };
+        // 3. Prefixed attributes, and NSC: Attributes Unique.
+        if !prefixed_attrs {
+            return Ok(());
+        }
+        let mut prefixed = 0;
+        for i in 0..self.attrs.len() {
+            let a = self.attrs[i];
+            if a.prefix_len == 0 || a.ns.is_some() {
+                continue;
+            }
+            prefixed += 1;
+            let name = a.name.of(&self.attr_buf);
+            let prefix = &name[..a.prefix_len as usize];
+            let resolved = if prefix == "xml" {
+                Some(self.ns.xml_span())
+            } else {
+                self.ns.resolve(prefix)
+            };
+            match resolved {
+                Some(s) => self.attrs[i].ns = Some(s),
+                None => {
+                    return Err(ns_err(format!(
+                        "the prefix '{prefix}' of attribute '{name}' is not declared"
+                    )))
+                }
+            }
+        }
+        if prefixed > 0 {
+            self.check_unique_expanded()?;
+        }
+        Ok(())
+    }
+
+    fn check_unique_expanded(&self) -> Result<(), Error> {
+        let buf = &self.attr_buf;
+        let nsb = &self.ns.buf;
+        let key = |a: &AttrRec| {
+            let n = a.name.of(buf);
+            (a.ns.map(|s| s.of(nsb)), &n[a.prefix_len as usize + 1..])
+        };
+        let err = |a: &AttrRec| {
+            Error::new(
+                ErrorKind::DuplicateAttribute,
+                "Namespaces in XML 1.0 §6.3 (NSC: Attributes Unique)",
+                format!(
+                    "attribute '{}' has the same namespace and local name as another attribute of the tag",
+                    a.name.of(buf)
+                ),
+            )
+        };
+        // Only prefixed attributes other than namespace declarations can collide under
+        // different qualified names (unprefixed ones are in no namespace).
+        let candidate = |a: &&AttrRec| a.prefix_len > 0 && a.ns.is_some() && !is_xmlns_decl(a, buf);
+        let count = self.attrs.iter().filter(candidate).count();
+        if count < 2 {
+            return Ok(());
+        }
+        if count <= SMALL {
+            let list = self.attrs.iter().filter(candidate);
+            for (i, a) in list.clone().enumerate() {
+                if list.clone().take(i).any(|b| key(b) == key(a)) {
+                    return Err(err(a));
+                }
+            }
+            return Ok(());
+        }
+        let mut seen = HashSet::with_capacity(count);
+        for a in self.attrs.iter().filter(candidate) {
+            if !seen.insert(key(a)) {
+                return Err(err(a));
+            }
+        }
+        Ok(())
+    }
+
+    /// An end tag, XML 1.0 [42].
+    pub(crate) fn end_tag(&mut self) -> Result<Option<Ev>, Error> {
+        let top = self.top();
+        let Some(open) = self.open.last() else {
+            return Err(self.err_here(
+                ErrorKind::Syntax,
+                "XML 1.0 [39] element",
+                "an end tag with no open element",
+            ));
+        };
+        let expected = open.name.of(&self.names);
+        // Fast path: `</name>` exactly as opened (no rescanning of the name).
+        let fr = &self.frames[top];
+        let rest = fr.rest().as_bytes();
+        let n = expected.len();
+        let matched = if rest.len() >= n + 3 && &rest[2..2 + n] == expected.as_bytes() {
+            match rest[2 + n] {
+                b'>' => Some(n + 3),
+                c if chars::is_space(c) => {
+                    let ws = rest[2 + n..]
+                        .iter()
+                        .take_while(|&&c| chars::is_space(c))
+                        .count();
+                    (rest.get(2 + n + ws) == Some(&b'>')).then_some(2 + n + ws + 1)
+                }
+                _ => None,
+            }
+        } else {
+            None
+        };
+        let start = fr.pos;
+        match matched {
+            Some(len) => self.frames[top].pos += len,
+            None => {
+                let max = self.options.limits.max_name_len;
+                self.token("an end tag", "XML 1.0 [42] ETag", |c, ctx| {
+                    c.i = 2;
+                    let name = c.name(max, "an element name")?;
+                    ctx.scratch.clear();
+                    ctx.scratch.push_str(name);
+                    c.ws();
+                    if !c.eat(b'>')? {
+                        return Err(c.syntax(format!("expected '>' to close the end tag </{name}")));
+                    }
+                    Ok(())
+                })?;
+                let expected = self
+                    .open
+                    .last()
+                    .map(|o| o.name.of(&self.names))
+                    .unwrap_or("");
+                if expected != self.scratch {
+                    let e = Error::new(
+                        ErrorKind::TagMismatch,
+                        "WFC: Element Type Match",
+                        format!(
+                            "end tag </{}> does not match the open element <{expected}>",
+                            self.scratch
+                        ),
+                    );
+                    return Err(self.err_at(top, start, e));
+                }
+            }
+        }
+        if self.frames[top].kind == FrameKind::General
+            && self.open.len() == self.frames[top].depth_at_start
+        {
+            let expected = self
+                .open
+                .last()
+                .map(|o| o.name.of(&self.names))
+                .unwrap_or("");
+            let e = Error::new(
+                ErrorKind::EntityStructure,
+                "XML 1.0 §4.3.2 (WF parsed entities)",
+                format!(
+                    "the end tag </{expected}> in an entity closes an element opened outside it"
+                ),
+            );
+            return Err(self.err_at(top, start, e));
+        }
+        self.end_element_reported()
+    }
+
+    /// A character or entity reference in content, XML 1.0 [66]-[68].
+    pub(crate) fn reference(&mut self) -> Result<Option<Ev>, Error> {
+        let top = self.top();
+        let max = self.options.limits.max_name_len;
+        let (r, start, _) = self.token("a reference", "XML 1.0 [67] Reference", |c, ctx| {
+            c.i = 1;
+            ctx.scratch.clear();
+            if c.eat(b'#')? {
+                let ch = char_ref(c)?;
+                ctx.scratch.push(ch);
+                return Ok(false);
+            }
+            let name = c.name(max, "an entity name")?;
+            if !c.eat(b';')? {
+                return Err(c.syntax(format!("expected ';' after '&{name}'")));
+            }
+            ctx.scratch.push_str(name);
+            Ok(true)
+        })?;
+        if !r {
+            let len = self.scratch.len();
+            return Ok(Some(Ev::Text(Loc::Scratch(0, len))));
+        }
+        if let Some(c) = predefined(&self.scratch) {
+            self.scratch.clear();
+            self.scratch.push(c);
+            return Ok(Some(Ev::Text(Loc::Scratch(0, 1))));
+        }
+        let standalone = self.standalone == Some(true);
+        let ent = self.dtd.general(&self.scratch).cloned();
+        let Some(ent) = ent else {
+            if self.dtd.must_declare(standalone) {
+                let e = undeclared(&self.scratch);
+                return Err(self.err_at(top, start, e));
+            }
+            let len = self.scratch.len() as u32;
+            return Ok(Some(Ev::Skipped(Span { start: 0, end: len })));
+        };
+        if let Err(e) = check_entity_use(&ent, standalone, false) {
+            return Err(self.err_at(top, start, e));
+        }
+        if self
+            .frames
+            .iter()
+            .any(|f| f.kind == FrameKind::General && f.name.as_deref() == Some(&ent.name))
+        {
+            let e = recursion(&ent.name);
+            return Err(self.err_at(top, start, e));
+        }
+        if self.frames.len() > self.options.limits.max_entity_depth {
+            let e = entity_depth(&self.options.limits);
+            return Err(self.err_at(top, start, e));
+        }
+        match &ent.kind {
+            EntityKind::Internal(text) => {
+                self.count_expansion(text.len())?;
+                let mut f = Frame::fixed(text.to_string(), FrameKind::General);
+                f.name = Some(ent.name.clone());
+                f.label = Some(Arc::from(format!("&{};", ent.name)));
+                f.depth_at_start = self.open.len();
+                self.frames.push(f);
+                Ok(None)
+            }
+            EntityKind::External { system, base, .. } => {
+                let frame =
+                    self.open_external(system, base.as_deref(), FrameKind::General, &ent.name)?;
+                match frame {
+                    Some(mut f) => {
+                        f.depth_at_start = self.open.len();
+                        self.frames.push(f);
+                        self.external_text_decl()?;
+                        Ok(None)
+                    }
+                    None => {
+                        let len = self.scratch.len() as u32;
+                        Ok(Some(Ev::Skipped(Span { start: 0, end: len })))
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The token parser of a start tag: writes the element name then each attribute (name,
+/// normalized value) into `ctx.attr_buf`. Returns whether the tag was an empty-element tag.
+fn parse_start_tag(c: &mut Cur<'_>, ctx: &mut TokenCtx<'_>) -> PResult<bool> {
+    ctx.attr_buf.clear();
+    ctx.attrs.clear();
+    c.i = 1;
+    let name = c.name(ctx.limits.max_name_len, "an element name")?;
+    ctx.attr_buf.push_str(name);
+    *ctx.tag_name_len = name.len() as u32;
+    let decls = ctx.dtd.attlist(name);
+    loop {
+        let had_ws = c.ws();
+        match c.peek()? {
+            b'>' => {
+                c.i += 1;
+                return Ok(false);
+            }
+            b'/' => {
+                c.i += 1;
+                if !c.eat(b'>')? {
+                    return Err(c.syntax("expected '>' after '/' in an empty-element tag"));
+                }
+                return Ok(true);
+            }
+            _ => {}
+        }
+        if !had_ws {
+            return Err(c.syntax(format!(
+                "expected white space, '>' or '/>' in the start tag of <{name}>, found {}",
+                crate::cursor::show_next(c.rest())
+            )));
+        }
+        let aname = c.name(ctx.limits.max_name_len, "an attribute name")?;
+        c.ws();
+        if !c.eat(b'=')? {
+            return Err(c.syntax(format!("expected '=' after the attribute name '{aname}'")));
+        }
+        c.ws();
+        let vat = c.i + 1;
+        let raw = c.quoted("attribute value")?;
+        if ctx.attrs.len() >= ctx.limits.max_attributes {
+            return Err(Stop::Fail(too_many_attrs(ctx.limits), vat));
+        }
+        let name_span = push_span(ctx.attr_buf, aname);
+        let v0 = ctx.attr_buf.len();
+        normalize_attr(
+            raw,
+            ctx.dtd,
+            ctx.standalone,
+            ctx.attr_buf,
+            ctx.expanded,
+            ctx.limits,
+        )
+        .map_err(|(e, at)| Stop::Fail(e, vat + at))?;
+        if let Some(d) = decls.and_then(|d| d.get(aname)) {
+            if d.ty != AttType::Cdata {
+                collapse_spaces(ctx.attr_buf, v0);
+            }
+        }
+        ctx.attrs.push(AttrRec {
+            name: name_span,
+            prefix_len: 0,
+            value: Span {
+                start: v0 as u32,
+                end: ctx.attr_buf.len() as u32,
+            },
+            ns: None,
+            specified: true,
+        });
+    }
+}
+
+/// XML 1.0 §3.3.3 attribute-value normalization of a literal's content (CDATA rules):
+/// references expanded (with an explicit stack), white space characters become spaces.
+/// On error returns the byte offset in `raw` of the reference (or character) at fault.
+pub(crate) fn normalize_attr(
+    raw: &str,
+    dtd: &Dtd,
+    standalone: bool,
+    out: &mut String,
+    expanded: &mut u64,
+    limits: &Limits,
+) -> Result<(), (Error, usize)> {
+    let plain = !raw
+        .bytes()
+        .any(|b| matches!(b, b'&' | b'<' | b'\t' | b'\n' | b'\r'));
+    if plain {
+        out.push_str(raw);
+        return Ok(());
+    }
+    // Each level: (text, position, entity name). Level 0 is the literal itself.
+    let mut stack: Vec<(Arc<str>, usize, Option<Arc<str>>)> = vec![(Arc::from(raw), 0, None)];
+    let mut outer_at = 0usize;
+    while let Some(level) = stack.last_mut() {
+        let text = level.0.clone();
+        let b = text.as_bytes();
+        let mut i = level.1;
+        let depth = stack.len();
+        let at = |i: usize, o: usize| if depth == 1 { i } else { o };
+        // Copy a run of ordinary characters at once.
+        let run = b[i..]
+            .iter()
+            .position(|&c| matches!(c, b'&' | b'<' | b'\t' | b'\n' | b'\r'))
+            .unwrap_or(b.len() - i);
+        out.push_str(&text[i..i + run]);
+        i += run;
+        if i >= b.len() {
+            stack.pop();
+            continue;
+        }
+        match b[i] {
+            b'<' => {
+                let msg = if depth == 1 {
+                    "'<' is not allowed in an attribute value; escape it as &lt;".to_string()
+                } else {
+                    "the replacement text of an entity used in an attribute value contains '<'"
+                        .to_string()
+                };
+                return Err((
+                    Error::new(ErrorKind::Syntax, "WFC: No < in Attribute Values", msg),
+                    at(i, outer_at),
+                ));
+            }
+            b'&' => {
+                if depth == 1 {
+                    outer_at = i;
+                }
+                let mut c = Cur::new(&text[i..], true, "a reference", "XML 1.0 [67] Reference");
+                c.i = 1;
+                let parsed: PResult<Result<char, String>> = (|| {
+                    if c.eat(b'#')? {
+                        return Ok(Ok(char_ref(&mut c)?));
+                    }
+                    let name = c.name(limits.max_name_len, "an entity name")?;
+                    if !c.eat(b';')? {
+                        return Err(c.syntax(format!("expected ';' after '&{name}'")));
+                    }
+                    Ok(Err(name.to_string()))
+                })();
+                let consumed = c.i;
+                let r = match parsed {
+                    Ok(r) => r,
+                    Err(Stop::Fail(e, k)) => return Err((e, at(i + k, outer_at))),
+                    Err(Stop::More) => {
+                        return Err((
+                            Error::new(
+                                ErrorKind::Syntax,
+                                "XML 1.0 [67] Reference",
+                                "incomplete reference",
+                            ),
+                            at(i, outer_at),
+                        ))
+                    }
+                };
+                if let Some(l) = stack.last_mut() {
+                    l.1 = i + consumed;
+                }
+                match r {
+                    Ok(ch) => out.push(ch),
+                    Err(name) => {
+                        if let Some(ch) = predefined(&name) {
+                            out.push(ch);
+                            continue;
+                        }
+                        let ent = dtd.general(&name);
+                        let Some(ent) = ent else {
+                            if dtd.must_declare(standalone) {
+                                return Err((undeclared(&name), at(i, outer_at)));
+                            }
+                            continue;
+                        };
+                        check_entity_use(ent, standalone, true)
+                            .map_err(|e| (e, at(i, outer_at)))?;
+                        let EntityKind::Internal(rt) = &ent.kind else {
+                            return Err((
+                                Error::new(
+                                    ErrorKind::BadEntityReference,
+                                    "WFC: No External Entity References",
+                                    "unreachable",
+                                ),
+                                at(i, outer_at),
+                            ));
+                        };
+                        if stack.iter().any(|l| l.2.as_deref() == Some(&*ent.name)) {
+                            return Err((recursion(&ent.name), at(i, outer_at)));
+                        }
+                        if stack.len() > limits.max_entity_depth {
+                            return Err((entity_depth(limits), at(i, outer_at)));
+                        }
+                        *expanded += rt.len() as u64;
+                        if *expanded > limits.amplification_threshold
+                            && *expanded
+                                > (raw.len() as u64 + limits.amplification_threshold)
+                                    * limits.max_amplification
+                        {
+                            return Err((
+                                Error::new(
+                                    ErrorKind::Limit,
+                                    "Limits::max_amplification",
+                                    "entity expansion in an attribute value is too large (billion laughs?); raise it with --max-amplification",
+                                ),
+                                at(i, outer_at),
+                            ));
+                        }
+                        stack.push((rt.clone(), 0, Some(ent.name.clone())));
+                    }
+                }
+                continue;
+            }
+            _ => {
+                out.push(' ');
+                i += 1;
+            }
+        }
+        if let Some(l) = stack.last_mut() {
+            l.1 = i;
+        }
+    }
+    Ok(())
+}
+
+/// §3.3.3 for non-CDATA types: strip leading and trailing spaces, collapse runs to one.
+pub(crate) fn collapse_spaces(buf: &mut String, from: usize) {
+    let v = &buf[from..];
+    if !v.starts_with(' ') && !v.ends_with(' ') && !v.contains("  ") {
+        return;
+    }
+    let collapsed = v
+        .split(' ')
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    buf.truncate(from);
+    buf.push_str(&collapsed);
+}
+
+/// The character of a character reference, after `&#`, through `;` (XML 1.0 [66], WFC:
+/// Legal Character).
+pub(crate) fn char_ref(c: &mut Cur<'_>) -> PResult<char> {
+    let hex = c.eat(b'x')?;
+    let d0 = c.i;
+    let mut v: u32 = 0;
+    loop {
+        let b = c.peek()?;
+        let d = match b {
+            b'0'..=b'9' => (b - b'0') as u32,
+            b'a'..=b'f' if hex => (b - b'a' + 10) as u32,
+            b'A'..=b'F' if hex => (b - b'A' + 10) as u32,
+            b';' => break,
+            _ => return Err(c.syntax("a character reference has digits then ';' (&#N; or &#xH;)")),
+        };
+        v = v
+            .saturating_mul(if hex { 16 } else { 10 })
+            .saturating_add(d);
+        c.i += 1;
+    }
+    if c.i == d0 {
+        return Err(c.syntax("a character reference needs at least one digit"));
+    }
+    c.i += 1;
+    match char::from_u32(v) {
+        Some(ch) if chars::is_char(v) => Ok(ch),
+        _ => {
+            c.i = d0;
+            Err(c.fail(
+                ErrorKind::InvalidChar,
+                "WFC: Legal Character",
+                format!("character reference to U+{v:04X}, which is not an XML character"),
+            ))
+        }
+    }
+}
+
+/// The five predefined entities (XML 1.0 §4.6).
+pub(crate) fn predefined(name: &str) -> Option<char> {
+    Some(match name {
+        "lt" => '<',
+        "gt" => '>',
+        "amp" => '&',
+        "apos" => '\'',
+        "quot" => '"',
+        _ => return None,
+    })
+}
+
+/// The checks on using a declared general entity in content or an attribute value.
+pub(crate) fn check_entity_use(
+    ent: &Entity,
+    standalone: bool,
+    in_attribute: bool,
+) -> Result<(), Error> {
+    if standalone && ent.external_decl {
+        return Err(Error::new(
+            ErrorKind::BadEntityReference,
+            "WFC: Entity Declared",
+            format!(
+                "entity '{}' is declared in the external subset or a parameter entity, which a \
+                 standalone='yes' document may not rely on",
+                ent.name
+            ),
+        ));
+    }
+    match &ent.kind {
+        EntityKind::External {
+            notation: Some(_), ..
+        } => Err(Error::new(
+            ErrorKind::BadEntityReference,
+            "WFC: Parsed Entity",
+            format!(
+                "'{}' is an unparsed entity; it may only be named in an ENTITY attribute",
+                ent.name
+            ),
+        )),
+        EntityKind::External { .. } if in_attribute => Err(Error::new(
+            ErrorKind::BadEntityReference,
+            "WFC: No External Entity References",
+            format!(
+                "attribute values may not refer to the external entity '{}'",
+                ent.name
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
+pub(crate) fn undeclared(name: &str) -> Error {
+    Error::new(
+        ErrorKind::BadEntityReference,
+        "WFC: Entity Declared",
+        format!("reference to the undeclared entity '{name}'"),
+    )
+}
+
+pub(crate) fn recursion(name: &str) -> Error {
+    Error::new(
+        ErrorKind::RecursiveEntity,
+        "WFC: No Recursion",
+        format!("entity '{name}' refers to itself, directly or through other entities"),
+    )
+}
+
+pub(crate) fn entity_depth(l: &Limits) -> Error {
+    Error::new(
+        ErrorKind::Limit,
+        "Limits::max_entity_depth",
+        format!(
+            "entity references are nested deeper than the limit of {} (raise it with --max-entity-depth)",
+            l.max_entity_depth
+        ),
+    )
+}
+
+fn too_many_attrs(l: &Limits) -> Error {
+    Error::new(
+        ErrorKind::Limit,
+        "Limits::max_attributes",
+        format!(
+            "a tag has more attributes than the limit of {} (raise it with --max-attributes)",
+            l.max_attributes
+        ),
+    )
+}
+
+fn ns_err(msg: String) -> Error {
+    Error::new(ErrorKind::Namespace, "Namespaces in XML 1.0", msg)
+}
+
+/// Whether a (short) name has a colon: a plain loop beats a memchr call here.
+#[inline]
+fn has_colon(name: &str) -> bool {
+    name.bytes().any(|b| b == b':')
+}
+
+fn is_xmlns_decl(a: &AttrRec, buf: &str) -> bool {
+    let n = a.name.of(buf);
+    n == "xmlns" || n.starts_with("xmlns:")
+}
+
+/// Namespaces in XML 1.0 [7] QName: the prefix length (0 when unprefixed). `name` is
+/// already a valid [5] Name, so it is a QName when it has at most one colon, not first or
+/// last, and the local part starts with a name-start character.
+pub(crate) fn qname_prefix_len(name: &str, what: &str) -> Result<u32, Error> {
+    let b = name.as_bytes();
+    let Some(k) = b.iter().position(|&c| c == b':') else {
+        return Ok(0);
+    };
+    let local = &name[k + 1..];
+    if k == 0 || !chars::starts_ncname(local) || local.bytes().any(|c| c == b':') {
+        return Err(ns_err(format!(
+            "{what} name '{name}' is not a qualified name (prefix:local, one colon, both parts names)"
+        )));
+    }
+    Ok(k as u32)
+}
+
+/// The rules for binding a prefix (Namespaces in XML 1.0 §3, NSC: Reserved Prefixes and
+/// Namespace Names, NSC: No Prefix Undeclaring).
+fn check_binding(prefix: &str, uri: &str) -> Result<(), Error> {
+    if prefix == "xmlns" {
+        return Err(ns_err("the prefix 'xmlns' must not be declared".into()));
+    }
+    if prefix == "xml" {
+        if uri != XML_NS {
+            return Err(ns_err(format!(
+                "the prefix 'xml' may only be bound to {XML_NS}"
+            )));
+        }
+        return Ok(());
+    }
+    if uri == XML_NS {
+        return Err(ns_err(format!(
+            "{XML_NS} may only be bound to the prefix 'xml'"
+        )));
+    }
+    if uri == XMLNS_NS {
+        return Err(ns_err(format!("{XMLNS_NS} must not be declared")));
+    }
+    if !prefix.is_empty() && uri.is_empty() {
+        return Err(ns_err(format!(
+            "xmlns:{prefix}=\"\" is not allowed: Namespaces in XML 1.0 cannot undeclare a prefix"
+        )));
+    }
+    Ok(())
+}
