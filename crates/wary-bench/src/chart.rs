@@ -15,8 +15,9 @@ pub struct Chart<'a> {
     pub title: &'a str,
     /// The unit of the values, shown after each value.
     pub unit: &'a str,
-    /// The series (parsers), in legend order.
-    pub series: &'a [&'a str],
+    /// The series (parsers), in legend order, each with its color's index, so that a parser
+    /// keeps its color from chart to chart.
+    pub series: &'a [(&'a str, usize)],
     /// Groups (inputs): a label and one value per series (`None`: not measured).
     pub groups: &'a [(String, Vec<Option<f64>>)],
 }
@@ -52,13 +53,13 @@ pub fn render(chart: &Chart) -> String {
         r#"<text x="10" y="20" font-size="15" font-weight="bold">{}</text>"#,
         escape(chart.title)
     );
-    for (i, name) in chart.series.iter().enumerate() {
+    for (i, (name, color)) in chart.series.iter().enumerate() {
         let x = 10.0 + (i % 4) as f64 * 230.0;
         let y = 32.0 + (i / 4) as f64 * 18.0;
         let _ = writeln!(
             s,
             r#"<rect x="{x}" y="{y}" width="12" height="12" fill="{}"/><text x="{}" y="{}">{}</text>"#,
-            COLORS[i % COLORS.len()],
+            COLORS[color % COLORS.len()],
             x + 16.0,
             y + 10.0,
             escape(name)
@@ -73,7 +74,7 @@ pub fn render(chart: &Chart) -> String {
             y0 + chart.series.len() as f64 * BAR_H / 2.0 + 4.0,
             escape(label)
         );
-        for (i, value) in values.iter().enumerate() {
+        for (i, (value, (_, color))) in values.iter().zip(chart.series).enumerate() {
             let y = y0 + i as f64 * BAR_H;
             match value {
                 Some(v) => {
@@ -82,7 +83,7 @@ pub fn render(chart: &Chart) -> String {
                         s,
                         r#"<rect x="{LABEL_W}" y="{y}" width="{w:.1}" height="{}" fill="{}"/><text x="{:.1}" y="{}">{} {}</text>"#,
                         BAR_H - 2.0,
-                        COLORS[i % COLORS.len()],
+                        COLORS[color % COLORS.len()],
                         LABEL_W + w + 4.0,
                         y + BAR_H - 3.0,
                         number(*v),
@@ -134,7 +135,7 @@ mod tests {
         let svg = render(&Chart {
             title: "MB/s <higher is better>",
             unit: "MB/s",
-            series: &["wary", "quick-xml"],
+            series: &[("wary", 0), ("quick-xml", 2)],
             groups: &groups,
         });
         let doc = roxmltree::Document::parse(&svg).unwrap();

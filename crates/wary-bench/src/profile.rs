@@ -1,10 +1,14 @@
 //! Where wary's time goes: a callgrind run of the library over a slice of the real-document
-//! input, summarized as instructions per byte and the functions with the most self cost.
+//! input, summarized as instructions per byte and the functions with the most self cost; and
+//! the same instruction count for the other parsers on the same slice.
 //!
 //! callgrind counts instructions, not time, but it is deterministic on a shared, noisy machine
-//! and names the functions (release builds carry line tables: `[profile.release] debug = 1`).
+//! (so it compares parsers when wall times are disturbed by other work) and names the
+//! functions (release builds carry line tables: `[profile.release] debug = 1`).
 
 use crate::inputs::{self, Input};
+use crate::parsers::Parser;
+use crate::run::{command, Config};
 use anyhow::{bail, Context, Result};
 use std::collections::HashMap;
 use std::path::Path;
@@ -28,50 +32,80 @@ pub struct Profile {
     /// The functions with the most self cost (inlined code is counted in the function it was
     /// inlined from, as the debug info names it), largest first.
     pub functions: Vec<(String, u64)>,
+    /// Instructions each parser executed on the same slice (start-up included), or why not.
+    pub counts: Vec<(Parser, Result<u64, String>)>,
 }
 
-/// Profiles wary's library on a slice of the same kind of document as `like`.
-pub fn profile(self_exe: &Path, like: &Input, cache: &Path) -> Result<Profile> {
-    let input = inputs::prepare(&like.spec, cache, PROFILE_BYTES)?;
-    let out_file = cache.join("callgrind.out");
+/// Profiles wary's library on a slice of the same kind of document as `like`, and counts the
+/// instructions of each of `parsers` on that slice.
+pub fn profile(
+    self_exe: &Path,
+    like: &Input,
+    parsers: &[Parser],
+    config: &Config,
+) -> Result<Profile> {
+    let input = inputs::prepare(&like.spec, &config.cache, PROFILE_BYTES)?;
+    let out_file = config.cache.join("callgrind.out");
     eprintln!(
-        "bench: profiling wary-xml with callgrind on {}",
+        "bench: profiling with callgrind on {}",
         input.path.display()
     );
-    let run = Command::new("valgrind")
-        .arg("--tool=callgrind")
-        .arg(format!("--callgrind-out-file={}", out_file.display()))
-        .arg(self_exe)
-        .args(["parse", "wary"])
-        .arg(&input.path)
-        .output()
-        .context("cannot run valgrind: install the valgrind package")?;
-    if !run.status.success() {
-        bail!(
-            "callgrind run failed ({}): {}",
-            run.status,
-            String::from_utf8_lossy(&run.stderr)
-                .lines()
-                .last()
-                .unwrap_or("")
-        );
-    }
+    let wary = command(Parser::WaryLib, &input.path, self_exe, config);
+    callgrind(&wary, &out_file)?;
     let annotate = Command::new("callgrind_annotate")
         .args(["--auto=no", "--threshold=100"])
         .arg(&out_file)
         .output()
         .context("cannot run callgrind_annotate")?;
-    let _ = std::fs::remove_file(&out_file);
     if !annotate.status.success() {
         bail!("callgrind_annotate failed ({})", annotate.status);
     }
     let (total, functions) = summarize(&String::from_utf8_lossy(&annotate.stdout))?;
+    let mut counts = Vec::new();
+    for &parser in parsers {
+        let count = if parser == Parser::WaryLib {
+            Ok(total)
+        } else {
+            let cmd = command(parser, &input.path, self_exe, config);
+            callgrind(&cmd, &out_file).map_err(|e| format!("{e:#}"))
+        };
+        counts.push((parser, count));
+    }
+    let _ = std::fs::remove_file(&out_file);
     Ok(Profile {
         input: input.spec.name.to_string(),
         bytes: input.bytes,
         total,
         functions,
+        counts,
     })
+}
+
+/// Runs the command under callgrind, writing `out_file`; returns the instruction count.
+fn callgrind(cmd: &[std::ffi::OsString], out_file: &Path) -> Result<u64> {
+    let run = Command::new("valgrind")
+        .arg("--tool=callgrind")
+        .arg(format!("--callgrind-out-file={}", out_file.display()))
+        .args(cmd)
+        .output()
+        .context("cannot run valgrind: install the valgrind package")?;
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    if !run.status.success() {
+        bail!(
+            "callgrind run failed ({}): {}",
+            run.status,
+            stderr.lines().last().unwrap_or("")
+        );
+    }
+    // `==123== Collected : 247116420`
+    stderr
+        .lines()
+        .find_map(|l| {
+            l.split_once("Collected :")
+                .map(|(_, n)| n.trim().parse().ok())
+        })
+        .flatten()
+        .context("no instruction count in callgrind's output")
 }
 
 /// Reads `callgrind_annotate` output: the program total, and self cost per function summed

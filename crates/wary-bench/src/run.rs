@@ -154,7 +154,7 @@ pub fn run(config: Config) -> Result<Results> {
     }
 
     let profile = if config.profile && parsers.contains(&Parser::WaryLib) {
-        crate::profile::profile(&self_exe, &inputs[0], &config.cache)
+        crate::profile::profile(&self_exe, &inputs[0], &parsers, &config)
             .map_err(|e| eprintln!("bench: no callgrind profile: {e:#}"))
             .ok()
     } else {
