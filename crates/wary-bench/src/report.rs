@@ -475,8 +475,9 @@ fn inputs_section(results: &Results, machine: &Machine, s: &mut String) {
     let _ = writeln!(s, "Peers: {}.\n", machine.peers.join("; "));
     let _ = writeln!(
         s,
-        "Reproduce with `scripts/bench` (about 10 minutes on 2 CPUs; `scripts/bench --quick` for \
-         a smaller, indicative run)."
+        "Reproduce with `scripts/bench` (this run took {:.1} minutes, input generation \
+         included; `scripts/bench --quick` makes a smaller, indicative run).",
+        results.took.as_secs_f64() / 60.0
     );
 }
 
@@ -552,6 +553,7 @@ mod tests {
             large_cells,
             floor: None,
             profile: None,
+            took: Duration::from_secs(60),
         }
     }
 

@@ -89,6 +89,8 @@ pub struct Results {
     pub floor: Option<Sample>,
     /// The callgrind profile of wary, if made.
     pub profile: Option<crate::profile::Profile>,
+    /// How long the whole run took.
+    pub took: Duration,
 }
 
 impl Results {
@@ -109,6 +111,7 @@ pub fn index(parser: Parser) -> usize {
 
 /// Runs the whole benchmark.
 pub fn run(config: Config) -> Result<Results> {
+    let started = std::time::Instant::now();
     let self_exe = std::env::current_exe().context("cannot find the benchmark's own binary")?;
     let mut inputs = Vec::new();
     for spec in inputs::catalog() {
@@ -171,6 +174,7 @@ pub fn run(config: Config) -> Result<Results> {
         large_cells,
         floor,
         profile,
+        took: started.elapsed(),
     })
 }
 
