@@ -269,13 +269,13 @@ impl<'r> Reader<'r> {
                 self.after_internal_subset()?;
                 continue;
             }
+            // Comments and PIs of the DTD are reported like those elsewhere (canonical XML
+            // keeps the PIs).
             if rest.starts_with("<!--") {
-                self.comment()?;
-                continue;
+                return self.comment().map(Some);
             }
             if rest.starts_with("<?") {
-                self.pi()?;
-                continue;
+                return self.pi().map(Some);
             }
             if rest.starts_with("<!ELEMENT") {
                 self.element_decl()?;
