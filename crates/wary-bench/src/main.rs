@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 mod chart;
+mod doc;
 mod generate;
 mod inputs;
 mod machine;
@@ -35,8 +36,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run the benchmark and write docs/performance.md.
-    Run(RunArgs),
+    /// Run the XML benchmark and write its part of docs/performance.md.
+    Xml(RunArgs),
     /// (internal) Parse one file with one library and print its element count.
     #[command(hide = true)]
     Parse {
@@ -80,7 +81,7 @@ struct RunArgs {
     /// The `wary` binary (default: next to this one).
     #[arg(long)]
     wary: Option<PathBuf>,
-    /// Where to write the report; the SVG charts go beside it.
+    /// The report to write the XML part of; the SVG charts go beside it.
     #[arg(long, default_value = "docs/performance.md")]
     out: PathBuf,
     /// Only these parsers (comma-separated ids: wary-cli, wary, quick-xml, xmlparser,
@@ -98,7 +99,7 @@ struct RunArgs {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Run(args) => run_main(args),
+        Command::Xml(args) => run_main(args),
         Command::Parse { parser, file } => parse_main(&parser, &file),
         Command::Measure {
             timeout_secs,
@@ -179,13 +180,14 @@ fn run_main(args: RunArgs) -> Result<()> {
     let write = |name: &std::path::Path, text: &str| {
         std::fs::write(name, text).with_context(|| format!("cannot write {}", name.display()))
     };
-    write(&args.out, &doc)?;
+    let existing = std::fs::read_to_string(&args.out).ok();
+    write(&args.out, &doc::with_part(existing.as_deref(), "xml", &doc))?;
     write(
-        &out_dir.join("performance-throughput.svg"),
+        &out_dir.join(report::THROUGHPUT_SVG),
         &report::throughput_svg(&results),
     )?;
     write(
-        &out_dir.join("performance-memory.svg"),
+        &out_dir.join(report::MEMORY_SVG),
         &report::memory_svg(&results),
     )?;
     println!("{doc}");
