@@ -171,18 +171,41 @@ static ASCII_NAME_START: [bool; 256] = {
     t
 };
 
+/// Name bytes for the scanning loop of [`ascii_name_len`]: 0 ends the name (non-ASCII bytes
+/// too; they take the decoding path), `COLON_BIT` marks ':', so that one OR per byte tells
+/// namespace processing whether the name has a colon without scanning it again.
+static ASCII_NAME_SCAN: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 128 {
+        if ASCII[i] & NAME != 0 {
+            t[i] = if i == b':' as usize { 1 | COLON_BIT } else { 1 };
+        }
+        i += 1;
+    }
+    t
+};
+const COLON_BIT: u8 = 2;
+
 /// The length of the [5] Name at the start of `b` when it is all ASCII and ends before the
-/// end of `b` on an ASCII byte; `None` sends the caller to [`name_len`].
+/// end of `b` on an ASCII byte, and whether it has a colon; `None` sends the caller to
+/// [`name_len`].
 #[inline]
-pub fn ascii_name_len(b: &[u8]) -> Option<usize> {
+pub fn ascii_name_len(b: &[u8]) -> Option<(usize, bool)> {
     if !ASCII_NAME_START[*b.first()? as usize] {
         return None;
     }
+    let mut seen = ASCII_NAME_SCAN[b[0] as usize];
     let mut i = 1;
-    while i < b.len() && ASCII_NAME[b[i] as usize] {
+    while i < b.len() {
+        let t = ASCII_NAME_SCAN[b[i] as usize];
+        if t == 0 {
+            break;
+        }
+        seen |= t;
         i += 1;
     }
-    (i < b.len() && b[i] < 128).then_some(i)
+    (i < b.len() && b[i] < 128).then_some((i, seen & COLON_BIT != 0))
 }
 
 /// Whether a character may start a name part after a colon (for splitting a [5] Name that

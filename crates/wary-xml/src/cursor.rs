@@ -136,14 +136,30 @@ impl<'a> Cur<'a> {
     }
 
     /// A [5] Name (no more than `max` bytes).
+    #[inline]
     pub fn name(&mut self, max: usize, what: &str) -> PResult<&'a str> {
-        if let Some(n) = chars::ascii_name_len(&self.bytes()[self.i..]) {
+        self.name_colon(max, what).map(|(n, _)| n)
+    }
+
+    /// A [5] Name (no more than `max` bytes), and whether it has a colon (found while
+    /// scanning, so namespace processing does not scan the name again).
+    #[inline]
+    pub fn name_colon(&mut self, max: usize, what: &str) -> PResult<(&'a str, bool)> {
+        if let Some((n, colon)) = chars::ascii_name_len(&self.bytes()[self.i..]) {
             if n <= max {
                 let s = self.s.get(self.i..self.i + n).unwrap_or("");
                 self.i += n;
-                return Ok(s);
+                return Ok((s, colon));
             }
         }
+        let s = self.name_slow(max, what)?;
+        Ok((s, s.contains(':')))
+    }
+
+    /// [`Cur::name`] for names that are not all ASCII, are too long, or reach the end of
+    /// the text.
+    #[inline(never)]
+    fn name_slow(&mut self, max: usize, what: &str) -> PResult<&'a str> {
         let rest = self.rest();
         let n = chars::name_len(rest);
         if n == 0 {

@@ -11,22 +11,44 @@ pub(crate) struct Span {
 }
 
 impl Span {
+    #[inline]
     pub fn of<'a>(&self, s: &'a str) -> &'a str {
         // NOTE: spans are made by the reader from the same buffer, on char boundaries.
         s.get(self.start as usize..self.end as usize).unwrap_or("")
     }
 }
 
-/// One attribute as stored by the reader.
+/// One attribute as stored by the reader. Names and values that the document spells out
+/// as they are stay in the tag's text (no copy); only normalized values and defaults from
+/// the DTD are written to the reader's attribute buffer.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct AttrRec {
+    /// In the tag's text when `specified`, else in the attribute buffer.
     pub name: Span,
     /// Length of the prefix (0 when unprefixed); the colon follows it.
     pub prefix_len: u32,
+    /// In the attribute buffer when `value_owned`, else in the tag's text.
     pub value: Span,
     /// The namespace URI, in the namespace buffer.
     pub ns: Option<Span>,
     pub specified: bool,
+    pub value_owned: bool,
+    /// The name has a colon (found when it was scanned).
+    pub colon: bool,
+}
+
+impl AttrRec {
+    /// The qualified name, given the tag's text and the attribute buffer.
+    #[inline]
+    pub fn name<'a>(&self, src: &'a str, buf: &'a str) -> &'a str {
+        self.name.of(if self.specified { src } else { buf })
+    }
+
+    /// The normalized value, given the tag's text and the attribute buffer.
+    #[inline]
+    pub fn value<'a>(&self, src: &'a str, buf: &'a str) -> &'a str {
+        self.value.of(if self.value_owned { buf } else { src })
+    }
 }
 
 /// One event of the document.
@@ -119,6 +141,9 @@ pub struct Pi<'a> {
 /// A start tag with its attributes, namespace-resolved.
 #[derive(Debug, Clone, Copy)]
 pub struct StartElement<'a> {
+    /// The tag's text, where the name and most attributes are.
+    pub(crate) src: &'a str,
+    /// Normalized attribute values and defaults.
     pub(crate) buf: &'a str,
     pub(crate) name: Span,
     pub(crate) prefix_len: u32,
@@ -131,7 +156,7 @@ pub struct StartElement<'a> {
 impl<'a> StartElement<'a> {
     /// The qualified name as written, for example `x:doc`.
     pub fn name(&self) -> &'a str {
-        self.name.of(self.buf)
+        self.name.of(self.src)
     }
     /// The prefix, if any.
     pub fn prefix(&self) -> Option<&'a str> {
@@ -153,6 +178,7 @@ impl<'a> StartElement<'a> {
     /// Namespace declarations (`xmlns`, `xmlns:p`) are included.
     pub fn attributes(&self) -> Attributes<'a> {
         Attributes {
+            src: self.src,
             buf: self.buf,
             ns_buf: self.ns_buf,
             iter: self.attrs.iter(),
@@ -167,6 +193,7 @@ impl<'a> StartElement<'a> {
 /// An iterator over a start tag's attributes.
 #[derive(Debug, Clone)]
 pub struct Attributes<'a> {
+    src: &'a str,
     buf: &'a str,
     ns_buf: &'a str,
     iter: std::slice::Iter<'a, AttrRec>,
@@ -176,14 +203,14 @@ impl<'a> Iterator for Attributes<'a> {
     type Item = Attribute<'a>;
     fn next(&mut self) -> Option<Attribute<'a>> {
         let r = self.iter.next()?;
-        let name = r.name.of(self.buf);
+        let name = r.name(self.src, self.buf);
         let (prefix, local_name) = split_prefix(name, r.prefix_len);
         Some(Attribute {
             name,
             prefix,
             local_name,
             namespace: r.ns.map(|s| s.of(self.ns_buf)),
-            value: r.value.of(self.buf),
+            value: r.value(self.src, self.buf),
             specified: r.specified,
         })
     }

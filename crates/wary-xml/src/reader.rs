@@ -12,6 +12,7 @@ use crate::event::{
 };
 use crate::input::{Frame, FrameKind};
 use crate::namespaces::Namespaces;
+use crate::tags::{tag_text, TagScan};
 use crate::{chars, Error, ErrorKind, Options, Position};
 use std::io::Read;
 use std::path::Path;
@@ -105,11 +106,12 @@ pub struct Reader<'r> {
     /// An empty-element tag was reported: report its end next.
     pending_end: bool,
     pub(crate) ns: Namespaces,
-    /// Names and values of the current start tag.
+    /// Normalized attribute values and defaults of the current start tag.
     pub(crate) attr_buf: String,
     pub(crate) attrs: Vec<AttrRec>,
-    pub(crate) tag_name: Span,
-    pub(crate) tag_name_len: u32,
+    /// Where the current start tag's text is: frame, start and end in its window.
+    pub(crate) tag_src: (usize, usize, usize),
+    pub(crate) tag: TagScan,
     pub(crate) tag_prefix_len: u32,
     pub(crate) tag_ns: Option<Span>,
     /// Text made by the reader (references, declarations) for the current event.
@@ -140,8 +142,8 @@ impl<'r> Reader<'r> {
             ns: Namespaces::default(),
             attr_buf: String::new(),
             attrs: Vec::new(),
-            tag_name: Span::default(),
-            tag_name_len: 0,
+            tag_src: (0, 0, 0),
+            tag: TagScan::default(),
             tag_prefix_len: 0,
             tag_ns: None,
             scratch: String::new(),
@@ -255,8 +257,12 @@ impl<'r> Reader<'r> {
             }),
             Ev::DoctypeEnd => Event::DoctypeEnd,
             Ev::Start { empty } => Event::StartElement(StartElement {
+                src: tag_text(&self.frames, self.tag_src),
                 buf: &self.attr_buf,
-                name: self.tag_name,
+                name: Span {
+                    start: 1,
+                    end: 1 + self.tag.name_len,
+                },
                 prefix_len: self.tag_prefix_len,
                 ns: self.tag_ns.map(|s| s.of(&self.ns.buf)),
                 attrs: &self.attrs,
@@ -373,7 +379,7 @@ impl<'r> Reader<'r> {
                 attrs: &mut self.attrs,
                 scratch: &mut self.scratch,
                 expanded: &mut self.expanded,
-                tag_name_len: &mut self.tag_name_len,
+                tag: &mut self.tag,
                 standalone: self.standalone == Some(true),
             };
             match f(&mut cur, &mut ctx) {
@@ -843,7 +849,7 @@ pub(crate) struct TokenCtx<'a> {
     pub attrs: &'a mut Vec<AttrRec>,
     pub scratch: &'a mut String,
     pub expanded: &'a mut u64,
-    pub tag_name_len: &'a mut u32,
+    pub tag: &'a mut TagScan,
     pub standalone: bool,
 }
 

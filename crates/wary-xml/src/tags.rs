@@ -14,6 +14,28 @@ use std::sync::Arc;
 /// Above this many attributes, duplicate detection uses a hash set instead of comparing pairs.
 const SMALL: usize = 8;
 
+/// What the scan of a start tag learned besides its attributes, so that the steps after it
+/// need not look at the names again.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct TagScan {
+    /// Length of the element name, which starts at byte 1 of the tag.
+    pub name_len: u32,
+    /// The element name has a colon.
+    pub name_colon: bool,
+    /// Some name in the tag (the element's or an attribute's) has a colon.
+    pub colon: bool,
+    /// Some attribute name starts with "xmlns" (a namespace declaration, or a name that
+    /// must be checked as one).
+    pub xmlns: bool,
+}
+
+/// The text of the current start tag: names and unnormalized values are spans into it. It
+/// stays in its frame's window until the next event is asked for.
+#[inline]
+pub(crate) fn tag_text<'a>(frames: &'a [Frame<'_>], (f, a, b): (usize, usize, usize)) -> &'a str {
+    frames.get(f).and_then(|f| f.text.get(a..b)).unwrap_or("")
+}
+
 impl Reader<'_> {
     /// A start tag or empty-element tag at the top frame's position.
     pub(crate) fn start_tag(&mut self) -> Result<Ev, Error> {
@@ -26,25 +48,47 @@ impl Reader<'_> {
             ));
         }
         let top = self.top();
-        let (empty, start, _) = self.token("a start tag", "XML 1.0 [40] STag", parse_start_tag)?;
-        let tag_at = start;
-        // Attribute defaults from the DTD (XML 1.0 §3.3.2).
-        let name = Span {
-            start: 0,
-            end: self.tag_name_len,
+        let fr = &self.frames[top];
+        let start = fr.pos;
+        let simple = if self.dtd.attlists_empty() {
+            let limits = &self.options.limits;
+            scan_simple_start_tag(
+                &fr.text.as_bytes()[start..],
+                limits,
+                &mut self.attrs,
+                &mut self.tag,
+            )
+        } else {
+            None
         };
-        self.tag_name = name;
-        self.add_defaults()
-            .map_err(|e| self.err_at(top, tag_at, e))?;
-        self.check_unique_qnames()
-            .map_err(|e| self.err_at(top, tag_at, e))?;
+        // (The full parser may read more input, which moves the window: it says where
+        // the tag starts.)
+        let (empty, start, len) = match simple {
+            Some((len, empty)) => {
+                self.attr_buf.clear();
+                self.frames[top].pos += len;
+                (empty, start, len)
+            }
+            None => self.token("a start tag", "XML 1.0 [40] STag", parse_start_tag)?,
+        };
+        self.tag_src = (top, start, start + len);
+        // Attribute defaults from the DTD (XML 1.0 §3.3.2).
+        if !self.dtd.attlists_empty() {
+            self.add_defaults()
+                .map_err(|e| self.err_at(top, start, e))?;
+        }
+        if self.attrs.len() > 1 {
+            self.check_unique_qnames()
+                .map_err(|e| self.err_at(top, start, e))?;
+        }
         let mark = self.ns.mark();
         self.resolve_namespaces().map_err(|e| {
             self.ns.unwind(mark);
-            self.err_at(top, tag_at, e)
+            self.err_at(top, start, e)
         })?;
-        let name_str = name.of(&self.attr_buf);
-        let name_span = push_span(&mut self.names, name_str);
+        let src = tag_text(&self.frames, self.tag_src);
+        let name = src.get(1..1 + self.tag.name_len as usize).unwrap_or("");
+        let name_span = push_span(&mut self.names, name);
         self.open.push(Open {
             name: name_span,
             prefix_len: self.tag_prefix_len,
@@ -58,7 +102,8 @@ impl Reader<'_> {
     }
 
     fn add_defaults(&mut self) -> Result<(), Error> {
-        let elem = self.tag_name.of(&self.attr_buf);
+        let src = tag_text(&self.frames, self.tag_src);
+        let elem = src.get(1..1 + self.tag.name_len as usize).unwrap_or("");
         let Some(decls) = self.dtd.attlist(elem) else {
             return Ok(());
         };
@@ -70,13 +115,16 @@ impl Reader<'_> {
             let present = self
                 .attrs
                 .iter()
-                .any(|a| a.specified && a.name.of(&self.attr_buf) == def.name.as_ref());
+                .any(|a| a.specified && a.name.of(src) == def.name.as_ref());
             if present {
                 continue;
             }
             if self.attrs.len() >= self.options.limits.max_attributes {
                 return Err(too_many_attrs(&self.options.limits));
             }
+            let colon = has_colon(&def.name);
+            self.tag.colon |= colon;
+            self.tag.xmlns |= def.name.starts_with("xmlns");
             let name = push_span(&mut self.attr_buf, &def.name);
             let value = push_span(&mut self.attr_buf, value);
             added += value.end as usize - value.start as usize;
@@ -86,6 +134,8 @@ impl Reader<'_> {
                 value,
                 ns: None,
                 specified: false,
+                value_owned: true,
+                colon,
             });
         }
         if added > 0 {
@@ -96,11 +146,9 @@ impl Reader<'_> {
 
     /// WFC: Unique Att Spec, in linear time.
     fn check_unique_qnames(&self) -> Result<(), Error> {
+        let src = tag_text(&self.frames, self.tag_src);
         let buf = &self.attr_buf;
         let n = self.attrs.len();
-        if n < 2 {
-            return Ok(());
-        }
         let dup = |name: &str| {
             Error::new(
                 ErrorKind::DuplicateAttribute,
@@ -109,10 +157,10 @@ impl Reader<'_> {
             )
         };
         if n <= SMALL {
-            for i in 0..n {
+            for i in 1..n {
+                let a = self.attrs[i].name(src, buf);
                 for j in 0..i {
-                    let a = self.attrs[i].name.of(buf);
-                    if a == self.attrs[j].name.of(buf) {
+                    if a == self.attrs[j].name(src, buf) {
                         return Err(dup(a));
                     }
                 }
@@ -120,7 +168,7 @@ impl Reader<'_> {
         } else {
             let mut seen = HashSet::with_capacity(n);
             for a in &self.attrs {
-                let s = a.name.of(buf);
+                let s = a.name(src, buf);
                 if !seen.insert(s) {
                     return Err(dup(s));
                 }
@@ -132,13 +180,22 @@ impl Reader<'_> {
     /// Namespaces in XML 1.0: binds this tag's declarations, resolves the element's and the
     /// attributes' prefixes, and checks NSC: Attributes Unique.
     fn resolve_namespaces(&mut self) -> Result<(), Error> {
+        // Most tags have no colon in any name and declare nothing: then only the default
+        // namespace applies, and no name needs to be looked at (the scan told us).
+        if !self.tag.colon && !self.tag.xmlns {
+            self.tag_prefix_len = 0;
+            self.tag_ns = self.ns.default_ns();
+            return Ok(());
+        }
+        let src = tag_text(&self.frames, self.tag_src);
+        let buf = &self.attr_buf;
         // 1. Declarations (skipped at once when no attribute name starts with "xmlns").
         let mut prefixed_attrs = false;
         for i in 0..self.attrs.len() {
             let a = self.attrs[i];
-            let name = a.name.of(&self.attr_buf);
+            let name = a.name(src, buf);
             if !name.as_bytes().starts_with(b"xmlns") {
-                if has_colon(name) {
+                if a.colon {
                     self.attrs[i].prefix_len = qname_prefix_len(name, "attribute")?;
                     prefixed_attrs = true;
                 }
@@ -159,18 +216,21 @@ impl Reader<'_> {
                 prefixed_attrs |= pl > 0;
                 continue;
             };
-            let uri = a.value.of(&self.attr_buf);
+            let uri = a.value(src, buf);
             check_binding(prefix, uri)?;
             self.attrs[i].prefix_len = if prefix.is_empty() { 0 } else { 5 };
             self.attrs[i].ns = Some(self.ns.xmlns_span());
             if prefix != "xml" {
-                let (p, u) = (prefix.to_string(), uri.to_string());
-                self.ns.bind(&p, &u);
+                self.ns.bind(prefix, uri);
             }
         }
         // 2. The element.
-        let name = self.tag_name.of(&self.attr_buf);
-        let pl = qname_prefix_len(name, "element")?;
+        let name = src.get(1..1 + self.tag.name_len as usize).unwrap_or("");
+        let pl = if self.tag.name_colon {
+            qname_prefix_len(name, "element")?
+        } else {
+            0
+        };
         self.tag_prefix_len = pl;
         let prefix = &name[..pl as usize];
         self.tag_ns = if prefix == "xmlns" {
@@ -200,7 +260,7 @@ impl Reader<'_> {
                 continue;
             }
             prefixed += 1;
-            let name = a.name.of(&self.attr_buf);
+            let name = a.name(src, buf);
             let prefix = &name[..a.prefix_len as usize];
             let resolved = if prefix == "xml" {
                 Some(self.ns.xml_span())
@@ -216,17 +276,20 @@ impl Reader<'_> {
                 }
             }
         }
-        if prefixed > 0 {
+        // Two attributes can only collide under different qualified names when both are
+        // prefixed (unprefixed ones are in no namespace).
+        if prefixed > 1 {
             self.check_unique_expanded()?;
         }
         Ok(())
     }
 
     fn check_unique_expanded(&self) -> Result<(), Error> {
+        let src = tag_text(&self.frames, self.tag_src);
         let buf = &self.attr_buf;
         let nsb = &self.ns.buf;
         let key = |a: &AttrRec| {
-            let n = a.name.of(buf);
+            let n = a.name(src, buf);
             (a.ns.map(|s| s.of(nsb)), &n[a.prefix_len as usize + 1..])
         };
         let err = |a: &AttrRec| {
@@ -235,13 +298,14 @@ impl Reader<'_> {
                 "Namespaces in XML 1.0 §6.3 (NSC: Attributes Unique)",
                 format!(
                     "attribute '{}' has the same namespace and local name as another attribute of the tag",
-                    a.name.of(buf)
+                    a.name(src, buf)
                 ),
             )
         };
         // Only prefixed attributes other than namespace declarations can collide under
         // different qualified names (unprefixed ones are in no namespace).
-        let candidate = |a: &&AttrRec| a.prefix_len > 0 && a.ns.is_some() && !is_xmlns_decl(a, buf);
+        let candidate =
+            |a: &&AttrRec| a.prefix_len > 0 && a.ns.is_some() && !is_xmlns_decl(a.name(src, buf));
         let count = self.attrs.iter().filter(candidate).count();
         if count < 2 {
             return Ok(());
@@ -431,15 +495,20 @@ impl Reader<'_> {
     }
 }
 
-/// The token parser of a start tag: writes the element name then each attribute (name,
-/// normalized value) into `ctx.attr_buf`. Returns whether the tag was an empty-element tag.
+/// The token parser of a start tag: records the element name's length and each attribute
+/// as spans into the tag's text; only values that normalization changes are written to
+/// `ctx.attr_buf`. Returns whether the tag was an empty-element tag.
 fn parse_start_tag(c: &mut Cur<'_>, ctx: &mut TokenCtx<'_>) -> PResult<bool> {
     ctx.attr_buf.clear();
     ctx.attrs.clear();
     c.i = 1;
-    let name = c.name(ctx.limits.max_name_len, "an element name")?;
-    ctx.attr_buf.push_str(name);
-    *ctx.tag_name_len = name.len() as u32;
+    let (name, colon) = c.name_colon(ctx.limits.max_name_len, "an element name")?;
+    *ctx.tag = TagScan {
+        name_len: name.len() as u32,
+        name_colon: colon,
+        colon,
+        xmlns: false,
+    };
     let decls = ctx.dtd.attlist(name);
     loop {
         let had_ws = c.ws();
@@ -463,7 +532,14 @@ fn parse_start_tag(c: &mut Cur<'_>, ctx: &mut TokenCtx<'_>) -> PResult<bool> {
                 crate::cursor::show_next(c.rest())
             )));
         }
-        let aname = c.name(ctx.limits.max_name_len, "an attribute name")?;
+        let n0 = c.i;
+        let (aname, acolon) = c.name_colon(ctx.limits.max_name_len, "an attribute name")?;
+        let name_span = Span {
+            start: n0 as u32,
+            end: c.i as u32,
+        };
+        ctx.tag.colon |= acolon;
+        ctx.tag.xmlns |= aname.as_bytes().starts_with(b"xmlns");
         c.ws();
         if !c.eat(b'=')? {
             return Err(c.syntax(format!("expected '=' after the attribute name '{aname}'")));
@@ -474,33 +550,152 @@ fn parse_start_tag(c: &mut Cur<'_>, ctx: &mut TokenCtx<'_>) -> PResult<bool> {
         if ctx.attrs.len() >= ctx.limits.max_attributes {
             return Err(Stop::Fail(too_many_attrs(ctx.limits), vat));
         }
-        let name_span = push_span(ctx.attr_buf, aname);
-        let v0 = ctx.attr_buf.len();
-        normalize_attr(
-            raw,
-            ctx.dtd,
-            ctx.standalone,
-            ctx.attr_buf,
-            ctx.expanded,
-            ctx.limits,
-        )
-        .map_err(|(e, at)| Stop::Fail(e, vat + at))?;
-        if let Some(d) = decls.and_then(|d| d.get(aname)) {
-            if d.ty != AttType::Cdata {
+        // A declared type other than CDATA collapses spaces (§3.3.3).
+        let tokenized = decls
+            .and_then(|d| d.get(aname))
+            .is_some_and(|d| d.ty != AttType::Cdata);
+        let (value, value_owned) = if !tokenized && !needs_normalizing(raw) {
+            // The value is the literal as written: leave it in the tag's text.
+            let v = Span {
+                start: vat as u32,
+                end: (vat + raw.len()) as u32,
+            };
+            (v, false)
+        } else {
+            let v0 = ctx.attr_buf.len();
+            normalize_attr(
+                raw,
+                ctx.dtd,
+                ctx.standalone,
+                ctx.attr_buf,
+                ctx.expanded,
+                ctx.limits,
+            )
+            .map_err(|(e, at)| Stop::Fail(e, vat + at))?;
+            if tokenized {
                 collapse_spaces(ctx.attr_buf, v0);
             }
-        }
+            let v = Span {
+                start: v0 as u32,
+                end: ctx.attr_buf.len() as u32,
+            };
+            (v, true)
+        };
         ctx.attrs.push(AttrRec {
             name: name_span,
             prefix_len: 0,
+            value,
+            ns: None,
+            specified: true,
+            value_owned,
+            colon: acolon,
+        });
+    }
+}
+
+/// The common start tag, scanned in one pass: the whole tag is in `b` (which starts at its
+/// '<'), names are ASCII, no value needs normalizing, and the caller has checked that the
+/// DTD declares no attribute lists (so no value is tokenized and no default applies).
+/// Fills `attrs` and `tag` as [`parse_start_tag`] would and returns the tag's length and
+/// whether it is an empty-element tag.
+///
+/// Anything else, including every error, returns `None`, and the caller runs
+/// [`parse_start_tag`], which alone reports errors: so this path accepts only what that
+/// parser accepts. It exists for speed: without the token machinery (cursor, results that
+/// may ask for more input, re-entry) a typical tag costs about half the instructions.
+#[inline]
+fn scan_simple_start_tag(
+    b: &[u8],
+    limits: &Limits,
+    attrs: &mut Vec<AttrRec>,
+    tag: &mut TagScan,
+) -> Option<(usize, bool)> {
+    attrs.clear();
+    let (n, colon) = chars::ascii_name_len(b.get(1..)?)?;
+    if n > limits.max_name_len {
+        return None;
+    }
+    *tag = TagScan {
+        name_len: n as u32,
+        name_colon: colon,
+        colon,
+        xmlns: false,
+    };
+    let mut i = 1 + n;
+    loop {
+        let ws = i;
+        while chars::is_space(*b.get(i)?) {
+            i += 1;
+        }
+        match *b.get(i)? {
+            b'>' => return Some((i + 1, false)),
+            b'/' => return (*b.get(i + 1)? == b'>').then_some((i + 2, true)),
+            _ if i == ws => return None,
+            _ => {}
+        }
+        let n0 = i;
+        let (n, colon) = chars::ascii_name_len(&b[i..])?;
+        if n > limits.max_name_len || attrs.len() >= limits.max_attributes {
+            return None;
+        }
+        i += n;
+        let name = Span {
+            start: n0 as u32,
+            end: i as u32,
+        };
+        tag.colon |= colon;
+        tag.xmlns |= b[n0..].starts_with(b"xmlns");
+        while chars::is_space(*b.get(i)?) {
+            i += 1;
+        }
+        if *b.get(i)? != b'=' {
+            return None;
+        }
+        i += 1;
+        while chars::is_space(*b.get(i)?) {
+            i += 1;
+        }
+        let q = *b.get(i)?;
+        if q != b'"' && q != b'\'' {
+            return None;
+        }
+        let v0 = i + 1;
+        let k = memchr::memchr(q, b.get(v0..)?)?;
+        if b[v0..v0 + k].iter().any(|&c| ATTR_SPECIAL[c as usize]) {
+            return None;
+        }
+        i = v0 + k + 1;
+        attrs.push(AttrRec {
+            name,
+            prefix_len: 0,
             value: Span {
                 start: v0 as u32,
-                end: ctx.attr_buf.len() as u32,
+                end: (v0 + k) as u32,
             },
             ns: None,
             specified: true,
+            value_owned: false,
+            colon,
         });
     }
+}
+
+/// Bytes that attribute-value normalization changes or rejects (§3.3.3, WFC: No < in
+/// Attribute Values): a table lookup per byte is cheaper than five comparisons.
+static ATTR_SPECIAL: [bool; 256] = {
+    let mut t = [false; 256];
+    t[b'&' as usize] = true;
+    t[b'<' as usize] = true;
+    t[b'\t' as usize] = true;
+    t[b'\n' as usize] = true;
+    t[b'\r' as usize] = true;
+    t
+};
+
+/// Whether a literal's content differs from its normalized value (or is not allowed).
+#[inline]
+pub(crate) fn needs_normalizing(raw: &str) -> bool {
+    raw.bytes().any(|b| ATTR_SPECIAL[b as usize])
 }
 
 /// XML 1.0 §3.3.3 attribute-value normalization of a literal's content (CDATA rules):
@@ -514,10 +709,7 @@ pub(crate) fn normalize_attr(
     expanded: &mut u64,
     limits: &Limits,
 ) -> Result<(), (Error, usize)> {
-    let plain = !raw
-        .bytes()
-        .any(|b| matches!(b, b'&' | b'<' | b'\t' | b'\n' | b'\r'));
-    if plain {
+    if !needs_normalizing(raw) {
         out.push_str(raw);
         return Ok(());
     }
@@ -804,26 +996,38 @@ fn has_colon(name: &str) -> bool {
     name.bytes().any(|b| b == b':')
 }
 
-fn is_xmlns_decl(a: &AttrRec, buf: &str) -> bool {
-    let n = a.name.of(buf);
+fn is_xmlns_decl(n: &str) -> bool {
     n == "xmlns" || n.starts_with("xmlns:")
 }
 
 /// Namespaces in XML 1.0 [7] QName: the prefix length (0 when unprefixed). `name` is
 /// already a valid [5] Name, so it is a QName when it has at most one colon, not first or
 /// last, and the local part starts with a name-start character.
+#[inline]
 pub(crate) fn qname_prefix_len(name: &str, what: &str) -> Result<u32, Error> {
     let b = name.as_bytes();
     let Some(k) = b.iter().position(|&c| c == b':') else {
         return Ok(0);
     };
-    let local = &name[k + 1..];
-    if k == 0 || !chars::starts_ncname(local) || local.bytes().any(|c| c == b':') {
-        return Err(ns_err(format!(
-            "{what} name '{name}' is not a qualified name (prefix:local, one colon, both parts names)"
-        )));
+    let local = &b[k + 1..];
+    let ncname_start = local
+        .first()
+        .is_some_and(|&c| c < 128 && c != b':' && chars::is_name_start_char(c as char));
+    if k > 0 && ncname_start && !local.contains(&b':') {
+        return Ok(k as u32);
     }
-    Ok(k as u32)
+    // The local part may start with a non-ASCII character: the full check decides.
+    if k > 0 && chars::starts_ncname(&name[k + 1..]) && !local.contains(&b':') {
+        return Ok(k as u32);
+    }
+    Err(not_qname(name, what))
+}
+
+#[cold]
+fn not_qname(name: &str, what: &str) -> Error {
+    ns_err(format!(
+        "{what} name '{name}' is not a qualified name (prefix:local, one colon, both parts names)"
+    ))
 }
 
 /// The rules for binding a prefix (Namespaces in XML 1.0 §3, NSC: Reserved Prefixes and

@@ -107,6 +107,12 @@ impl Dtd {
         self.general.get(name)
     }
 
+    /// Whether no attribute-list declaration was read (then no tag has defaults).
+    #[inline]
+    pub fn attlists_empty(&self) -> bool {
+        self.attlists.is_empty()
+    }
+
     pub fn attlist(&self, elem: &str) -> Option<&ElementAtts> {
         if self.attlists.is_empty() {
             return None;
