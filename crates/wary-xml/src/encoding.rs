@@ -235,7 +235,9 @@ impl<'r> Decoder<'r> {
                 } else {
                     complete_utf8_prefix(&self.staging)
                 };
-                match std::str::from_utf8(&self.staging[..cut]) {
+                // simdutf8 validates non-ASCII text several times faster than std (on
+                // freedesktop.org.xml, std's validation was an eighth of all the time).
+                match simdutf8::compat::from_utf8(&self.staging[..cut]) {
                     Ok(text) => {
                         push_checked(out, text, &mut self.after_cr, &mut self.pending);
                         self.staging.drain(..cut);

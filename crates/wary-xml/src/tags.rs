@@ -37,8 +37,10 @@ pub(crate) fn tag_text<'a>(frames: &'a [Frame<'_>], (f, a, b): (usize, usize, us
 }
 
 impl Reader<'_> {
-    /// A start tag or empty-element tag at the top frame's position.
-    pub(crate) fn start_tag(&mut self) -> Result<Ev, Error> {
+    /// A start tag or empty-element tag at the top frame's position; returns whether it was
+    /// an empty-element tag. (The caller makes the event: a `bool` comes back in a register,
+    /// while an `Ev` came back through memory at the cost of a store-forwarding stall.)
+    pub(crate) fn start_tag(&mut self) -> Result<bool, Error> {
         if self.open.len() >= self.options.limits.max_depth {
             let max = self.options.limits.max_depth;
             return Err(self.err_here(
@@ -98,7 +100,7 @@ impl Reader<'_> {
         if empty {
             self.set_pending_end();
         }
-        Ok(Ev::Start { empty })
+        Ok(empty)
     }
 
     fn add_defaults(&mut self) -> Result<(), Error> {
@@ -328,8 +330,8 @@ impl Reader<'_> {
         Ok(())
     }
 
-    /// An end tag, XML 1.0 [42].
-    pub(crate) fn end_tag(&mut self) -> Result<Option<Ev>, Error> {
+    /// An end tag, XML 1.0 [42]; the caller reports the element's end.
+    pub(crate) fn end_tag(&mut self) -> Result<(), Error> {
         let top = self.top();
         let Some(open) = self.open.last() else {
             return Err(self.err_here(
@@ -409,7 +411,7 @@ impl Reader<'_> {
             );
             return Err(self.err_at(top, start, e));
         }
-        self.end_element_reported()
+        Ok(())
     }
 
     /// A character or entity reference in content, XML 1.0 [66]-[68].
@@ -659,12 +661,24 @@ fn scan_simple_start_tag(
         if q != b'"' && q != b'\'' {
             return None;
         }
+        // One pass finds the closing quote and any byte that normalization would change
+        // (values are short: a table loop beats a memchr call plus a second pass).
         let v0 = i + 1;
-        let k = memchr::memchr(q, b.get(v0..)?)?;
-        if b[v0..v0 + k].iter().any(|&c| ATTR_SPECIAL[c as usize]) {
-            return None;
+        let mut j = v0;
+        loop {
+            let c = *b.get(j)?;
+            if VALUE_STOP[c as usize] {
+                if c == q {
+                    break;
+                }
+                if c != b'"' && c != b'\'' {
+                    return None;
+                }
+            }
+            j += 1;
         }
-        i = v0 + k + 1;
+        let k = j - v0;
+        i = j + 1;
         attrs.push(AttrRec {
             name,
             prefix_len: 0,
@@ -689,6 +703,14 @@ static ATTR_SPECIAL: [bool; 256] = {
     t[b'\t' as usize] = true;
     t[b'\n' as usize] = true;
     t[b'\r' as usize] = true;
+    t
+};
+
+/// [`ATTR_SPECIAL`] and both quotes: where the one-pass value scan must stop and look.
+static VALUE_STOP: [bool; 256] = {
+    let mut t = ATTR_SPECIAL;
+    t[b'"' as usize] = true;
+    t[b'\'' as usize] = true;
     t
 };
 
