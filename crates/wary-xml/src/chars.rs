@@ -161,7 +161,7 @@ fn nmtoken_rest(s: &str, b: &[u8], mut i: usize) -> usize {
     }
 }
 
-static ASCII_NAME_START: [bool; 256] = {
+pub static ASCII_NAME_START: [bool; 256] = {
     let mut t = [false; 256];
     let mut i = 0;
     while i < 128 {
