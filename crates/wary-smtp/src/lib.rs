@@ -13,7 +13,7 @@
 //! Written by hand, and why: the reply parser, session and message encoding are the point of
 //! this crate (no existing SMTP crate exposes a sans-IO core with a typed STARTTLS boundary);
 //! TLS, SASL primitives (HMAC, SHA-2, PBKDF2, SASLprep), base64 and X.509 decoding come from
-//! rustls, RustCrypto, stringprep, base64 and x509-cert.
+//! rustls, RustCrypto, stringprep, base64 and x509-parser.
 //!
 //! ```no_run
 //! use wary_smtp::proto::{Envelope, Mailbox, Message, Outcome, ReversePath};
