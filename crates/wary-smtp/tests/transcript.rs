@@ -847,3 +847,22 @@ fn null_reverse_path_and_not_ready() {
         SubmitError::NotReady
     );
 }
+
+#[test]
+fn scram_is_preferred_and_the_server_must_prove_itself() {
+    let mut cfg = config(TlsMode::StartTls);
+    cfg.auth = Some(creds());
+    let mut p = Peer::open_tls(cfg, "250-mx.test\r\n250 AUTH PLAIN SCRAM-SHA-256\r\n");
+    // Client-first: gs2 header, user, and the nonce made from the entropy ([7; 18]).
+    use base64::Engine as _;
+    let first =
+        base64::engine::general_purpose::STANDARD.encode("n,,n=u,r=BwcHBwcHBwcHBwcHBwcHBwcH");
+    p.expect(&format!("AUTH SCRAM-SHA-256 {first}\r\n"));
+    // A server that accepts without proving it knows the password is not trusted.
+    let err = p.server("235 2.7.0 ok\r\n").unwrap_err();
+    assert!(
+        matches!(err, SessionError::Sasl(SaslError::ServerNotVerified(_))),
+        "{err:?}"
+    );
+    assert_eq!(err.fault(), Fault::Auth);
+}
