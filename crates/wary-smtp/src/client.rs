@@ -283,7 +283,7 @@ impl Client {
             })?;
         let got = match stream {
             Stream::Plain(s) => s.read(buf),
-            Stream::Tls(s) => s.read(buf),
+            Stream::Tls(s) => read_tls(s, buf, Instant::now() + wait),
         };
         match got {
             Ok(0) => Ok(self.session.handle_close()?),
@@ -355,6 +355,37 @@ impl Client {
         let info = tls::session_info(&conn, &name_text);
         self.stream = Some(Stream::Tls(Box::new(rustls::StreamOwned::new(conn, tcp))));
         Ok(self.session.tls_established(proof, info, Instant::now())?)
+    }
+}
+
+/// Reads plaintext from a TLS stream, never waiting past `deadline` in total: rustls's own
+/// `Stream::read` would restart the socket timeout for every TLS fragment, so a server
+/// dripping fragments could hold the client indefinitely.
+fn read_tls(
+    s: &mut rustls::StreamOwned<rustls::ClientConnection, TcpStream>,
+    buf: &mut [u8],
+    deadline: Instant,
+) -> io::Result<usize> {
+    loop {
+        // Ok(0) after close_notify, UnexpectedEof after a bare TCP close, WouldBlock when
+        // no plaintext is buffered yet.
+        match s.conn.reader().read(buf) {
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+            other => return other,
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(io::ErrorKind::TimedOut.into());
+        }
+        s.sock.set_read_timeout(Some(left))?;
+        s.conn.read_tls(&mut s.sock)?;
+        s.conn
+            .process_new_packets()
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+        // Alerts or key-update answers rustls wants to send.
+        while s.conn.wants_write() {
+            s.conn.write_tls(&mut s.sock)?;
+        }
     }
 }
 

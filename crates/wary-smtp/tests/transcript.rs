@@ -866,3 +866,21 @@ fn scram_is_preferred_and_the_server_must_prove_itself() {
     );
     assert_eq!(err.fault(), Fault::Auth);
 }
+
+#[test]
+fn dripping_octets_do_not_extend_the_deadline() {
+    let mut p = Peer::new(config(TlsMode::DangerPlainText));
+    let deadline = p.s.deadline().unwrap();
+    for (i, b) in b"220 slow".iter().enumerate() {
+        p.now += Duration::from_secs(60);
+        p.s.handle_input(&[*b], p.now).unwrap();
+        assert_eq!(p.s.deadline(), Some(deadline), "octet {i}");
+    }
+    let err = p.s.handle_timeout(deadline).unwrap_err();
+    assert_eq!(
+        err,
+        SessionError::Timeout {
+            waiting_for: "the greeting"
+        }
+    );
+}

@@ -282,6 +282,7 @@ impl Session {
             return self.fail(SessionError::StartTlsInjection { octets: data.len() });
         }
         self.inbuf.extend_from_slice(data);
+        let mut replies = 0;
         while self.sent > 0 {
             let Some(&front) = self.pending.front() else {
                 break;
@@ -298,6 +299,7 @@ impl Session {
                     self.inbuf.drain(..used);
                     self.pending.pop_front();
                     self.sent -= 1;
+                    replies += 1;
                     self.last_verb = front.verb();
                     if let Err(e) = self.on_reply(front, reply) {
                         return self.fail(e);
@@ -315,9 +317,13 @@ impl Session {
                 octets,
             });
         }
-        self.deadline = None;
-        if !self.pending.is_empty() {
-            self.arm(now);
+        // Only a whole reply restarts the clock: a server dripping one octet at a time
+        // cannot keep the client waiting past the phase's timeout.
+        if replies > 0 {
+            self.deadline = None;
+            if !self.pending.is_empty() {
+                self.arm(now);
+            }
         }
         Ok(())
     }
