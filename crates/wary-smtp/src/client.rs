@@ -10,7 +10,7 @@
 use crate::error::{classify, Error};
 use crate::proto::{
     AuthConfig, Capabilities, DeliveryReport, Domain, Envelope, Event, Message, ReplyLimits,
-    Session, SessionConfig, SessionError, Timeouts, TlsInfo, TlsMode, TlsUpgrade,
+    Session, SessionConfig, SessionError, SubmitError, Timeouts, TlsInfo, TlsMode, TlsUpgrade,
 };
 use crate::tls::{self, Trust};
 use rustls::pki_types::ServerName;
@@ -161,6 +161,58 @@ impl Client {
             Event::Delivered(r) => Some(*r),
             _ => None,
         })
+    }
+
+    /// Sends many messages over this connection. With PIPELINING and CHUNKING, whole
+    /// messages are pipelined behind each other (up to
+    /// [`MAX_MESSAGES_IN_FLIGHT`](crate::proto::transaction::MAX_MESSAGES_IN_FLIGHT)), so
+    /// a round trip carries many messages; otherwise they go one after the other.
+    ///
+    /// `on_report` is called exactly once per message with its index: with its report (check
+    /// [`DeliveryReport::outcome`]), or with the reason it was refused before sending. An
+    /// `Err` ends the connection; messages that got no call were not (known to be)
+    /// delivered.
+    pub fn send_many<'a, I>(
+        &mut self,
+        messages: I,
+        mut on_report: impl FnMut(usize, Result<DeliveryReport, SubmitError>),
+    ) -> Result<(), Error>
+    where
+        I: IntoIterator<Item = (&'a Envelope, &'a Message)>,
+    {
+        let mut queue = messages.into_iter().enumerate().peekable();
+        let mut in_flight = std::collections::VecDeque::new();
+        loop {
+            while self.session.can_send() {
+                let Some((i, (envelope, message))) = queue.next() else {
+                    break;
+                };
+                match self.session.send_message(envelope, message) {
+                    Ok(()) => in_flight.push_back(i),
+                    Err(e) => on_report(i, Err(e)),
+                }
+            }
+            if in_flight.is_empty() {
+                if queue.peek().is_none() {
+                    return Ok(());
+                }
+                // The server closed the session (421) with messages left to send.
+                return Err(Error::Session(SessionError::Closed {
+                    waiting_for: "the chance to send the remaining messages",
+                }));
+            }
+            let report = self.drive(|ev| match ev {
+                Event::Delivered(r) => Some(Some(*r)),
+                Event::Closed => Some(None),
+                _ => None,
+            })?;
+            if let Some(report) = report {
+                // NOTE: reports come in the order the messages were queued.
+                if let Some(i) = in_flight.pop_front() {
+                    on_report(i, Ok(report));
+                }
+            }
+        }
     }
 
     /// The server's capabilities (from the EHLO after TLS, in TLS modes).

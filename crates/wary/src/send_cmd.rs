@@ -174,51 +174,62 @@ fn send(args: &SendOpts) -> Result<u8, Failure> {
     let server = format!("{}:{}", config.host, config.port);
     let mut client = Client::connect(&config)
         .map_err(|e| Failure(code_for_fault(e.fault()), format!("{server}: {e}")))?;
-    let mut exit = 0;
-    for (i, out) in outgoing.iter().enumerate() {
-        let prefix = if many {
+    // Every message goes through send_many: with PIPELINING and CHUNKING, whole messages
+    // are pipelined, so an mbox costs about one round trip per window of messages.
+    let prefix = |i: usize| {
+        if many {
             format!("message {}: ", i + 1)
         } else {
             String::new()
+        }
+    };
+    let mut exit = 0;
+    let mut settled = 0;
+    let result = client.send_many(
+        outgoing.iter().map(|o| (&o.envelope, &o.message)),
+        |i, result| {
+            settled += 1;
+            let code = match result {
+                Ok(report) => {
+                    if args.verbose {
+                        print_report(&prefix(i), &report);
+                    }
+                    let code = report_code(&report);
+                    if code != 0 {
+                        eprintln!("wary send: {}{}", prefix(i), describe_refusal(&report));
+                    }
+                    code
+                }
+                Err(e) => {
+                    eprintln!("wary send: {}{e}", prefix(i));
+                    code_for_fault(e.fault())
+                }
+            };
+            if exit == 0 {
+                exit = code;
+            }
+        },
+    );
+    if let Err(e) = result {
+        let left = outgoing.len() - settled;
+        let code = if exit == 0 {
+            code_for_fault(e.fault())
+        } else {
+            exit
         };
-        match client.send(&out.envelope, &out.message) {
-            Ok(report) => {
-                if args.verbose {
-                    print_report(&prefix, &report);
-                }
-                let code = report_code(&report);
-                if code != 0 {
-                    eprintln!("wary send: {prefix}{}", describe_refusal(&report));
-                    if exit == 0 {
-                        exit = code;
-                    }
-                }
-            }
-            Err(e) => {
-                let code = code_for_fault(e.fault());
-                // A message refused before sending leaves the session usable; anything else
-                // ends it.
-                let usable = matches!(e, wary_smtp::Error::Submit(_)) && client.is_ready();
-                if usable {
-                    eprintln!("wary send: {prefix}{e}");
-                    if exit == 0 {
-                        exit = code;
-                    }
-                    continue;
-                }
-                return Err(Failure(
-                    if exit == 0 { code } else { exit },
-                    format!("{prefix}{server}: {e}"),
-                ));
-            }
-        }
-        if !client.is_ready() && i + 1 < outgoing.len() {
-            let left = outgoing.len() - i - 1;
-            return Err(Failure(
-                EX_TEMPFAIL,
-                format!("{server} closed the session; {left} message(s) not sent"),
-            ));
-        }
+        let what = if many {
+            format!("{server}: {e} ({left} message(s) not sent or not confirmed)")
+        } else {
+            format!("{server}: {e}")
+        };
+        return Err(Failure(code, what));
+    }
+    if args.verbose {
+        eprintln!(
+            "wary send: {} message(s) in {} round trips on this connection (greeting, EHLO, STARTTLS and AUTH included)",
+            outgoing.len(),
+            client.round_trips()
+        );
     }
     // The messages are settled; a failed QUIT changes nothing about them.
     let _ = client.quit();
@@ -432,7 +443,8 @@ fn report_code(r: &DeliveryReport) -> u8 {
         _ => match r.first_refusal() {
             Some((_, reply)) if reply.code().is_transient() => EX_TEMPFAIL,
             Some(_) => EX_UNAVAILABLE,
-            None => EX_PROTOCOL,
+            // No refusal and no final reply: the server closed first (421); retry.
+            None => EX_TEMPFAIL,
         },
     }
 }
