@@ -971,3 +971,22 @@ fn in_flight_window_is_bounded() {
     }
     assert_eq!(n, wary_smtp::proto::transaction::MAX_MESSAGES_IN_FLIGHT);
 }
+
+#[test]
+fn xoauth2_error_challenge_then_refusal() {
+    let mut cfg = config(TlsMode::StartTls);
+    cfg.auth = Some(AuthConfig {
+        credentials: Credentials::OAuth2 {
+            user: "u@x.test".into(),
+            token: "tok".into(),
+        },
+        mechanism: Some(Mechanism::parse("XOAUTH2").unwrap()),
+    });
+    let mut p = Peer::open_tls(cfg, "250-mx.test\r\n250 AUTH PLAIN XOAUTH2\r\n");
+    p.expect("AUTH XOAUTH2 dXNlcj11QHgudGVzdAFhdXRoPUJlYXJlciB0b2sBAQ==\r\n");
+    // RFC-less but universal: a 334 with a JSON error, answered by an empty line.
+    p.ok("334 eyJzdGF0dXMiOiI0MDEifQ==\r\n");
+    p.expect("\r\n");
+    let err = p.server("535 5.7.8 invalid token\r\n").unwrap_err();
+    assert_eq!(err.fault(), Fault::Auth);
+}
