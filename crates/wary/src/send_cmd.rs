@@ -8,7 +8,8 @@
 //! address, 78 flags, 68 unresolvable host. Each failure prints one line on stderr.
 //!
 //! Beyond the contract: `--mbox` sends every message of an mbox (mboxrd) on stdin over one
-//! connection (pipelined, chunked when offered), `--auth-mechanism`, `--verbose`.
+//! connection (pipelined, chunked when offered), `--auth-mechanism`, the DSN options
+//! `--notify`, `--ret`, `--envid` (RFC 3461), `--verbose`.
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -17,7 +18,7 @@ use std::time::Duration;
 use wary_smtp::headers;
 use wary_smtp::proto::{
     AuthConfig, Credentials, DeliveryReport, Domain, Envelope, Fault, Mailbox, Mechanism, Message,
-    Outcome, ReversePath, Timeouts, TlsMode,
+    Notify, Outcome, Ret, ReversePath, Timeouts, TlsMode,
 };
 use wary_smtp::{Client, ClientConfig, Trust};
 
@@ -102,6 +103,16 @@ pub struct SendOpts {
     /// Do not use BDAT even when the server offers CHUNKING.
     #[arg(long)]
     no_chunking: bool,
+    /// DSN: when to notify the sender, `never` or a comma list of `success`, `failure`,
+    /// `delay` (RFC 3461 NOTIFY, for every recipient; the server must offer DSN).
+    #[arg(long, value_name = "WHEN")]
+    notify: Option<String>,
+    /// DSN: return the `full` message or only its `hdrs` in a notification (RFC 3461 RET).
+    #[arg(long, value_name = "full|hdrs")]
+    ret: Option<String>,
+    /// DSN: an envelope identifier returned in notifications (RFC 3461 ENVID).
+    #[arg(long, value_name = "ID")]
+    envid: Option<String>,
     /// Print each message's delivery report on stderr.
     #[arg(short, long)]
     verbose: bool,
@@ -382,8 +393,50 @@ fn prepare(args: &SendOpts, raw: &[u8]) -> Result<Outgoing, Failure> {
     };
     let message = Message::new(&body).map_err(|e| data_err(e.to_string()))?;
     Ok(Outgoing {
-        envelope: Envelope::new(from, recipients),
+        envelope: dsn_envelope(args, Envelope::new(from, recipients))?,
         message,
+    })
+}
+
+/// Adds the DSN options (RFC 3461) to an envelope.
+fn dsn_envelope(args: &SendOpts, mut envelope: Envelope) -> Result<Envelope, Failure> {
+    if let Some(when) = &args.notify {
+        let notify = parse_notify(when).ok_or_else(|| {
+            config_error(format!(
+                "--notify {when:?}: expected never or success,failure,delay"
+            ))
+        })?;
+        for r in &mut envelope.recipients {
+            r.notify = Some(notify);
+        }
+    }
+    envelope.ret = match args.ret.as_deref() {
+        None => None,
+        Some(r) if r.eq_ignore_ascii_case("full") => Some(Ret::Full),
+        Some(r) if r.eq_ignore_ascii_case("hdrs") => Some(Ret::Headers),
+        Some(r) => return Err(config_error(format!("--ret {r:?}: expected full or hdrs"))),
+    };
+    envelope.envid = args.envid.clone();
+    Ok(envelope)
+}
+
+fn parse_notify(when: &str) -> Option<Notify> {
+    if when.eq_ignore_ascii_case("never") {
+        return Some(Notify::Never);
+    }
+    let (mut success, mut failure, mut delay) = (false, false, false);
+    for word in when.split(',') {
+        match word.trim().to_ascii_lowercase().as_str() {
+            "success" => success = true,
+            "failure" => failure = true,
+            "delay" => delay = true,
+            _ => return None,
+        }
+    }
+    Some(Notify::On {
+        success,
+        failure,
+        delay,
     })
 }
 
@@ -521,6 +574,21 @@ mod tests {
         for bad in ["", ":25", "h:0", "h:x", "h:70000", "[::1", "[::1]x", "a b"] {
             assert!(split_server(bad, 25).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn notify() {
+        assert_eq!(parse_notify("NEVER"), Some(Notify::Never));
+        assert_eq!(
+            parse_notify("failure, delay"),
+            Some(Notify::On {
+                success: false,
+                failure: true,
+                delay: true
+            })
+        );
+        assert_eq!(parse_notify("sometimes"), None);
+        assert_eq!(parse_notify(""), None);
     }
 
     #[test]
