@@ -202,7 +202,7 @@ impl Session {
         if config.auth.is_some() && config.tls == TlsMode::DangerPlainText {
             return Err(SessionError::AuthWithoutTls);
         }
-        let nonce = AuthValueNonce::from(entropy);
+        let nonce = ScramNonce::from(entropy);
         let mut s = Session {
             phase: Phase::Opening,
             caps: None,
@@ -667,11 +667,11 @@ impl Session {
 }
 
 /// The SCRAM client nonce: base64 of 18 random octets (24 printable characters, no `,`).
-struct AuthValueNonce(String);
+struct ScramNonce(String);
 
-impl From<[u8; 18]> for AuthValueNonce {
+impl From<[u8; 18]> for ScramNonce {
     fn from(entropy: [u8; 18]) -> Self {
         use base64::Engine as _;
-        AuthValueNonce(base64::engine::general_purpose::STANDARD.encode(entropy))
+        ScramNonce(base64::engine::general_purpose::STANDARD.encode(entropy))
     }
 }
