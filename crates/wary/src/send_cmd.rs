@@ -185,8 +185,9 @@ fn send(args: &SendOpts) -> Result<u8, Failure> {
     let server = format!("{}:{}", config.host, config.port);
     let mut client = Client::connect(&config)
         .map_err(|e| Failure(code_for_fault(e.fault()), format!("{server}: {e}")))?;
-    // Every message goes through send_many: with PIPELINING and CHUNKING, whole messages
-    // are pipelined, so an mbox costs about one round trip per window of messages.
+    // Every message goes through send_many: with PIPELINING each envelope goes with the
+    // previous message's content (which itself waits for its RCPT replies), so an mbox of
+    // n messages costs n + 1 round trips after the session opens.
     let prefix = |i: usize| {
         if many {
             format!("message {}: ", i + 1)
