@@ -21,9 +21,10 @@
 //!
 //! so n messages cost n + 1 round trips on one connection, and one message alone costs two.
 //! Fewer is impossible without sending content ahead of its RCPT replies: SMTP has one
-//! transaction open at a time (a MAIL inside an open transaction is a "nested MAIL", RFC 5321
-//! §4.1.4, refused with 503), and a transaction can only be closed by its content or by RSET,
-//! which must wait for that transaction's RCPT replies. So at most two transactions are on the
+//! transaction open at a time (RFC 5321 §4.1.4: MAIL, RCPT…, then the data, in that order; a
+//! MAIL inside an open transaction is refused with 503, "nested MAIL command" in Exim and
+//! Postfix), and a transaction can only be closed by its content or by RSET, which must wait
+//! for that transaction's RCPT replies. So at most two transactions are on the
 //! wire at once: one whose final reply is due, and the next, whose envelope replies are due.
 //!
 //! A transaction whose final reply is a refusal while the next envelope is already on the
