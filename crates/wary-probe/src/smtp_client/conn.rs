@@ -248,10 +248,14 @@ impl Conn {
     }
 
     /// Reads whatever arrives next (one chunk) into the line buffer.
+    ///
+    /// The stop flag is only honoured once nothing more is waiting: the client may have
+    /// written its last (leaking) bytes just before it exited, and they must be recorded.
+    /// The deadline is honoured at once, so a flood cannot hold the server.
     pub(crate) fn read_some(&mut self) -> Result<usize, End> {
         let mut chunk = [0u8; 16 * 1024];
         loop {
-            if self.should_stop() {
+            if Instant::now() >= self.deadline {
                 return Err(End::Stopped);
             }
             let result = match &mut self.wire {
@@ -269,6 +273,7 @@ impl Conn {
                     self.buf.extend_from_slice(&chunk[..n]);
                     return Ok(n);
                 }
+                Err(e) if is_timeout(&e) && self.should_stop() => return Err(End::Stopped),
                 Err(e) if is_timeout(&e) => continue,
                 Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Err(End::Eof),
                 Err(e) => return Err(End::Failed(format!("read failed: {e}"))),
