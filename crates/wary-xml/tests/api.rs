@@ -72,7 +72,6 @@ fn canonical_forms() {
 /// PIs in the DTD are written, in document order, before the DOCTYPE (as the suite's
 /// ibm/valid/P28 and P29 OUTPUT files have them).
 #[test]
-#[ignore = "the reader does not report PIs of the internal subset yet (conformance-skips.txt)"]
 fn canon_writes_pis_of_the_internal_subset() {
     assert_eq!(
         canon_str("<?a?><!DOCTYPE a [<?in dtd?><!NOTATION n SYSTEM 'n'><?after n?>]><a/>"),
