@@ -377,7 +377,22 @@ fn run_one(t: &TestCase, root: &Path) -> Result<(), Failure> {
                 Ok(None) => return Err(fail("accepted a not-wf document", "no error")),
                 // The document must be rejected for what it is, not for an I/O failure, a
                 // limit or a refused entity.
-                Err(e) if e.fault() == Fault::Input => return Ok(()),
+                // ... and the error must say where and which rule (issue 2: "one error type
+                // with byte offset and line:column, a message that names the rule broken").
+                Err(e) if e.fault() == Fault::Input => {
+                    return match (e.position(), e.rule().is_empty()) {
+                        (Some(p), false) if p.line > 0 && p.column > 0 => Ok(()),
+                        (None, _) => Err(fail("not-wf rejected without a position", e.to_string())),
+                        (Some(_), false) => Err(fail(
+                            "not-wf rejected with a 0 line or column",
+                            e.to_string(),
+                        )),
+                        (Some(_), true) => Err(fail(
+                            format!("not-wf rejected without naming a rule: {:?}", e.kind()),
+                            e.to_string(),
+                        )),
+                    };
+                }
                 Err(e) => {
                     return Err(fail(
                         error_cause(
