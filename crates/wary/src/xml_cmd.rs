@@ -146,7 +146,7 @@ fn run_input(args: &InputArgs, canonical: bool) -> u8 {
     let mut reader = match path {
         Some(p) => match Reader::from_path(p, options) {
             Ok(r) => r,
-            Err(e) => return report(&name, &e),
+            Err(e) => return report(&name, &e, args),
         },
         None => Reader::new(io::stdin().lock(), options),
     };
@@ -155,7 +155,7 @@ fn run_input(args: &InputArgs, canonical: bool) -> u8 {
         let stdout = io::stdout();
         match canon::write_canonical(&mut reader, stdout.lock()) {
             Ok(summary) => summary.skipped_entities,
-            Err(canon::CanonError::Xml(e)) => return report(&name, &e),
+            Err(canon::CanonError::Xml(e)) => return report(&name, &e, args),
             Err(canon::CanonError::Write(e)) => {
                 // A closed pipe (`wary xml canon f | head`) is the reader's choice, not an
                 // error worth a message, but the output is incomplete: say so by the status.
@@ -172,7 +172,7 @@ fn run_input(args: &InputArgs, canonical: bool) -> u8 {
     } else {
         match check(&mut reader) {
             Ok(skipped) => skipped,
-            Err(e) => return report(&name, &e),
+            Err(e) => return report(&name, &e, args),
         }
     };
     for entity in skipped.iter().take(10) {
@@ -237,7 +237,7 @@ fn options(args: &InputArgs) -> Result<Options, String> {
 }
 
 /// Prints an error as `FILE:LINE:COL: error: …` and returns the exit code its fault calls for.
-fn report(name: &str, e: &Error) -> u8 {
+fn report(name: &str, e: &Error, args: &InputArgs) -> u8 {
     let mut line = match e.position() {
         Some(p) if e.fault() != Fault::Io && e.fault() != Fault::Caller => {
             format!("{name}:{}:{}: error: {}", p.line, p.column, e.message())
@@ -253,10 +253,16 @@ fn report(name: &str, e: &Error) -> u8 {
     let code = match e.fault() {
         Fault::Input => EXIT_NOT_WELL_FORMED,
         Fault::Limit if e.kind() == ErrorKind::ExternalEntityRefused => {
-            line.push_str(
-                "\nwary xml: external entities are loaded only with --external-entities local, \
-                 and only from inside the entity root (--entity-root)",
-            );
+            line.push_str(match args.external_entities {
+                ExternalMode::Off => {
+                    "\nwary xml: external entities are off; --external-entities local loads \
+                     local files inside the entity root (--entity-root)"
+                }
+                ExternalMode::Local => {
+                    "\nwary xml: only relative paths to files inside the entity root are \
+                     loaded; --entity-root sets that folder (default: the document's)"
+                }
+            });
             EXIT_LIMIT
         }
         Fault::Limit => {
