@@ -156,13 +156,6 @@ pub struct DoctypeInfo {
     pub system_id: Option<String>,
 }
 
-struct NodeData {
-    kind: NodeKind,
-    parent: usize,
-    /// One past the last descendant: the subtree is `self..end`.
-    end: usize,
-}
-
 /// A whole document in memory. See the module documentation.
 pub struct Document {
     nodes: Vec<NodeData>,
@@ -460,6 +453,14 @@ impl<'d> Iterator for Children<'d> {
         self.next = self.doc.nodes[id].end;
         Some(Node { doc: self.doc, id })
     }
+}
+
+/// One node in the arena.
+struct NodeData {
+    kind: NodeKind,
+    parent: usize,
+    /// One past the last descendant: the subtree is `self..end`.
+    end: usize,
 }
 
 /// Turns the event stream into the arena.
