@@ -15,6 +15,8 @@
 
 #[path = "conformance/catalog.rs"]
 mod catalog;
+#[path = "conformance/chunking.rs"]
+mod chunking;
 
 use catalog::{Expect, Suite, TestCase};
 use std::collections::{BTreeMap, HashMap};
