@@ -454,14 +454,13 @@ fn same_tree(a: &Document, b: &Document) -> Result<(), String> {
     for (x, y) in a.nodes().zip(b.nodes()) {
         let same = match (x.kind(), y.kind()) {
             (NodeKind::Element(e), NodeKind::Element(f)) => {
-                let attrs = |e: &wary_xml::tree::Element| {
+                let attrs = |e: wary_xml::tree::Element<'_>| {
                     e.attributes()
-                        .iter()
                         .map(|a| {
                             (
-                                a.name().to_owned(),
-                                a.namespace().map(str::to_owned),
-                                a.value().to_owned(),
+                                a.name.to_owned(),
+                                a.namespace.map(str::to_owned),
+                                a.value.to_owned(),
                             )
                         })
                         .collect::<Vec<_>>()
