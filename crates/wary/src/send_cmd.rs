@@ -61,7 +61,7 @@ pub struct SendArgs {
     after_help = "Exit codes (sysexits.h): 0 delivered to every recipient; 75 4xx reply, timeout or network error (retry later); 69 5xx reply; 76 protocol violation, TLS downgrade, injection or certificate failure; 77 authentication failed; 65 message or address cannot be sent as given; 78 bad flags; 68 host cannot be resolved."
 )]
 pub struct SendOpts {
-    /// The submission server, HOST[:PORT] (`[::1]:587` for IPv6).
+    /// The submission server, `HOST[:PORT]` (`[::1]:587` for IPv6).
     #[arg(long, value_name = "HOST[:PORT]")]
     server: String,
     /// TLS mode.
