@@ -115,7 +115,7 @@ impl<'a> Cur<'a> {
         }
     }
 
-    /// Skips XML 1.0 [3] S; returns whether any was there.
+    /// Skips XML 1.0 \[3\] S; returns whether any was there.
     #[inline]
     pub fn ws(&mut self) -> bool {
         let start = self.i;
@@ -135,13 +135,13 @@ impl<'a> Cur<'a> {
         Err(self.syntax(msg.to_string()))
     }
 
-    /// A [5] Name (no more than `max` bytes).
+    /// A \[5\] Name (no more than `max` bytes).
     #[inline]
     pub fn name(&mut self, max: usize, what: &str) -> PResult<&'a str> {
         self.name_colon(max, what).map(|(n, _)| n)
     }
 
-    /// A [5] Name (no more than `max` bytes), and whether it has a colon (found while
+    /// A \[5\] Name (no more than `max` bytes), and whether it has a colon (found while
     /// scanning, so namespace processing does not scan the name again).
     #[inline]
     pub fn name_colon(&mut self, max: usize, what: &str) -> PResult<(&'a str, bool)> {
