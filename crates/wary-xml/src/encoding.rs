@@ -378,34 +378,72 @@ fn push_checked(out: &mut String, s: &str, after_cr: &mut bool, pending: &mut Op
         out.push_str(s);
         return;
     }
-    let mut start = 0;
-    for (i, c) in s.char_indices() {
-        match c {
-            '\r' => {
-                out.push_str(&s[start..i]);
-                out.push('\n');
-                start = i + 1;
-                *after_cr = true;
-                continue;
-            }
-            '\n' if *after_cr => {
-                out.push_str(&s[start..i]);
-                start = i + 1;
-            }
-            _ if !chars::is_char(c as u32) => {
-                out.push_str(&s[start..i]);
-                *pending = Some(Error::new(
-                    ErrorKind::InvalidChar,
-                    "XML 1.0 [2] Char",
-                    format!("character U+{:04X} is not allowed in XML", c as u32),
-                ));
-                return;
-            }
-            _ => {}
+    // Byte by byte, which is exact here: in valid UTF-8 the only code points outside [2]
+    // Char are the C0 controls (single bytes) and U+FFFE/U+FFFF (EF BF BE, EF BF BF); CR
+    // and LF are single bytes. (Decoding characters here cost several times as much on
+    // CRLF documents.)
+    let mut i = 0;
+    if *after_cr && !bytes.is_empty() {
+        if bytes[0] == b'\n' {
+            i = 1;
         }
         *after_cr = false;
     }
+    let mut start = i;
+    while let Some(k) = bytes[i..].iter().position(|&b| EOL_SPECIAL[b as usize]) {
+        let j = i + k;
+        match bytes[j] {
+            b'\r' => {
+                out.push_str(&s[start..j]);
+                out.push('\n');
+                i = j + 1;
+                match bytes.get(i) {
+                    Some(b'\n') => i += 1,
+                    Some(_) => {}
+                    // The LF of a CR LF may come with the next chunk.
+                    None => *after_cr = true,
+                }
+                start = i;
+            }
+            0xEF => {
+                if bytes.get(j + 1) == Some(&0xBF) && matches!(bytes.get(j + 2), Some(0xBE | 0xBF))
+                {
+                    out.push_str(&s[start..j]);
+                    let c = if bytes[j + 2] == 0xBE { 0xFFFE } else { 0xFFFF };
+                    *pending = Some(not_a_char(c));
+                    return;
+                }
+                i = j + 1;
+            }
+            c => {
+                out.push_str(&s[start..j]);
+                *pending = Some(not_a_char(c as u32));
+                return;
+            }
+        }
+    }
     out.push_str(&s[start..]);
+}
+
+/// Bytes that [`push_checked`]'s slow path must look at: CR, the C0 controls other than
+/// tab and LF, and 0xEF (the first byte of U+FFFE and U+FFFF).
+static EOL_SPECIAL: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 0x20 {
+        t[b] = b != b'\t' as usize && b != b'\n' as usize;
+        b += 1;
+    }
+    t[0xEF] = true;
+    t
+};
+
+fn not_a_char(c: u32) -> Error {
+    Error::new(
+        ErrorKind::InvalidChar,
+        "XML 1.0 [2] Char",
+        format!("character U+{c:04X} is not allowed in XML"),
+    )
 }
 
 fn read_at_least(

@@ -95,7 +95,16 @@ impl Namespaces {
     }
 
     /// Undoes the bindings made since `mark`.
+    #[inline]
     pub fn unwind(&mut self, mark: (usize, usize)) {
+        // Most elements bind nothing: nothing to undo.
+        if self.undo.len() == mark.0 && self.buf.len() == mark.1 {
+            return;
+        }
+        self.unwind_bindings(mark);
+    }
+
+    fn unwind_bindings(&mut self, mark: (usize, usize)) {
         while self.undo.len() > mark.0 {
             let Some(p) = self.undo.pop() else { break };
             if p.start == p.end {

@@ -1028,19 +1028,20 @@ fn is_xmlns_decl(n: &str) -> bool {
 /// last, and the local part starts with a name-start character.
 #[inline]
 pub(crate) fn qname_prefix_len(name: &str, what: &str) -> Result<u32, Error> {
+    // Names are short: plain loops find the colons (a memchr call costs more here).
     let b = name.as_bytes();
-    let Some(k) = b.iter().position(|&c| c == b':') else {
-        return Ok(0);
-    };
-    let local = &b[k + 1..];
-    let ncname_start = local
-        .first()
-        .is_some_and(|&c| c < 128 && c != b':' && chars::is_name_start_char(c as char));
-    if k > 0 && ncname_start && !local.contains(&b':') {
-        return Ok(k as u32);
+    let mut k = 0;
+    while k < b.len() && b[k] != b':' {
+        k += 1;
     }
-    // The local part may start with a non-ASCII character: the full check decides.
-    if k > 0 && chars::starts_ncname(&name[k + 1..]) && !local.contains(&b':') {
+    if k == b.len() {
+        return Ok(0);
+    }
+    let mut j = k + 1;
+    while j < b.len() && b[j] != b':' {
+        j += 1;
+    }
+    if k > 0 && j == b.len() && chars::starts_ncname(&name[k + 1..]) {
         return Ok(k as u32);
     }
     Err(not_qname(name, what))
