@@ -189,6 +189,9 @@ impl Reader<'_> {
             self.tag_ns = self.ns.default_ns();
             return Ok(());
         }
+        if !self.tag.xmlns {
+            return self.resolve_prefixes();
+        }
         let src = tag_text(&self.frames, self.tag_src);
         let buf = &self.attr_buf;
         // 1. Declarations (skipped at once when no attribute name starts with "xmlns").
@@ -280,6 +283,59 @@ impl Reader<'_> {
         }
         // Two attributes can only collide under different qualified names when both are
         // prefixed (unprefixed ones are in no namespace).
+        if prefixed > 1 {
+            self.check_unique_expanded()?;
+        }
+        Ok(())
+    }
+
+    /// [`Reader::resolve_namespaces`] for a tag that declares nothing (no attribute name
+    /// starts with "xmlns") but has prefixed names, such as `xml:lang`: the same checks in
+    /// the same order, looking only at the names that have a colon. (The general path
+    /// cost about 300 instructions per such tag, an eighth of all the work on
+    /// freedesktop.org.xml.)
+    fn resolve_prefixes(&mut self) -> Result<(), Error> {
+        let src = tag_text(&self.frames, self.tag_src);
+        let buf = &self.attr_buf;
+        let mut prefixed = 0;
+        for a in self.attrs.iter_mut().filter(|a| a.colon) {
+            a.prefix_len = qname_prefix_len(a.name(src, buf), "attribute")?;
+            prefixed += 1;
+        }
+        let name = src.get(1..1 + self.tag.name_len as usize).unwrap_or("");
+        self.tag_prefix_len = 0;
+        self.tag_ns = self.ns.default_ns();
+        if self.tag.name_colon {
+            let pl = qname_prefix_len(name, "element")?;
+            let prefix = &name[..pl as usize];
+            if prefix == "xmlns" {
+                return Err(ns_err(format!(
+                    "element '{name}' uses the reserved prefix 'xmlns'"
+                )));
+            }
+            let Some(ns) = self.ns.resolve(prefix) else {
+                return Err(ns_err(format!(
+                    "the prefix '{prefix}' of element '{name}' is not declared"
+                )));
+            };
+            self.tag_prefix_len = pl;
+            self.tag_ns = Some(ns);
+        }
+        for a in self.attrs.iter_mut().filter(|a| a.colon) {
+            let name = a.name(src, buf);
+            let prefix = &name[..a.prefix_len as usize];
+            let resolved = if prefix == "xml" {
+                Some(self.ns.xml_span())
+            } else {
+                self.ns.resolve(prefix)
+            };
+            let Some(ns) = resolved else {
+                return Err(ns_err(format!(
+                    "the prefix '{prefix}' of attribute '{name}' is not declared"
+                )));
+            };
+            a.ns = Some(ns);
+        }
         if prefixed > 1 {
             self.check_unique_expanded()?;
         }
