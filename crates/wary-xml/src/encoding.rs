@@ -43,6 +43,9 @@ pub(crate) struct Decoder<'r> {
     /// Name of the encoding in use.
     pub encoding: &'static str,
     scratch: String,
+    /// The buffer `read` fills, allocated once: zeroing a fresh chunk per call would make a
+    /// source that returns one byte per read cost a chunk's worth of work per byte.
+    rbuf: Vec<u8>,
 }
 
 impl<'r> Decoder<'r> {
@@ -63,6 +66,7 @@ impl<'r> Decoder<'r> {
             bytes_read,
             encoding: "UTF-8",
             scratch: String::new(),
+            rbuf: Vec::new(),
         };
         let (family, bom_len) = match head.as_slice() {
             [0xEF, 0xBB, 0xBF, ..] => (Family::Utf8Bom, 3),
@@ -197,19 +201,17 @@ impl<'r> Decoder<'r> {
                 return Ok(false);
             }
             if !self.raw_eof {
-                let have = self.staging.len();
-                self.staging.resize(have + CHUNK, 0);
+                if self.rbuf.len() != CHUNK {
+                    self.rbuf = vec![0; CHUNK];
+                }
                 let n = loop {
-                    match self.raw.read(&mut self.staging[have..]) {
-                        Ok(n) => break n,
+                    match self.raw.read(&mut self.rbuf) {
+                        Ok(n) => break n.min(CHUNK),
                         Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                        Err(e) => {
-                            self.staging.truncate(have);
-                            return Err(Error::io(e, "cannot read input"));
-                        }
+                        Err(e) => return Err(Error::io(e, "cannot read input")),
                     }
                 };
-                self.staging.truncate(have + n);
+                self.staging.extend_from_slice(&self.rbuf[..n]);
                 self.bytes_read += n as u64;
                 if n == 0 {
                     self.raw_eof = true;
