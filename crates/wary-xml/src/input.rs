@@ -9,7 +9,7 @@
 //! error needs one.
 
 use crate::encoding::Decoder;
-use crate::{Error, ErrorKind, Position};
+use crate::{Error, Position};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -142,17 +142,10 @@ impl<'r> Frame<'r> {
     pub fn grow(&mut self, max_token: usize) -> Result<bool, Error> {
         let have = self.avail();
         if have > max_token {
-            return Err(Error::new(
-                ErrorKind::Limit,
-                "Limits::max_token_len",
-                format!(
-                    "a single token is longer than the limit of {max_token} bytes \
-                     (raise it with --max-token-len)"
-                ),
-            )
-            .at(self.position_at(self.pos)));
+            return Err(crate::reader::token_too_long(max_token).at(self.position_at(self.pos)));
         }
-        let target = (have * 2).max(have + 1);
+        // Never read far past the limit just to find that the token is too long.
+        let target = (have * 2).max(have + 1).min(max_token.saturating_add(1));
         while self.avail() < target {
             if !self.more()? {
                 return Ok(self.avail() > have);

@@ -362,7 +362,12 @@ impl<'r> Reader<'r> {
         mut f: impl FnMut(&mut Cur<'_>, &mut TokenCtx<'_>) -> PResult<T>,
     ) -> Result<(T, usize, usize), Error> {
         let top = self.top();
+        // A parse that stops for more text is run again from the token's start: what it
+        // counted as expansion the first time must not be counted twice.
+        let expanded_before = self.expanded;
+        let max = self.options.limits.max_token_len;
         loop {
+            let read = self.input_read();
             let fr = &self.frames[top];
             let start = fr.pos;
             let mut cur = Cur::new(fr.rest(), fr.eof, what, rule);
@@ -373,17 +378,23 @@ impl<'r> Reader<'r> {
                 attrs: &mut self.attrs,
                 scratch: &mut self.scratch,
                 expanded: &mut self.expanded,
+                read,
                 tag_name_len: &mut self.tag_name_len,
                 standalone: self.standalone == Some(true),
             };
             match f(&mut cur, &mut ctx) {
                 Ok(v) => {
                     let len = cur.i;
+                    // The window may hold a little more than the limit (reads come in
+                    // chunks), so a token that fits in it can still be too long.
+                    if len > max {
+                        return Err(self.err_at(top, start, token_too_long(max)));
+                    }
                     self.frames[top].pos += len;
                     return Ok((v, start, len));
                 }
                 Err(Stop::More) => {
-                    let max = self.options.limits.max_token_len;
+                    self.expanded = expanded_before;
                     self.frames[top].grow(max)?;
                 }
                 Err(Stop::Fail(e, at)) => return Err(self.err_at(top, start + at, e)),
@@ -404,13 +415,18 @@ impl<'r> Reader<'r> {
         self.check_amplification()
     }
 
+    /// Raw bytes read so far from the document and every external entity: the measure
+    /// entity expansion is compared with.
+    pub(crate) fn input_read(&self) -> u64 {
+        self.external_read + self.frames.iter().map(|f| f.bytes_read()).sum::<u64>()
+    }
+
     pub(crate) fn check_amplification(&self) -> Result<(), Error> {
         let l = &self.options.limits;
         if self.expanded <= l.amplification_threshold {
             return Ok(());
         }
-        let read: u64 =
-            self.external_read + self.frames.iter().map(|f| f.bytes_read()).sum::<u64>();
+        let read = self.input_read();
         if self.expanded > read.max(1).saturating_mul(l.max_amplification) {
             return Err(self.err_here(
                 ErrorKind::Limit,
@@ -843,8 +859,22 @@ pub(crate) struct TokenCtx<'a> {
     pub attrs: &'a mut Vec<AttrRec>,
     pub scratch: &'a mut String,
     pub expanded: &'a mut u64,
+    /// Raw input bytes read so far (for the amplification limit).
+    pub read: u64,
     pub tag_name_len: &'a mut u32,
     pub standalone: bool,
+}
+
+/// The error for a token longer than [`crate::Limits::max_token_len`].
+pub(crate) fn token_too_long(max: usize) -> Error {
+    Error::new(
+        ErrorKind::Limit,
+        "Limits::max_token_len",
+        format!(
+            "a single token is longer than the limit of {max} bytes (raise it with \
+             --max-token-len)"
+        ),
+    )
 }
 
 /// Appends `s` to `buf` and returns where it is.
