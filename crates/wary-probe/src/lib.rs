@@ -25,5 +25,6 @@ pub mod pki;
 pub mod process;
 pub mod report;
 pub mod smtp_client;
+pub mod smtp_server;
 pub mod xml_corpus;
 pub mod xml_parser;

@@ -1,5 +1,42 @@
 //! wary-smtp: an SMTP submission client whose TLS can never silently fail.
 //!
-//! (Under construction: see issue 4.)
+//! - [`proto`]: the sans-IO core (replies, checked wire values, commands, the session state
+//!   machine). The STARTTLS boundary is a proof: only an exact 220 with nothing buffered
+//!   behind it yields the value that lets the driver start TLS, and crossing it discards
+//!   every capability learned in plain text.
+//! - [`Client`]: the blocking driver over `std::net` and rustls; one connection, many
+//!   messages, each returning a `#[must_use]` [`DeliveryReport`].
+//! - [`tls`]: rustls configuration (ring, TLS ≥ 1.2, system roots or a CA file, host name
+//!   always verified).
+//! - [`headers`]: recipients and sender from a message's header section (`-t`).
+//!
+//! Written by hand, and why: the reply parser, session and message encoding are the point of
+//! this crate (no existing SMTP crate exposes a sans-IO core with a typed STARTTLS boundary);
+//! TLS, SASL primitives (HMAC, SHA-2, PBKDF2, SASLprep), base64 and X.509 decoding come from
+//! rustls, RustCrypto, stringprep, base64 and x509-cert.
+//!
+//! ```no_run
+//! use wary_smtp::proto::{Envelope, Mailbox, Message, Outcome, ReversePath};
+//! use wary_smtp::{Client, ClientConfig};
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let mut client = Client::connect(&ClientConfig::new("mail.example.org", 587))?;
+//! let from = ReversePath::Mailbox(Mailbox::parse("me@example.org")?);
+//! let envelope = Envelope::new(from, vec![Mailbox::parse("you@example.org")?]);
+//! let report = client.send(&envelope, &Message::new(b"Subject: hi\r\n\r\nhello\r\n")?)?;
+//! assert_eq!(report.outcome(), Outcome::Delivered);
+//! client.quit()?;
+//! # Ok(()) }
+//! ```
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+
+pub mod client;
+pub mod error;
+pub mod headers;
+pub mod proto;
+pub mod tls;
+
+pub use client::{Client, ClientConfig};
+pub use error::Error;
+pub use proto::{DeliveryReport, Fault, Outcome};
+pub use tls::Trust;

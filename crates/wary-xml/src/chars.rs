@@ -132,23 +132,44 @@ pub fn nmtoken_len(s: &str) -> usize {
     nmtoken_rest(s, s.as_bytes(), 0)
 }
 
+/// ASCII name bytes, for the scanning loop (non-ASCII bytes are `false` and take the
+/// decoding path).
+static ASCII_NAME: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 128 {
+        t[i] = ASCII[i] & NAME != 0;
+        i += 1;
+    }
+    t
+};
+
 #[inline]
 fn nmtoken_rest(s: &str, b: &[u8], mut i: usize) -> usize {
-    while i < b.len() {
-        let c = b[i];
-        if c < 128 {
-            if ASCII[c as usize] & NAME == 0 {
-                break;
-            }
-            i += 1;
-        } else {
-            match char_at(s, i) {
-                Some((ch, l)) if is_name_char(ch) => i += l,
-                _ => break,
-            }
+    loop {
+        i += b[i..]
+            .iter()
+            .position(|&c| !ASCII_NAME[c as usize])
+            .unwrap_or(b.len() - i);
+        if i >= b.len() || b[i] < 128 {
+            return i;
+        }
+        match char_at(s, i) {
+            Some((ch, l)) if is_name_char(ch) => i += l,
+            _ => return i,
         }
     }
-    i
+}
+
+/// Whether a character may start a name part after a colon (for splitting a [5] Name that
+/// is known to be valid into prefix and local part).
+#[inline]
+pub fn starts_ncname(s: &str) -> bool {
+    match s.as_bytes().first() {
+        None => false,
+        Some(&c) if c < 128 => ASCII[c as usize] & NAME_START != 0 && c != b':',
+        Some(_) => s.chars().next().is_some_and(is_name_start_char),
+    }
 }
 
 /// Whether `s` is exactly one [5] Name.

@@ -43,9 +43,8 @@ pub(crate) struct Decoder<'r> {
     /// Name of the encoding in use.
     pub encoding: &'static str,
     scratch: String,
-    /// The buffer `read` fills, allocated once: zeroing a fresh chunk per call would make a
-    /// source that returns one byte per read cost a chunk's worth of work per byte.
-    rbuf: Vec<u8>,
+    /// Where raw bytes are read to (allocated once).
+    raw_buf: Vec<u8>,
 }
 
 impl<'r> Decoder<'r> {
@@ -66,7 +65,7 @@ impl<'r> Decoder<'r> {
             bytes_read,
             encoding: "UTF-8",
             scratch: String::new(),
-            rbuf: Vec::new(),
+            raw_buf: Vec::new(),
         };
         let (family, bom_len) = match head.as_slice() {
             [0xEF, 0xBB, 0xBF, ..] => (Family::Utf8Bom, 3),
@@ -201,17 +200,17 @@ impl<'r> Decoder<'r> {
                 return Ok(false);
             }
             if !self.raw_eof {
-                if self.rbuf.len() != CHUNK {
-                    self.rbuf = vec![0; CHUNK];
+                if self.raw_buf.len() < CHUNK {
+                    self.raw_buf.resize(CHUNK, 0);
                 }
                 let n = loop {
-                    match self.raw.read(&mut self.rbuf) {
-                        Ok(n) => break n.min(CHUNK),
+                    match self.raw.read(&mut self.raw_buf) {
+                        Ok(n) => break n,
                         Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                         Err(e) => return Err(Error::io(e, "cannot read input")),
                     }
                 };
-                self.staging.extend_from_slice(&self.rbuf[..n]);
+                self.staging.extend_from_slice(&self.raw_buf[..n]);
                 self.bytes_read += n as u64;
                 if n == 0 {
                     self.raw_eof = true;
@@ -229,27 +228,36 @@ impl<'r> Decoder<'r> {
         let last = self.raw_eof;
         match &mut self.kind {
             Kind::Utf8 => {
-                let (valid, rest_ok) = match std::str::from_utf8(&self.staging) {
-                    Ok(s) => (s.len(), true),
-                    Err(e) => (e.valid_up_to(), e.error_len().is_none() && !last),
+                // Validate once, up to the last complete character (a sequence cut by the
+                // chunk boundary waits for the next read).
+                let cut = if last {
+                    self.staging.len()
+                } else {
+                    complete_utf8_prefix(&self.staging)
                 };
-                let text = std::str::from_utf8(&self.staging[..valid]).unwrap_or_default();
-                push_checked(out, text, &mut self.after_cr, &mut self.pending);
-                if !rest_ok && self.pending.is_none() {
-                    self.pending = Some(Error::new(
-                        ErrorKind::Encoding,
-                        "XML 1.0 §4.3.3",
-                        format!(
-                            "invalid UTF-8: byte 0x{:02X} does not start a valid sequence; \
-                             declare the document's real encoding or fix the byte",
-                            self.staging.get(valid).copied().unwrap_or(0)
-                        ),
-                    ));
-                }
-                self.staging.drain(..valid);
-                if !rest_ok {
-                    self.staging.clear();
-                    self.raw_eof = true;
+                match std::str::from_utf8(&self.staging[..cut]) {
+                    Ok(text) => {
+                        push_checked(out, text, &mut self.after_cr, &mut self.pending);
+                        self.staging.drain(..cut);
+                    }
+                    Err(e) => {
+                        let valid = e.valid_up_to();
+                        let text = std::str::from_utf8(&self.staging[..valid]).unwrap_or_default();
+                        push_checked(out, text, &mut self.after_cr, &mut self.pending);
+                        if self.pending.is_none() {
+                            self.pending = Some(Error::new(
+                                ErrorKind::Encoding,
+                                "XML 1.0 §4.3.3",
+                                format!(
+                                    "invalid UTF-8: byte 0x{:02X} does not start a valid sequence; \
+                                     declare the document's real encoding or fix the byte",
+                                    self.staging.get(valid).copied().unwrap_or(0)
+                                ),
+                            ));
+                        }
+                        self.staging.clear();
+                        self.raw_eof = true;
+                    }
                 }
             }
             Kind::Latin1 => {
@@ -309,6 +317,25 @@ impl<'r> Decoder<'r> {
     }
 }
 
+/// The length of `b` without a trailing incomplete UTF-8 sequence.
+fn complete_utf8_prefix(b: &[u8]) -> usize {
+    let n = b.len();
+    for back in 1..=3.min(n) {
+        let c = b[n - back];
+        if c & 0xC0 != 0x80 {
+            // A lead byte (or ASCII): how long is its sequence?
+            let need = match c {
+                0xF0..=0xFF => 4,
+                0xE0..=0xEF => 3,
+                0xC0..=0xDF => 2,
+                _ => 1,
+            };
+            return if need > back { n - back } else { n };
+        }
+    }
+    n
+}
+
 #[derive(Clone, Copy)]
 enum Family {
     Utf8Bom,
@@ -326,12 +353,17 @@ fn push_checked(out: &mut String, s: &str, after_cr: &mut bool, pending: &mut Op
         return;
     }
     let bytes = s.as_bytes();
-    // Fast path, vectorizable: no control byte, no CR, no 0xEF (which starts U+FFFE/U+FFFF).
-    let special = bytes.chunks(64).any(|c| {
+    // Fast path: no control byte and no CR (a branch-free loop the compiler vectorizes), and
+    // no U+FFFE or U+FFFF (EF BF BE / EF BF BF, found with memchr on their rare first byte).
+    let ctrl = bytes.chunks(256).any(|c| {
         c.iter().fold(false, |a, &b| {
-            a | (b < 0x20 && b != b'\n' && b != b'\t') | (b == 0xEF)
+            a | ((b < 0x20) & (b != b'\n') & (b != b'\t'))
         })
     });
+    let special = ctrl
+        || memchr::memchr_iter(0xEF, bytes).any(|i| {
+            bytes.get(i + 1) == Some(&0xBF) && matches!(bytes.get(i + 2), Some(0xBE | 0xBF))
+        });
     if !special {
         let s = if *after_cr {
             s.strip_prefix('\n').unwrap_or(s)

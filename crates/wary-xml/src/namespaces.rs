@@ -1,5 +1,8 @@
-//! Namespace bindings in scope (Namespaces in XML 1.0 §5), as a stack per prefix so that a
-//! lookup costs the same however many declarations are in force.
+//! Namespace bindings in scope (Namespaces in XML 1.0 §5). The default namespace has its own
+//! stack (most elements are unprefixed, so their lookup is one read); prefixes map to a stack
+//! each, so a lookup costs the same however many declarations are in force. The map's hasher
+//! is keyed per process (foldhash's `RandomState`), so a document cannot choose prefixes that
+//! collide.
 
 use crate::event::Span;
 use std::collections::HashMap;
@@ -12,10 +15,12 @@ pub(crate) const XMLNS_NS: &str = "http://www.w3.org/2000/xmlns/";
 pub(crate) struct Namespaces {
     /// URIs (and the prefixes of the undo log), back to back.
     pub buf: String,
-    /// For each prefix ("" for the default namespace), the URIs bound to it, innermost last.
-    /// An empty span is an undeclared default namespace.
-    map: HashMap<Box<str>, Vec<Span>>,
-    /// Prefixes bound, in order, so that an element's bindings can be undone.
+    /// URIs bound to the default namespace, innermost last; an empty span undeclares it.
+    default: Vec<Span>,
+    /// For each prefix, the URIs bound to it, innermost last.
+    map: HashMap<Box<str>, Vec<Span>, foldhash::fast::RandomState>,
+    /// Prefixes bound, in order (an empty span for the default namespace), so that an
+    /// element's bindings can be undone.
     undo: Vec<Span>,
 }
 
@@ -23,7 +28,8 @@ impl Default for Namespaces {
     fn default() -> Self {
         let mut ns = Namespaces {
             buf: String::new(),
-            map: HashMap::new(),
+            default: Vec::new(),
+            map: HashMap::default(),
             undo: Vec::new(),
         };
         crate::reader::push_span(&mut ns.buf, XMLNS_NS);
@@ -43,44 +49,66 @@ impl Namespaces {
         }
     }
 
+    /// Where `http://www.w3.org/XML/1998/namespace` is in `buf` (bound to `xml` first).
+    pub fn xml_span(&self) -> Span {
+        let start = XMLNS_NS.len() as u32 + 3;
+        Span {
+            start,
+            end: start + XML_NS.len() as u32,
+        }
+    }
+
     /// The current mark, to unwind to when the element ends.
     pub fn mark(&self) -> (usize, usize) {
         (self.undo.len(), self.buf.len())
     }
 
-    /// Binds `prefix` to `uri` until the current element ends.
+    /// Binds `prefix` ("" for the default namespace) to `uri` until the current element ends.
     pub fn bind(&mut self, prefix: &str, uri: &str) {
         let p = crate::reader::push_span(&mut self.buf, prefix);
         let u = crate::reader::push_span(&mut self.buf, uri);
-        match self.map.get_mut(prefix) {
-            Some(v) => v.push(u),
-            None => {
-                self.map.insert(prefix.into(), vec![u]);
-            }
+        if prefix.is_empty() {
+            self.default.push(u);
+        } else if let Some(v) = self.map.get_mut(prefix) {
+            v.push(u);
+        } else {
+            self.map.insert(prefix.into(), vec![u]);
         }
         self.undo.push(p);
     }
 
+    /// The default namespace in scope.
+    #[inline]
+    pub fn default_ns(&self) -> Option<Span> {
+        match self.default.last() {
+            Some(s) if s.start != s.end => Some(*s),
+            _ => None,
+        }
+    }
+
     /// The URI bound to `prefix` (`None` if unbound, or the default namespace undeclared).
     pub fn resolve(&self, prefix: &str) -> Option<Span> {
-        match self.map.get(prefix).and_then(|v| v.last()) {
-            Some(s) if s.start == s.end => None,
-            Some(s) => Some(*s),
-            None => None,
+        if prefix.is_empty() {
+            return self.default_ns();
         }
+        self.map.get(prefix).and_then(|v| v.last()).copied()
     }
 
     /// Undoes the bindings made since `mark`.
     pub fn unwind(&mut self, mark: (usize, usize)) {
         while self.undo.len() > mark.0 {
             let Some(p) = self.undo.pop() else { break };
-            let prefix = p.of(&self.buf);
-            if let Some(v) = self.map.get_mut(prefix) {
-                v.pop();
-                // Forget prefixes no longer bound, so that a long document declaring a new
-                // prefix on each element does not grow the map without end.
-                if v.is_empty() {
-                    self.map.remove(prefix);
+            if p.start == p.end {
+                self.default.pop();
+            } else {
+                let prefix = p.of(&self.buf);
+                if let Some(v) = self.map.get_mut(prefix) {
+                    v.pop();
+                    // Forget prefixes no longer bound, so that a long document declaring a
+                    // new prefix on each element does not grow the map without end.
+                    if v.is_empty() {
+                        self.map.remove(prefix);
+                    }
                 }
             }
         }

@@ -115,6 +115,9 @@ impl Reader<'_> {
     fn check_unique_qnames(&self) -> Result<(), Error> {
         let buf = &self.attr_buf;
         let n = self.attrs.len();
+        if n < 2 {
+            return Ok(());
+        }
         let dup = |name: &str| {
             Error::new(
                 ErrorKind::DuplicateAttribute,
@@ -146,11 +149,19 @@ impl Reader<'_> {
     /// Namespaces in XML 1.0: binds this tag's declarations, resolves the element's and the
     /// attributes' prefixes, and checks NSC: Attributes Unique.
     fn resolve_namespaces(&mut self) -> Result<(), Error> {
-        // 1. Declarations.
+        // 1. Declarations (skipped at once when no attribute name starts with "xmlns").
+        let mut prefixed_attrs = false;
         for i in 0..self.attrs.len() {
             let a = self.attrs[i];
             let name = a.name.of(&self.attr_buf);
-            let prefix = if name == "xmlns" {
+            if !name.as_bytes().starts_with(b"xmlns") {
+                if has_colon(name) {
+                    self.attrs[i].prefix_len = qname_prefix_len(name, "attribute")?;
+                    prefixed_attrs = true;
+                }
+                continue;
+            }
+            let prefix = if name.len() == 5 {
                 ""
             } else if let Some(p) = name.strip_prefix("xmlns:") {
                 if !chars::is_ncname(p) {
@@ -162,6 +173,7 @@ impl Reader<'_> {
             } else {
                 let pl = qname_prefix_len(name, "attribute")?;
                 self.attrs[i].prefix_len = pl;
+                prefixed_attrs |= pl > 0;
                 continue;
             };
             let uri = a.value.of(&self.attr_buf);
@@ -195,6 +207,9 @@ impl Reader<'_> {
             }
         };
         // 3. Prefixed attributes, and NSC: Attributes Unique.
+        if !prefixed_attrs {
+            return Ok(());
+        }
         let mut prefixed = 0;
         for i in 0..self.attrs.len() {
             let a = self.attrs[i];
@@ -204,7 +219,12 @@ impl Reader<'_> {
             prefixed += 1;
             let name = a.name.of(&self.attr_buf);
             let prefix = &name[..a.prefix_len as usize];
-            match self.ns.resolve(prefix) {
+            let resolved = if prefix == "xml" {
+                Some(self.ns.xml_span())
+            } else {
+                self.ns.resolve(prefix)
+            };
+            match resolved {
                 Some(s) => self.attrs[i].ns = Some(s),
                 None => {
                     return Err(ns_err(format!(
@@ -224,18 +244,8 @@ impl Reader<'_> {
         let nsb = &self.ns.buf;
         let key = |a: &AttrRec| {
             let n = a.name.of(buf);
-            let local = if a.prefix_len > 0 {
-                &n[a.prefix_len as usize + 1..]
-            } else {
-                n
-            };
-            (a.ns.map(|s| s.of(nsb)), local)
+            (a.ns.map(|s| s.of(nsb)), &n[a.prefix_len as usize + 1..])
         };
-        let list: Vec<_> = self
-            .attrs
-            .iter()
-            .filter(|a| a.ns.is_some() && a.prefix_len > 0 && !is_xmlns_decl(a, buf))
-            .collect();
         let err = |a: &AttrRec| {
             Error::new(
                 ErrorKind::DuplicateAttribute,
@@ -246,8 +256,24 @@ impl Reader<'_> {
                 ),
             )
         };
-        let mut seen = HashSet::with_capacity(list.len());
-        for a in list {
+        // Only prefixed attributes other than namespace declarations can collide under
+        // different qualified names (unprefixed ones are in no namespace).
+        let candidate = |a: &&AttrRec| a.prefix_len > 0 && a.ns.is_some() && !is_xmlns_decl(a, buf);
+        let count = self.attrs.iter().filter(candidate).count();
+        if count < 2 {
+            return Ok(());
+        }
+        if count <= SMALL {
+            let list = self.attrs.iter().filter(candidate);
+            for (i, a) in list.clone().enumerate() {
+                if list.clone().take(i).any(|b| key(b) == key(a)) {
+                    return Err(err(a));
+                }
+            }
+            return Ok(());
+        }
+        let mut seen = HashSet::with_capacity(count);
+        for a in self.attrs.iter().filter(candidate) {
             if !seen.insert(key(a)) {
                 return Err(err(a));
             }
@@ -258,44 +284,75 @@ impl Reader<'_> {
     /// An end tag, XML 1.0 [42].
     pub(crate) fn end_tag(&mut self) -> Result<Option<Ev>, Error> {
         let top = self.top();
-        let max = self.options.limits.max_name_len;
-        let (_, start, _) = self.token("an end tag", "XML 1.0 [42] ETag", |c, ctx| {
-            c.i = 2;
-            let name = c.name(max, "an element name")?;
-            ctx.scratch.clear();
-            ctx.scratch.push_str(name);
-            c.ws();
-            if !c.eat(b'>')? {
-                return Err(c.syntax(format!("expected '>' to close the end tag </{name}")));
-            }
-            Ok(())
-        })?;
         let Some(open) = self.open.last() else {
-            return Err(self.err_at(
-                top,
-                start,
-                Error::new(
-                    ErrorKind::Syntax,
-                    "XML 1.0 [39] element",
-                    "an end tag with no open element",
-                ),
+            return Err(self.err_here(
+                ErrorKind::Syntax,
+                "XML 1.0 [39] element",
+                "an end tag with no open element",
             ));
         };
         let expected = open.name.of(&self.names);
-        if expected != self.scratch {
-            let e = Error::new(
-                ErrorKind::TagMismatch,
-                "WFC: Element Type Match",
-                format!(
-                    "end tag </{}> does not match the open element <{expected}>",
-                    self.scratch
-                ),
-            );
-            return Err(self.err_at(top, start, e));
+        // Fast path: `</name>` exactly as opened (no rescanning of the name).
+        let fr = &self.frames[top];
+        let rest = fr.rest().as_bytes();
+        let n = expected.len();
+        let matched = if rest.len() >= n + 3 && &rest[2..2 + n] == expected.as_bytes() {
+            match rest[2 + n] {
+                b'>' => Some(n + 3),
+                c if chars::is_space(c) => {
+                    let ws = rest[2 + n..]
+                        .iter()
+                        .take_while(|&&c| chars::is_space(c))
+                        .count();
+                    (rest.get(2 + n + ws) == Some(&b'>')).then_some(2 + n + ws + 1)
+                }
+                _ => None,
+            }
+        } else {
+            None
+        };
+        let start = fr.pos;
+        match matched {
+            Some(len) => self.frames[top].pos += len,
+            None => {
+                let max = self.options.limits.max_name_len;
+                self.token("an end tag", "XML 1.0 [42] ETag", |c, ctx| {
+                    c.i = 2;
+                    let name = c.name(max, "an element name")?;
+                    ctx.scratch.clear();
+                    ctx.scratch.push_str(name);
+                    c.ws();
+                    if !c.eat(b'>')? {
+                        return Err(c.syntax(format!("expected '>' to close the end tag </{name}")));
+                    }
+                    Ok(())
+                })?;
+                let expected = self
+                    .open
+                    .last()
+                    .map(|o| o.name.of(&self.names))
+                    .unwrap_or("");
+                if expected != self.scratch {
+                    let e = Error::new(
+                        ErrorKind::TagMismatch,
+                        "WFC: Element Type Match",
+                        format!(
+                            "end tag </{}> does not match the open element <{expected}>",
+                            self.scratch
+                        ),
+                    );
+                    return Err(self.err_at(top, start, e));
+                }
+            }
         }
         if self.frames[top].kind == FrameKind::General
             && self.open.len() == self.frames[top].depth_at_start
         {
+            let expected = self
+                .open
+                .last()
+                .map(|o| o.name.of(&self.names))
+                .unwrap_or("");
             let e = Error::new(
                 ErrorKind::EntityStructure,
                 "XML 1.0 §4.3.2 (WF parsed entities)",
@@ -776,25 +833,32 @@ fn ns_err(msg: String) -> Error {
     Error::new(ErrorKind::Namespace, "Namespaces in XML 1.0", msg)
 }
 
+/// Whether a (short) name has a colon: a plain loop beats a memchr call here.
+#[inline]
+fn has_colon(name: &str) -> bool {
+    name.bytes().any(|b| b == b':')
+}
+
 fn is_xmlns_decl(a: &AttrRec, buf: &str) -> bool {
     let n = a.name.of(buf);
     n == "xmlns" || n.starts_with("xmlns:")
 }
 
-/// Namespaces in XML 1.0 [7] QName: the prefix length (0 when unprefixed).
+/// Namespaces in XML 1.0 [7] QName: the prefix length (0 when unprefixed). `name` is
+/// already a valid [5] Name, so it is a QName when it has at most one colon, not first or
+/// last, and the local part starts with a name-start character.
 pub(crate) fn qname_prefix_len(name: &str, what: &str) -> Result<u32, Error> {
-    match name.find(':') {
-        None => Ok(0),
-        Some(k) => {
-            let local = &name[k + 1..];
-            if k == 0 || !chars::is_ncname(local) || !chars::is_ncname(&name[..k]) {
-                return Err(ns_err(format!(
-                    "{what} name '{name}' is not a qualified name (prefix:local, one colon, both parts names)"
-                )));
-            }
-            Ok(k as u32)
-        }
+    let b = name.as_bytes();
+    let Some(k) = b.iter().position(|&c| c == b':') else {
+        return Ok(0);
+    };
+    let local = &name[k + 1..];
+    if k == 0 || !chars::starts_ncname(local) || local.bytes().any(|c| c == b':') {
+        return Err(ns_err(format!(
+            "{what} name '{name}' is not a qualified name (prefix:local, one colon, both parts names)"
+        )));
     }
+    Ok(k as u32)
 }
 
 /// The rules for binding a prefix (Namespaces in XML 1.0 §3, NSC: Reserved Prefixes and

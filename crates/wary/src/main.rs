@@ -14,7 +14,11 @@ mod send_cmd;
 mod xml_cmd;
 
 #[derive(Parser)]
-#[command(name = "wary", version, about = "Talk to untrusted peers and read untrusted input, warily")]
+#[command(
+    name = "wary",
+    version,
+    about = "Talk to untrusted peers and read untrusted input, warily"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

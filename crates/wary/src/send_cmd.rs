@@ -1,15 +1,526 @@
 //! `wary send`: flags -> validated submission config -> wary-smtp -> sysexits exit code.
-//! (Being written: see issue 4.)
-use std::process::ExitCode;
+//!
+//! The contract (issue 4 §7): `wary send --server HOST[:PORT] [--tls starttls|implicit|none]
+//! [--ca-file PEM] [--tls-server-name NAME] [--from ADDR] [--timeout SECS] [--user NAME
+//! --password-file FILE] [--helo NAME] [-t] [RECIPIENT…] < message`, exit codes from
+//! sysexits.h: 0 delivered to every recipient, 75 4xx/timeout/network, 69 5xx, 76 protocol
+//! violation or TLS downgrade/injection/verification failure, 77 authentication, 65 message or
+//! address, 78 flags, 68 unresolvable host. Each failure prints one line on stderr.
+//!
+//! Beyond the contract: `--mbox` sends every message of an mbox (mboxrd) on stdin over one
+//! connection (pipelined, chunked when offered), `--auth-mechanism`, `--verbose`.
 
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+use wary_smtp::headers;
+use wary_smtp::proto::{
+    AuthConfig, Credentials, DeliveryReport, Domain, Envelope, Fault, Mailbox, Mechanism, Message,
+    Outcome, ReversePath, Timeouts, TlsMode,
+};
+use wary_smtp::{Client, ClientConfig, Trust};
+
+/// sysexits.h EX_DATAERR: the message or an address cannot be sent as given.
+pub const EX_DATAERR: u8 = 65;
+/// sysexits.h EX_NOHOST: the server's name cannot be resolved.
+pub const EX_NOHOST: u8 = 68;
+/// sysexits.h EX_UNAVAILABLE: a permanent (5xx) refusal.
+pub const EX_UNAVAILABLE: u8 = 69;
+/// sysexits.h EX_TEMPFAIL: a 4xx reply, a timeout or a network error; try again later.
+pub const EX_TEMPFAIL: u8 = 75;
+/// sysexits.h EX_PROTOCOL: a protocol violation, TLS downgrade or injection attempt.
+pub const EX_PROTOCOL: u8 = 76;
+/// sysexits.h EX_NOPERM: authentication failed.
+pub const EX_NOPERM: u8 = 77;
 /// sysexits.h EX_CONFIG: bad flags or configuration.
 pub const EX_CONFIG: u8 = 78;
 
-/// `wary send` flags.
-#[derive(clap::Args)]
-pub struct SendArgs {}
+/// How the connection is protected.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum TlsArg {
+    /// STARTTLS, which must succeed (default port 587).
+    Starttls,
+    /// TLS from the first byte (default port 465).
+    Implicit,
+    /// No TLS: plain text, with a warning; AUTH is refused (default port 25).
+    None,
+}
 
-pub fn run(_args: SendArgs) -> ExitCode {
-    eprintln!("wary send: not built yet");
-    ExitCode::from(EX_CONFIG)
+/// `wary send` flags (boxed, so the subcommand enum stays small).
+#[derive(clap::Args, Debug)]
+pub struct SendArgs {
+    #[command(flatten)]
+    opts: Box<SendOpts>,
+}
+
+/// The flags themselves.
+#[derive(clap::Args, Debug)]
+#[command(
+    after_help = "Exit codes (sysexits.h): 0 delivered to every recipient; 75 4xx reply, timeout or network error (retry later); 69 5xx reply; 76 protocol violation, TLS downgrade, injection or certificate failure; 77 authentication failed; 65 message or address cannot be sent as given; 78 bad flags; 68 host cannot be resolved."
+)]
+pub struct SendOpts {
+    /// The submission server, HOST[:PORT] (`[::1]:587` for IPv6).
+    #[arg(long, value_name = "HOST[:PORT]")]
+    server: String,
+    /// TLS mode.
+    #[arg(long, value_enum, default_value_t = TlsArg::Starttls)]
+    tls: TlsArg,
+    /// Trust only the CA certificates in this PEM file (instead of the system's).
+    #[arg(long, value_name = "PEM")]
+    ca_file: Option<PathBuf>,
+    /// Verify the certificate against NAME (default: the HOST of --server).
+    #[arg(long, value_name = "NAME")]
+    tls_server_name: Option<String>,
+    /// Envelope sender (default: the address in the message's From: header).
+    #[arg(long, value_name = "ADDR")]
+    from: Option<String>,
+    /// One timeout, in seconds, for every phase (default: RFC 5321 §4.5.3.2's).
+    #[arg(long, value_name = "SECS")]
+    timeout: Option<u64>,
+    /// Log in as NAME after TLS (needs --password-file).
+    #[arg(long, value_name = "NAME", requires = "password_file")]
+    user: Option<String>,
+    /// File holding the password (its first line), or the OAuth2 token with XOAUTH2.
+    #[arg(long, value_name = "FILE", requires = "user")]
+    password_file: Option<PathBuf>,
+    /// The name sent in EHLO (default: the local address as a literal, e.g. [192.0.2.1]).
+    #[arg(long, value_name = "NAME")]
+    helo: Option<String>,
+    /// Take recipients from To:, Cc: and Bcc: (and remove Bcc: from the message).
+    #[arg(short = 't')]
+    take_recipients: bool,
+    /// Use only this AUTH mechanism (PLAIN, LOGIN, SCRAM-SHA-256, XOAUTH2).
+    #[arg(long, value_name = "MECH", requires = "user")]
+    auth_mechanism: Option<String>,
+    /// Read an mbox (mboxrd) from stdin and send every message in it over one connection.
+    #[arg(long)]
+    mbox: bool,
+    /// Do not pipeline commands even when the server offers PIPELINING.
+    #[arg(long)]
+    no_pipelining: bool,
+    /// Do not use BDAT even when the server offers CHUNKING.
+    #[arg(long)]
+    no_chunking: bool,
+    /// Print each message's delivery report on stderr.
+    #[arg(short, long)]
+    verbose: bool,
+    /// Recipients (added to those found with -t).
+    #[arg(value_name = "RECIPIENT")]
+    recipients: Vec<String>,
+}
+
+/// A failure: the exit code and the one line printed for it.
+struct Failure(u8, String);
+
+fn config_error(msg: impl Into<String>) -> Failure {
+    Failure(EX_CONFIG, msg.into())
+}
+
+/// Runs `wary send`.
+pub fn run(args: SendArgs) -> ExitCode {
+    match send(&args.opts) {
+        Ok(code) => ExitCode::from(code),
+        Err(Failure(code, msg)) => {
+            eprintln!("wary send: {msg}");
+            ExitCode::from(code)
+        }
+    }
+}
+
+/// One message ready to go.
+struct Outgoing {
+    envelope: Envelope,
+    message: Message,
+}
+
+fn send(args: &SendOpts) -> Result<u8, Failure> {
+    let config = client_config(args)?;
+    let mut input = Vec::new();
+    std::io::stdin().read_to_end(&mut input).map_err(|e| {
+        Failure(
+            EX_DATAERR,
+            format!("cannot read the message from stdin: {e}"),
+        )
+    })?;
+    let raw_messages = if args.mbox {
+        split_mbox(&input)?
+    } else {
+        vec![input]
+    };
+    let many = raw_messages.len() > 1;
+    // Everything is checked before connecting: a bad message never opens a connection.
+    let mut outgoing = Vec::with_capacity(raw_messages.len());
+    for (i, raw) in raw_messages.iter().enumerate() {
+        let prefix = if many {
+            format!("message {}: ", i + 1)
+        } else {
+            String::new()
+        };
+        outgoing
+            .push(prepare(args, raw).map_err(|Failure(c, m)| Failure(c, format!("{prefix}{m}")))?);
+    }
+    if outgoing.is_empty() {
+        return Err(Failure(
+            EX_DATAERR,
+            "the mbox on stdin holds no message".into(),
+        ));
+    }
+    if config.tls == TlsMode::DangerPlainText {
+        eprintln!(
+            "wary send: warning: --tls none: the message and envelope travel in plain text, readable and alterable by anyone on the path"
+        );
+    }
+    let server = format!("{}:{}", config.host, config.port);
+    let mut client = Client::connect(&config)
+        .map_err(|e| Failure(code_for_fault(e.fault()), format!("{server}: {e}")))?;
+    let mut exit = 0;
+    for (i, out) in outgoing.iter().enumerate() {
+        let prefix = if many {
+            format!("message {}: ", i + 1)
+        } else {
+            String::new()
+        };
+        match client.send(&out.envelope, &out.message) {
+            Ok(report) => {
+                if args.verbose {
+                    print_report(&prefix, &report);
+                }
+                let code = report_code(&report);
+                if code != 0 {
+                    eprintln!("wary send: {prefix}{}", describe_refusal(&report));
+                    if exit == 0 {
+                        exit = code;
+                    }
+                }
+            }
+            Err(e) => {
+                let code = code_for_fault(e.fault());
+                // A message refused before sending leaves the session usable; anything else
+                // ends it.
+                let usable = matches!(e, wary_smtp::Error::Submit(_)) && client.is_ready();
+                if usable {
+                    eprintln!("wary send: {prefix}{e}");
+                    if exit == 0 {
+                        exit = code;
+                    }
+                    continue;
+                }
+                return Err(Failure(
+                    if exit == 0 { code } else { exit },
+                    format!("{prefix}{server}: {e}"),
+                ));
+            }
+        }
+        if !client.is_ready() && i + 1 < outgoing.len() {
+            let left = outgoing.len() - i - 1;
+            return Err(Failure(
+                EX_TEMPFAIL,
+                format!("{server} closed the session; {left} message(s) not sent"),
+            ));
+        }
+    }
+    // The messages are settled; a failed QUIT changes nothing about them.
+    let _ = client.quit();
+    Ok(exit)
+}
+
+/// Turns the flags into a client configuration (no I/O except reading the password file).
+fn client_config(args: &SendOpts) -> Result<ClientConfig, Failure> {
+    let tls = match args.tls {
+        TlsArg::Starttls => TlsMode::StartTls,
+        TlsArg::Implicit => TlsMode::Implicit,
+        TlsArg::None => TlsMode::DangerPlainText,
+    };
+    let default_port = match tls {
+        TlsMode::StartTls => 587,
+        TlsMode::Implicit => 465,
+        _ => 25,
+    };
+    let (host, port) = split_server(&args.server, default_port)?;
+    let mut config = ClientConfig::new(&host, port);
+    config.tls = tls;
+    config.trust = match &args.ca_file {
+        Some(p) => Trust::CaFile(p.clone()),
+        None => Trust::System,
+    };
+    config.tls_server_name = args.tls_server_name.clone();
+    config.pipelining = !args.no_pipelining;
+    config.chunking = !args.no_chunking;
+    if let Some(secs) = args.timeout {
+        if secs == 0 {
+            return Err(config_error("--timeout must be at least 1 second"));
+        }
+        config.timeouts = Timeouts::uniform(Duration::from_secs(secs));
+    }
+    if let Some(helo) = &args.helo {
+        config.helo = Some(Domain::parse(helo).map_err(|e| config_error(format!("--helo: {e}")))?);
+    }
+    if let (Some(user), Some(file)) = (&args.user, &args.password_file) {
+        if tls == TlsMode::DangerPlainText {
+            return Err(config_error(
+                "refusing --user with --tls none: the password would travel in plain text (use --tls starttls or implicit)",
+            ));
+        }
+        let secret = read_secret(file)?;
+        let mechanism = match &args.auth_mechanism {
+            Some(m) => Some(
+                Mechanism::parse(m).map_err(|e| config_error(format!("--auth-mechanism: {e}")))?,
+            ),
+            None => None,
+        };
+        let credentials = if mechanism.as_ref().is_some_and(|m| m.as_str() == "XOAUTH2") {
+            Credentials::OAuth2 {
+                user: user.clone(),
+                token: secret,
+            }
+        } else {
+            Credentials::Password {
+                user: user.clone(),
+                password: secret,
+            }
+        };
+        config.auth = Some(AuthConfig {
+            credentials,
+            mechanism,
+        });
+    }
+    Ok(config)
+}
+
+/// `HOST`, `HOST:PORT`, `[V6]`, `[V6]:PORT`, or a bare IPv6 address.
+fn split_server(server: &str, default_port: u16) -> Result<(String, u16), Failure> {
+    let bad = || config_error(format!("--server {server:?}: expected HOST[:PORT]"));
+    let port = |p: &str| p.parse::<u16>().ok().filter(|&p| p > 0).ok_or_else(bad);
+    let (host, port) = if let Some(rest) = server.strip_prefix('[') {
+        let (h, after) = rest.split_once(']').ok_or_else(bad)?;
+        match after.strip_prefix(':') {
+            Some(p) => (h.to_owned(), port(p)?),
+            None if after.is_empty() => (h.to_owned(), default_port),
+            None => return Err(bad()),
+        }
+    } else {
+        match server.matches(':').count() {
+            0 => (server.to_owned(), default_port),
+            1 => {
+                let (h, p) = server.split_once(':').ok_or_else(bad)?;
+                (h.to_owned(), port(p)?)
+            }
+            _ => (server.to_owned(), default_port),
+        }
+    };
+    if host.is_empty() || host.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(bad());
+    }
+    Ok((host, port))
+}
+
+fn read_secret(file: &PathBuf) -> Result<String, Failure> {
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| config_error(format!("--password-file {}: {e}", file.display())))?;
+    let line = text.lines().next().unwrap_or_default().to_owned();
+    if line.is_empty() {
+        return Err(config_error(format!(
+            "--password-file {}: the first line is empty",
+            file.display()
+        )));
+    }
+    Ok(line)
+}
+
+/// Builds the envelope and checks the message.
+fn prepare(args: &SendOpts, raw: &[u8]) -> Result<Outgoing, Failure> {
+    let data_err = |m: String| Failure(EX_DATAERR, m);
+    let mut recipients = Vec::new();
+    let mut body = raw.to_vec();
+    if args.take_recipients {
+        let (found, stripped) =
+            headers::take_recipients(raw).map_err(|e| data_err(e.to_string()))?;
+        recipients = found;
+        body = stripped;
+    }
+    for r in &args.recipients {
+        let m = Mailbox::parse(r).map_err(|e| data_err(format!("recipient: {e}")))?;
+        if !recipients.contains(&m) {
+            recipients.push(m);
+        }
+    }
+    if recipients.is_empty() {
+        return Err(if args.take_recipients {
+            data_err(
+                "no recipients: the message has no To:, Cc: or Bcc: address and none was given"
+                    .into(),
+            )
+        } else {
+            config_error("no recipients: give RECIPIENT arguments or -t")
+        });
+    }
+    let from = match &args.from {
+        Some(f) if f.is_empty() || f == "<>" => ReversePath::Null,
+        Some(f) => {
+            ReversePath::Mailbox(Mailbox::parse(f).map_err(|e| data_err(format!("--from: {e}")))?)
+        }
+        None => match headers::sender(raw).map_err(|e| data_err(e.to_string()))? {
+            Some(m) => ReversePath::Mailbox(m),
+            None => {
+                return Err(data_err(
+                    "no sender: the message has no From: address; give --from".into(),
+                ))
+            }
+        },
+    };
+    let message = Message::new(&body).map_err(|e| data_err(e.to_string()))?;
+    Ok(Outgoing {
+        envelope: Envelope::new(from, recipients),
+        message,
+    })
+}
+
+/// Splits an mbox (mboxrd: `From ` lines separate messages, `>From ` is unescaped once).
+fn split_mbox(data: &[u8]) -> Result<Vec<Vec<u8>>, Failure> {
+    let mut messages: Vec<Vec<u8>> = Vec::new();
+    let mut current: Option<Vec<u8>> = None;
+    for line in data.split_inclusive(|&b| b == b'\n') {
+        if line.starts_with(b"From ") {
+            messages.extend(current.take());
+            current = Some(Vec::new());
+            continue;
+        }
+        let Some(msg) = current.as_mut() else {
+            if line.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            return Err(Failure(
+                EX_DATAERR,
+                "--mbox: stdin does not start with a \"From \" line".into(),
+            ));
+        };
+        let quoted = line.iter().take_while(|&&b| b == b'>').count();
+        if quoted > 0 && line[quoted..].starts_with(b"From ") {
+            msg.extend_from_slice(&line[1..]);
+        } else {
+            msg.extend_from_slice(line);
+        }
+    }
+    messages.extend(current);
+    // The empty line mbox writes after each message is not part of it.
+    for m in &mut messages {
+        if m.ends_with(b"\n\n") || m.ends_with(b"\r\n\r\n") {
+            let cut = if m.ends_with(b"\r\n") { 2 } else { 1 };
+            m.truncate(m.len() - cut);
+        }
+    }
+    Ok(messages)
+}
+
+fn code_for_fault(f: Fault) -> u8 {
+    match f {
+        Fault::Protocol => EX_PROTOCOL,
+        Fault::Transient => EX_TEMPFAIL,
+        Fault::Permanent => EX_UNAVAILABLE,
+        Fault::Auth => EX_NOPERM,
+        Fault::Input => EX_DATAERR,
+        Fault::NoHost => EX_NOHOST,
+        _ => EX_CONFIG,
+    }
+}
+
+/// 0 only when the final reply accepted the message for every recipient.
+fn report_code(r: &DeliveryReport) -> u8 {
+    match r.outcome() {
+        Outcome::Delivered => 0,
+        _ => match r.first_refusal() {
+            Some((_, reply)) if reply.code().is_transient() => EX_TEMPFAIL,
+            Some(_) => EX_UNAVAILABLE,
+            None => EX_PROTOCOL,
+        },
+    }
+}
+
+fn describe_refusal(r: &DeliveryReport) -> String {
+    let refused: Vec<String> = r
+        .recipients
+        .iter()
+        .filter(|x| !x.accepted())
+        .map(|x| match &x.reply {
+            Some(reply) => format!("{} ({reply})", x.mailbox),
+            None => format!("{} (no reply)", x.mailbox),
+        })
+        .collect();
+    match (r.outcome(), r.first_refusal()) {
+        (Outcome::PartlyDelivered, _) => {
+            format!(
+                "message accepted for some recipients only; refused: {}",
+                refused.join(", ")
+            )
+        }
+        (_, Some(("RCPT", _))) => format!(
+            "message not sent: every recipient was refused: {}",
+            refused.join(", ")
+        ),
+        (_, Some((what, reply))) => {
+            format!("message not sent: the server refused {what}: \"{reply}\"")
+        }
+        (_, None) => "message not sent: the server gave no final reply".to_owned(),
+    }
+}
+
+fn print_report(prefix: &str, r: &DeliveryReport) {
+    match &r.tls {
+        Some(t) => eprintln!(
+            "wary send: {prefix}{} {} with {} (certificate subject: {})",
+            t.version,
+            t.cipher_suite,
+            t.server_name,
+            t.peer_subject.as_deref().unwrap_or("unknown")
+        ),
+        None => eprintln!("wary send: {prefix}plain text (no TLS)"),
+    }
+    for x in &r.recipients {
+        let reply = x
+            .reply
+            .as_ref()
+            .map_or("no reply".to_owned(), ToString::to_string);
+        let verdict = if x.accepted() { "accepted" } else { "refused" };
+        eprintln!("wary send: {prefix}{}: {verdict}: {reply}", x.mailbox);
+    }
+    let fin = r
+        .final_reply
+        .as_ref()
+        .map_or("none".to_owned(), ToString::to_string);
+    eprintln!(
+        "wary send: {prefix}final reply: {fin} ({} round trips)",
+        r.round_trips
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn servers() {
+        let ok = |s: &str| split_server(s, 587).ok().unwrap();
+        assert_eq!(ok("mx.example"), ("mx.example".into(), 587));
+        assert_eq!(ok("127.0.0.1:2525"), ("127.0.0.1".into(), 2525));
+        assert_eq!(ok("[::1]:25"), ("::1".into(), 25));
+        assert_eq!(ok("[::1]"), ("::1".into(), 587));
+        assert_eq!(ok("::1"), ("::1".into(), 587));
+        for bad in ["", ":25", "h:0", "h:x", "h:70000", "[::1", "[::1]x", "a b"] {
+            assert!(split_server(bad, 25).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn mbox() {
+        let m = split_mbox(b"From a@b Mon\nSubject: 1\n\n>From here\n>>From there\n\nFrom c@d Tue\nSubject: 2\n\nx\n").ok().unwrap();
+        assert_eq!(
+            m,
+            vec![
+                b"Subject: 1\n\nFrom here\n>From there\n".to_vec(),
+                b"Subject: 2\n\nx\n".to_vec()
+            ]
+        );
+        assert!(split_mbox(b"Subject: no From_ line\n").is_err());
+    }
 }

@@ -1,11 +1,211 @@
-//! `wary xml check|canon`. (Being written: see issue 2.)
+//! `wary xml check|canon`: check that a document is well-formed, or write its canonical form,
+//! with wary-xml.
+//!
+//! Exit codes (issue 2): 0 well-formed; 1 not well-formed (`FILE:LINE:COL: error: …` on
+//! stderr); 2 usage or I/O error; 3 a security limit stopped parsing.
+
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use wary_xml::{canon, Error, ErrorKind, Event, ExternalEntities, Fault, Options, Reader};
+
+/// Exit code: the document is well-formed (and its canonical form was written).
+const EXIT_OK: u8 = 0;
+/// Exit code: the document is not well-formed.
+const EXIT_NOT_WELL_FORMED: u8 = 1;
+/// Exit code: a usage or I/O error (clap's own usage errors exit 2 in main.rs too).
+const EXIT_USAGE_OR_IO: u8 = 2;
+/// Exit code: a security limit stopped parsing.
+const EXIT_LIMIT: u8 = 3;
 
 /// `wary xml` flags.
 #[derive(clap::Args)]
-pub struct XmlArgs {}
+#[command(
+    after_help = "Exit status: 0 well-formed, 1 not well-formed, 2 usage or I/O error, \
+                        3 a security limit stopped parsing."
+)]
+pub struct XmlArgs {
+    #[command(subcommand)]
+    command: XmlCommand,
+}
 
-pub fn run(_args: XmlArgs) -> ExitCode {
-    eprintln!("wary xml: not built yet");
-    ExitCode::from(2)
+#[derive(clap::Subcommand)]
+enum XmlCommand {
+    /// Check that a document is well-formed (XML 1.0 Fifth Edition, Namespaces in XML 1.0).
+    Check(InputArgs),
+    /// Write the document's canonical form (James Clark's, as the W3C conformance suite uses
+    /// it) to stdout. On error, what was written is incomplete: rely on the exit status.
+    Canon(InputArgs),
+}
+
+#[derive(clap::Args)]
+struct InputArgs {
+    /// Whether to load external entities (external DTD subset, external parsed entities).
+    /// `local` loads local files only, inside the entity root; nothing is ever fetched from
+    /// the network.
+    #[arg(long, value_enum, default_value_t = ExternalMode::Off)]
+    external_entities: ExternalMode,
+    /// The folder every loaded entity must lie in (default: the document's folder, or the
+    /// current folder for stdin). Only with `--external-entities local`.
+    #[arg(long, value_name = "DIR")]
+    entity_root: Option<PathBuf>,
+    /// The document; `-` or nothing reads stdin.
+    #[arg(value_name = "FILE")]
+    file: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum ExternalMode {
+    /// Never load anything external (the default).
+    Off,
+    /// Load local files inside the entity root only.
+    Local,
+}
+
+/// Runs `wary xml …` and returns the exit code.
+pub fn run(args: XmlArgs) -> ExitCode {
+    let (input, canonical) = match args.command {
+        XmlCommand::Check(input) => (input, false),
+        XmlCommand::Canon(input) => (input, true),
+    };
+    ExitCode::from(run_input(&input, canonical))
+}
+
+fn run_input(args: &InputArgs, canonical: bool) -> u8 {
+    let options = match options(args) {
+        Ok(o) => o,
+        Err(msg) => {
+            eprintln!("wary xml: error: {msg}");
+            return EXIT_USAGE_OR_IO;
+        }
+    };
+    let path = args.file.as_deref().filter(|p| *p != Path::new("-"));
+    let name = path.map_or_else(|| "<stdin>".to_owned(), |p| p.display().to_string());
+    let mut reader = match path {
+        Some(p) => match Reader::from_path(p, options) {
+            Ok(r) => r,
+            Err(e) => return report(&name, &e),
+        },
+        None => Reader::new(io::stdin().lock(), options),
+    };
+
+    let skipped = if canonical {
+        let stdout = io::stdout();
+        match canon::write_canonical(&mut reader, stdout.lock()) {
+            Ok(summary) => summary.skipped_entities,
+            Err(canon::CanonError::Xml(e)) => return report(&name, &e),
+            Err(canon::CanonError::Write(e)) => {
+                // A closed pipe (`wary xml canon f | head`) is the reader's choice, not an
+                // error worth a message, but the output is incomplete: say so by the status.
+                if e.kind() != io::ErrorKind::BrokenPipe {
+                    eprintln!("wary xml: error: cannot write to stdout: {e}");
+                }
+                return EXIT_USAGE_OR_IO;
+            }
+            Err(e) => {
+                eprintln!("wary xml: error: {e}");
+                return EXIT_USAGE_OR_IO;
+            }
+        }
+    } else {
+        match check(&mut reader) {
+            Ok(skipped) => skipped,
+            Err(e) => return report(&name, &e),
+        }
+    };
+    for entity in skipped.iter().take(10) {
+        eprintln!(
+            "{name}: note: external entity '{entity}' was not loaded, so its content was not \
+             checked; use --external-entities local to load it"
+        );
+    }
+    if skipped.len() > 10 {
+        eprintln!(
+            "{name}: note: {} more external entities were not loaded",
+            skipped.len() - 10
+        );
+    }
+    EXIT_OK
+}
+
+/// Reads the whole document; returns the external entities that were skipped.
+fn check(reader: &mut Reader<'_>) -> Result<Vec<String>, Error> {
+    let mut skipped: Vec<String> = Vec::new();
+    while let Some(event) = reader.next_event()? {
+        if let Event::SkippedEntity(name) = event {
+            if !skipped.iter().any(|s| s == name) {
+                skipped.push(name.to_owned());
+            }
+        }
+    }
+    Ok(skipped)
+}
+
+/// Flags -> reader options, refusing combinations that would not do what they say.
+fn options(args: &InputArgs) -> Result<Options, String> {
+    let external_entities = match (args.external_entities, &args.entity_root) {
+        (ExternalMode::Off, None) => ExternalEntities::Off,
+        (ExternalMode::Off, Some(_)) => {
+            return Err(
+                "--entity-root only applies with --external-entities local (external entities \
+                 are off by default)"
+                    .to_owned(),
+            )
+        }
+        (ExternalMode::Local, None) => ExternalEntities::Local { root: None },
+        (ExternalMode::Local, Some(dir)) => {
+            if !dir.is_dir() {
+                return Err(format!(
+                    "--entity-root {}: not a folder that can be read",
+                    dir.display()
+                ));
+            }
+            ExternalEntities::Local {
+                root: Some(dir.clone()),
+            }
+        }
+    };
+    Ok(Options {
+        external_entities,
+        ..Options::default()
+    })
+}
+
+/// Prints an error as `FILE:LINE:COL: error: …` and returns the exit code its fault calls for.
+fn report(name: &str, e: &Error) -> u8 {
+    let mut line = match e.position() {
+        Some(p) if e.fault() != Fault::Io && e.fault() != Fault::Caller => {
+            format!("{name}:{}:{}: error: {}", p.line, p.column, e.message())
+        }
+        _ => format!("{name}: error: {}", e.message()),
+    };
+    if !e.rule().is_empty() {
+        line.push_str(&format!(" ({})", e.rule()));
+    }
+    if let Some(entity) = e.position().and_then(|p| p.entity.as_deref()) {
+        line.push_str(&format!(" [in entity {entity}]"));
+    }
+    let code = match e.fault() {
+        Fault::Input => EXIT_NOT_WELL_FORMED,
+        Fault::Limit if e.kind() == ErrorKind::ExternalEntityRefused => {
+            line.push_str(
+                "\nwary xml: external entities are loaded only with --external-entities local, \
+                 and only from inside the entity root (--entity-root)",
+            );
+            EXIT_LIMIT
+        }
+        Fault::Limit => {
+            line.push_str(
+                "\nwary xml: a security limit stopped parsing: the document may be an attack, \
+                 or the limit too low for it",
+            );
+            EXIT_LIMIT
+        }
+        // Fault::Io, Fault::Caller, and any later kind: not the document's fault.
+        _ => EXIT_USAGE_OR_IO,
+    };
+    eprintln!("{line}");
+    // NOTE: stderr failing to flush leaves nothing better to do.
+    let _ = io::stderr().flush();
+    code
 }

@@ -186,10 +186,20 @@ pub fn judge(
                 run.elapsed.as_secs_f64()
             ),
         ),
+        // Some TLS libraries finish the handshake and check the certificate just after it
+        // (msmtp over GnuTLS does): safe, as long as nothing was sent and it failed loudly.
+        _ if accepted_bad_cert.is_some() && !run.ending.is_success() => verdict(
+            VerdictKind::Safe,
+            format!(
+                "completed the handshake with {}, then aborted ({}) before sending anything",
+                accepted_bad_cert.map_or_else(String::new, |c| c.to_string()),
+                run.ending
+            ),
+        ),
         _ if accepted_bad_cert.is_some() => verdict(
             VerdictKind::Lenient,
             format!(
-                "accepted {} but sent nothing sensitive over it",
+                "accepted {} and exited 0, though it sent nothing sensitive over it",
                 accepted_bad_cert.map_or_else(String::new, |c| c.to_string())
             ),
         ),

@@ -157,7 +157,7 @@ fn watch_for_injected_reply(conn: &mut Conn) -> Result<(), End> {
         conn.record(What::InjectedReplyUsed {
             command: peek.clone(),
         });
-        // Answer the EHLO first, then let the main loop see the early command.
+        // Answer the EHLO (late), then end: the verdict is already in the record.
         conn.send(b"250-localhost\r\n250-AUTH PLAIN LOGIN\r\n250 8BITMIME\r\n")?;
         return Err(End::Script(
             "client acted on the injected reply; nothing more to learn",

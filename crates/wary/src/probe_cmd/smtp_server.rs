@@ -1,11 +1,65 @@
-//! `wary probe smtp-server`. (Being written: see issue 5.)
+//! `wary probe smtp-server HOST:PORT [--json] [--html FILE]`: checks one mail server's
+//! STARTTLS, AUTH-before-TLS, pipelined-command injection (CVE-2011-0411 class), certificate
+//! and TLS versions. Exit status: 0 no flaw, 1 a flaw, 2 usage error or unreachable.
 use std::process::ExitCode;
+use std::time::Duration;
+use wary_probe::report::{stdout_wants_colour, Progress};
+use wary_probe::smtp_server::{self, Options};
 
 /// Flags.
 #[derive(clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// The server to probe, HOST:PORT (the only address contacted).
+    #[arg(value_name = "HOST:PORT")]
+    target: String,
+    /// Print the report as JSON on stdout instead of the table.
+    #[arg(long)]
+    json: bool,
+    /// Also write the report as a self-contained HTML page to FILE.
+    #[arg(long, value_name = "FILE")]
+    html: Option<std::path::PathBuf>,
+    /// Verify the certificate against this name (default: HOST).
+    #[arg(long, value_name = "NAME")]
+    tls_server_name: Option<String>,
+    /// Trust only the CA certificates in this PEM file (default: the system's roots).
+    #[arg(long, value_name = "PEM")]
+    ca_file: Option<std::path::PathBuf>,
+    /// Seconds to wait for a connection or a reply.
+    #[arg(long, value_name = "SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=300))]
+    timeout: u64,
+}
 
-pub fn run(_args: Args) -> ExitCode {
-    eprintln!("wary probe smtp-server: not built yet");
-    ExitCode::from(2)
+pub fn run(args: Args) -> ExitCode {
+    let options = Options {
+        target: args.target,
+        server_name: args.tls_server_name,
+        ca_file: args.ca_file,
+        timeout: Duration::from_secs(args.timeout),
+    };
+    let mut progress = Progress::new();
+    let result = smtp_server::run(&options, |i, n, name| progress.step(i, n, name));
+    progress.finish();
+    let probe = match result {
+        Ok(probe) => probe,
+        Err(e) => {
+            eprintln!("wary probe smtp-server: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let report = probe.report();
+    if let Some(path) = &args.html {
+        if let Err(e) = std::fs::write(path, report.to_html()) {
+            eprintln!(
+                "wary probe smtp-server: cannot write {}: {e}",
+                path.display()
+            );
+            return ExitCode::from(2);
+        }
+    }
+    if args.json {
+        println!("{}", report.to_json());
+    } else {
+        print!("{}", report.to_table(stdout_wants_colour()));
+    }
+    ExitCode::from(probe.exit_code())
 }

@@ -1,0 +1,642 @@
+//! The SMTP client session as a sans-IO state machine: one phase per step of RFC 5321, each
+//! accepting only the replies valid in it. Bytes and the current time go in; bytes to send,
+//! events and deadlines come out. No sockets, clocks or TLS types live here, so a blocking
+//! driver (`crate::client`) and a future async one share this one copy of the protocol.
+//!
+//! The STARTTLS boundary is a proof: the only way to get a [`TlsUpgrade`] is an exact 220
+//! reply to STARTTLS with an empty input buffer behind it, and the only way past the boundary
+//! is to hand that value back in [`Session::tls_established`], which discards every
+//! capability learned in plain text and sends EHLO again (RFC 3207 §4.2).
+
+use super::caps::Capabilities;
+use super::command::Command;
+use super::error::{SessionError, SubmitError};
+use super::message::Message;
+use super::reply::{parse_reply, Reply, ReplyLimits};
+use super::report::{DeliveryReport, Envelope, TlsInfo};
+use super::sasl::{self, Credentials, SaslClient};
+use super::timeouts::Timeouts;
+use super::types::{Domain, Mechanism};
+use std::collections::VecDeque;
+use std::time::Instant;
+
+/// How the connection is protected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TlsMode {
+    /// Plain TCP, then STARTTLS, which must succeed (RFC 3207). The default.
+    StartTls,
+    /// TLS from the first byte (RFC 8314 §3, port 465).
+    Implicit,
+    /// No TLS at all: everything, including the message, travels in plain text. AUTH is
+    /// never sent in this mode.
+    DangerPlainText,
+}
+
+/// AUTH settings.
+#[derive(Debug, Clone)]
+pub struct AuthConfig {
+    /// What to log in with.
+    pub credentials: Credentials,
+    /// Use only this mechanism; `None` picks the strongest one offered.
+    pub mechanism: Option<Mechanism>,
+}
+
+/// Everything the session needs to know before it starts.
+#[derive(Debug, Clone)]
+pub struct SessionConfig {
+    /// The name sent in EHLO (a domain, or an address literal such as `[192.0.2.1]`).
+    pub helo: Domain,
+    /// TLS mode.
+    pub tls: TlsMode,
+    /// Log in after TLS, if set.
+    pub auth: Option<AuthConfig>,
+    /// Caps on replies.
+    pub limits: ReplyLimits,
+    /// Per-phase timeouts.
+    pub timeouts: Timeouts,
+    /// Batch commands when the server offers PIPELINING (RFC 2920).
+    pub pipelining: bool,
+    /// Send the message with `BDAT … LAST` when the server offers CHUNKING (RFC 3030).
+    pub chunking: bool,
+}
+
+impl SessionConfig {
+    /// STARTTLS, no AUTH, default limits and timeouts, pipelining and chunking when offered.
+    pub fn new(helo: Domain) -> SessionConfig {
+        SessionConfig {
+            helo,
+            tls: TlsMode::StartTls,
+            auth: None,
+            limits: ReplyLimits::default(),
+            timeouts: Timeouts::default(),
+            pipelining: true,
+            chunking: true,
+        }
+    }
+}
+
+/// Proof that the session asked for a TLS handshake at a legal point: after an exact 220 to
+/// STARTTLS with nothing buffered behind it, or at the start in implicit TLS mode. It cannot
+/// be built, cloned or kept outside this module's rules: the driver receives it in
+/// [`Event::StartTls`] and must give it back to [`Session::tls_established`].
+#[derive(Debug)]
+pub struct TlsUpgrade {
+    _proof: (),
+}
+
+/// Something the driver must act on.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Event {
+    /// Do the TLS handshake now (verify the certificate and host name), then call
+    /// [`Session::tls_established`]. Nothing is read or written in plain text meanwhile.
+    StartTls(TlsUpgrade),
+    /// The session is open (greeting, EHLO, TLS, AUTH done): messages may be sent.
+    Ready,
+    /// A message transaction ended; the session is ready for the next message (unless the
+    /// server announced it is closing, in which case [`Event::Closed`] follows).
+    Delivered(Box<DeliveryReport>),
+    /// The session is over (after QUIT, or after a 421).
+    Closed,
+}
+
+/// What a pending command's reply means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Expect {
+    Greeting,
+    Ehlo,
+    Helo,
+    StartTls,
+    Auth,
+    Mail,
+    Rcpt(usize),
+    Data,
+    DataEnd,
+    Bdat,
+    Rset,
+    Quit,
+}
+
+impl Expect {
+    pub(super) fn verb(self) -> &'static str {
+        match self {
+            Expect::Greeting => "the greeting",
+            Expect::Ehlo => "EHLO",
+            Expect::Helo => "HELO",
+            Expect::StartTls => "STARTTLS",
+            Expect::Auth => "AUTH",
+            Expect::Mail => "MAIL",
+            Expect::Rcpt(_) => "RCPT",
+            Expect::Data => "DATA",
+            Expect::DataEnd => "the end of the message data",
+            Expect::Bdat => "BDAT",
+            Expect::Rset => "RSET",
+            Expect::Quit => "QUIT",
+        }
+    }
+    fn timeout(self, t: &Timeouts) -> std::time::Duration {
+        match self {
+            Expect::Greeting => t.greeting,
+            Expect::Mail => t.mail,
+            Expect::Rcpt(_) => t.rcpt,
+            Expect::Data => t.data_init,
+            Expect::DataEnd | Expect::Bdat => t.data_term,
+            _ => t.command,
+        }
+    }
+}
+
+pub(super) enum Phase {
+    /// Waiting for the TLS handshake (implicit TLS before the greeting, or after STARTTLS).
+    Handshake { implicit: bool },
+    /// Waiting for the greeting, EHLO, HELO or STARTTLS reply.
+    Opening,
+    /// In a SASL exchange.
+    Auth(Box<SaslClient>),
+    /// Idle: a message may start.
+    Ready,
+    /// A message transaction is in flight.
+    Txn(Box<super::transaction::Txn>),
+    /// RSET sent after a failed transaction; the report goes out when it is answered.
+    Reset(Box<DeliveryReport>),
+    /// QUIT sent.
+    Quit,
+    /// Over.
+    Closed,
+    /// Over because of an error.
+    Failed(SessionError),
+}
+
+/// The client side of one SMTP session.
+pub struct Session {
+    pub(super) config: SessionConfig,
+    pub(super) phase: Phase,
+    pub(super) caps: Option<Capabilities>,
+    pub(super) tls: Option<TlsInfo>,
+    pub(super) pending: VecDeque<Expect>,
+    /// How many of `pending` (from the front) were transmitted: only those may be answered,
+    /// so a server cannot answer a command before it was sent.
+    sent: usize,
+    pub(super) events: VecDeque<Event>,
+    inbuf: Vec<u8>,
+    pub(super) outbuf: Vec<u8>,
+    deadline: Option<Instant>,
+    last_verb: &'static str,
+    nonce: String,
+    pub(super) round_trips: u32,
+}
+
+impl Session {
+    /// Starts a session at `now`. `entropy` (from a cryptographic RNG) makes the SCRAM nonce.
+    /// Refuses credentials with [`TlsMode::DangerPlainText`]: wary never sends AUTH outside
+    /// TLS.
+    pub fn new(
+        config: SessionConfig,
+        entropy: [u8; 18],
+        now: Instant,
+    ) -> Result<Session, SessionError> {
+        if config.auth.is_some() && config.tls == TlsMode::DangerPlainText {
+            return Err(SessionError::AuthWithoutTls);
+        }
+        let nonce = AuthValueNonce::from(entropy);
+        let mut s = Session {
+            phase: Phase::Opening,
+            caps: None,
+            tls: None,
+            pending: VecDeque::new(),
+            sent: 0,
+            events: VecDeque::new(),
+            inbuf: Vec::new(),
+            outbuf: Vec::new(),
+            deadline: None,
+            last_verb: "the greeting",
+            nonce: nonce.0,
+            round_trips: 0,
+            config,
+        };
+        if s.config.tls == TlsMode::Implicit {
+            s.phase = Phase::Handshake { implicit: true };
+            s.events
+                .push_back(Event::StartTls(TlsUpgrade { _proof: () }));
+        } else {
+            s.expect(Expect::Greeting, now);
+        }
+        Ok(s)
+    }
+
+    /// Bytes to write to the peer now, if any. The reply deadline starts at `now`.
+    pub fn poll_transmit(&mut self, now: Instant) -> Option<Vec<u8>> {
+        if self.outbuf.is_empty() {
+            return None;
+        }
+        self.sent = self.pending.len();
+        if !self.pending.is_empty() {
+            self.round_trips += 1;
+            if self.deadline.is_none() {
+                self.arm(now);
+            }
+        }
+        Some(std::mem::take(&mut self.outbuf))
+    }
+
+    /// The next event, if any.
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    /// True when the session waits for bytes from the peer (and has nothing to send).
+    pub fn wants_input(&self) -> bool {
+        self.outbuf.is_empty() && !self.pending.is_empty() && self.events.is_empty()
+    }
+
+    /// When the current wait ends; call [`Session::handle_timeout`] then.
+    pub fn deadline(&self) -> Option<Instant> {
+        self.deadline
+    }
+
+    /// The capabilities of the last EHLO reply (after TLS, in TLS modes).
+    pub fn capabilities(&self) -> Option<&Capabilities> {
+        self.caps.as_ref()
+    }
+
+    /// The TLS session, once established.
+    pub fn tls(&self) -> Option<&TlsInfo> {
+        self.tls.as_ref()
+    }
+
+    /// True when the session can take a message.
+    pub fn is_ready(&self) -> bool {
+        matches!(self.phase, Phase::Ready) && self.events.is_empty()
+    }
+
+    /// True when the session is over (closed or failed).
+    pub fn is_closed(&self) -> bool {
+        matches!(self.phase, Phase::Closed | Phase::Failed(_))
+    }
+
+    /// Feeds bytes received from the peer.
+    pub fn handle_input(&mut self, data: &[u8], now: Instant) -> Result<(), SessionError> {
+        self.alive()?;
+        if let Phase::Handshake { .. } = self.phase {
+            // Plain text where the TLS handshake should be: injected after the 220.
+            return self.fail(SessionError::StartTlsInjection { octets: data.len() });
+        }
+        self.inbuf.extend_from_slice(data);
+        while self.sent > 0 {
+            let Some(&front) = self.pending.front() else {
+                break;
+            };
+            match parse_reply(&self.inbuf, self.config.limits) {
+                Err(error) => {
+                    return self.fail(SessionError::MalformedReply {
+                        waiting_for: front.verb(),
+                        error,
+                    })
+                }
+                Ok(None) => break,
+                Ok(Some((reply, used))) => {
+                    self.inbuf.drain(..used);
+                    self.pending.pop_front();
+                    self.sent -= 1;
+                    self.last_verb = front.verb();
+                    if let Err(e) = self.on_reply(front, reply) {
+                        return self.fail(e);
+                    }
+                    if self.is_closed() {
+                        return Ok(());
+                    }
+                }
+            }
+        }
+        if self.sent == 0 && !self.inbuf.is_empty() {
+            let octets = self.inbuf.len();
+            return self.fail(SessionError::UnsolicitedData {
+                after: self.last_verb,
+                octets,
+            });
+        }
+        self.deadline = None;
+        if !self.pending.is_empty() {
+            self.arm(now);
+        }
+        Ok(())
+    }
+
+    /// The peer closed the connection (read returned 0).
+    pub fn handle_close(&mut self) -> Result<(), SessionError> {
+        self.alive()?;
+        match (&self.phase, self.pending.front()) {
+            (Phase::Quit, _) => {
+                self.clear_pending();
+                self.phase = Phase::Closed;
+                self.events.push_back(Event::Closed);
+                Ok(())
+            }
+            (_, None) => {
+                self.phase = Phase::Closed;
+                self.events.push_back(Event::Closed);
+                Ok(())
+            }
+            (_, Some(e)) => {
+                let waiting_for = e.verb();
+                self.fail(SessionError::Closed { waiting_for })
+            }
+        }
+    }
+
+    /// Checks the deadline; an error when it has passed while a reply was due.
+    pub fn handle_timeout(&mut self, now: Instant) -> Result<(), SessionError> {
+        self.alive()?;
+        match (self.deadline, self.pending.front()) {
+            (Some(d), Some(e)) if now >= d => {
+                let waiting_for = e.verb();
+                self.fail(SessionError::Timeout { waiting_for })
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Crosses the TLS boundary: the driver completed a verified handshake after
+    /// [`Event::StartTls`]. Everything learned before is dropped and EHLO is sent again
+    /// (RFC 3207 §4.2); in implicit mode the greeting is awaited.
+    pub fn tls_established(
+        &mut self,
+        proof: TlsUpgrade,
+        info: TlsInfo,
+        now: Instant,
+    ) -> Result<(), SessionError> {
+        let TlsUpgrade { _proof: () } = proof;
+        self.alive()?;
+        let Phase::Handshake { implicit } = self.phase else {
+            return self.fail(SessionError::Misuse("tls_established outside a handshake"));
+        };
+        if !self.inbuf.is_empty() {
+            let octets = self.inbuf.len();
+            return self.fail(SessionError::StartTlsInjection { octets });
+        }
+        self.caps = None;
+        self.tls = Some(info);
+        self.phase = Phase::Opening;
+        if implicit {
+            self.expect(Expect::Greeting, now);
+        } else {
+            self.send(Command::Ehlo(self.config.helo.clone()), Expect::Ehlo);
+        }
+        Ok(())
+    }
+
+    /// Starts a message. Everything that can be checked before sending is checked here
+    /// (recipients, SMTPUTF8, 8BITMIME, SIZE, DSN); on error nothing was sent and the
+    /// session stays ready.
+    pub fn send_message(
+        &mut self,
+        envelope: &Envelope,
+        message: &Message,
+    ) -> Result<(), SubmitError> {
+        if !self.is_ready() {
+            return Err(SubmitError::NotReady);
+        }
+        super::transaction::start(self, envelope, message)
+    }
+
+    /// Ends the session politely (QUIT). Does nothing when it is already over.
+    pub fn quit(&mut self) {
+        if let Phase::Ready = self.phase {
+            self.send(Command::Quit, Expect::Quit);
+            self.phase = Phase::Quit;
+        }
+    }
+
+    /// Round trips so far (batches written and then waited on).
+    pub fn round_trips(&self) -> u32 {
+        self.round_trips
+    }
+
+    // ---- private ----
+
+    fn alive(&self) -> Result<(), SessionError> {
+        match &self.phase {
+            Phase::Failed(e) => Err(e.clone()),
+            Phase::Closed => Err(SessionError::Misuse("the session is closed")),
+            _ => Ok(()),
+        }
+    }
+
+    pub(super) fn fail(&mut self, e: SessionError) -> Result<(), SessionError> {
+        self.phase = Phase::Failed(e.clone());
+        self.clear_pending();
+        self.outbuf.clear();
+        self.deadline = None;
+        Err(e)
+    }
+
+    pub(super) fn clear_pending(&mut self) {
+        self.pending.clear();
+        self.sent = 0;
+    }
+
+    fn arm(&mut self, now: Instant) {
+        if let Some(front) = self.pending.front() {
+            self.deadline = Some(now + front.timeout(&self.config.timeouts));
+        }
+    }
+
+    /// Awaits a reply that needs no command (the greeting).
+    fn expect(&mut self, e: Expect, now: Instant) {
+        self.pending.push_back(e);
+        self.sent += 1;
+        if self.deadline.is_none() {
+            self.arm(now);
+        }
+    }
+
+    pub(super) fn send(&mut self, cmd: Command, expect: Expect) {
+        cmd.encode(&mut self.outbuf);
+        self.pending.push_back(expect);
+    }
+
+    pub(super) fn ready(&mut self) {
+        self.phase = Phase::Ready;
+    }
+
+    fn on_reply(&mut self, expect: Expect, reply: Reply) -> Result<(), SessionError> {
+        let code = reply.code();
+        let unexpected = |reply| SessionError::UnexpectedReply {
+            command: expect.verb(),
+            reply,
+        };
+        match expect {
+            Expect::Greeting => match code.value() {
+                220 => {
+                    self.send(Command::Ehlo(self.config.helo.clone()), Expect::Ehlo);
+                    Ok(())
+                }
+                _ if code.is_transient() || code.is_permanent() => Err(SessionError::Refused {
+                    command: "the greeting",
+                    reply,
+                }),
+                _ => Err(unexpected(reply)),
+            },
+            Expect::Ehlo if code.is_positive() => {
+                self.caps = Some(Capabilities::from_ehlo(&reply));
+                self.after_ehlo()
+            }
+            Expect::Ehlo if code.is_transient() || code.is_permanent() => {
+                match (self.tls.is_some(), self.config.tls) {
+                    // RFC 5321 §4.1.4: fall back to HELO, only where plain text was asked for.
+                    (false, TlsMode::DangerPlainText) if code.is_permanent() => {
+                        self.send(Command::Helo(self.config.helo.clone()), Expect::Helo);
+                        Ok(())
+                    }
+                    (false, TlsMode::StartTls) => Err(SessionError::StartTlsRefused {
+                        command: "EHLO",
+                        reply,
+                    }),
+                    _ => Err(SessionError::Refused {
+                        command: "EHLO",
+                        reply,
+                    }),
+                }
+            }
+            Expect::Helo if code.is_positive() => {
+                self.caps = Some(Capabilities::default());
+                self.after_ehlo()
+            }
+            Expect::Helo if code.is_transient() || code.is_permanent() => {
+                Err(SessionError::Refused {
+                    command: "HELO",
+                    reply,
+                })
+            }
+            Expect::StartTls => self.on_starttls_reply(reply),
+            Expect::Auth => self.on_auth_reply(reply),
+            Expect::Rset => {
+                let phase = std::mem::replace(&mut self.phase, Phase::Ready);
+                if let Phase::Reset(report) = phase {
+                    self.events.push_back(Event::Delivered(report));
+                }
+                if !code.is_positive() {
+                    // The transaction is settled and reported; a server that cannot reset
+                    // cannot take another message, so the session ends here.
+                    self.phase = Phase::Closed;
+                    self.clear_pending();
+                    self.events.push_back(Event::Closed);
+                }
+                Ok(())
+            }
+            Expect::Quit => {
+                // After QUIT any reply ends the session; the message (if any) is long settled.
+                self.phase = Phase::Closed;
+                self.events.push_back(Event::Closed);
+                Ok(())
+            }
+            Expect::Mail | Expect::Rcpt(_) | Expect::Data | Expect::DataEnd | Expect::Bdat => {
+                super::transaction::on_reply(self, expect, reply)
+            }
+            _ => Err(unexpected(reply)),
+        }
+    }
+
+    /// After a positive EHLO/HELO: STARTTLS, AUTH, or ready.
+    fn after_ehlo(&mut self) -> Result<(), SessionError> {
+        if self.tls.is_none() && self.config.tls != TlsMode::DangerPlainText {
+            let offered = self.caps.as_ref().is_some_and(|c| c.starttls);
+            if !offered {
+                return Err(SessionError::StartTlsNotOffered);
+            }
+            self.send(Command::StartTls, Expect::StartTls);
+            return Ok(());
+        }
+        let Some(auth) = self.config.auth.clone() else {
+            self.ready_event();
+            return Ok(());
+        };
+        // Never reached without TLS (Session::new refuses it), checked again here because
+        // this is the line that sends credentials.
+        if self.tls.is_none() {
+            return Err(SessionError::AuthWithoutTls);
+        }
+        let offered = self
+            .caps
+            .as_ref()
+            .map(|c| c.auth.clone())
+            .unwrap_or_default();
+        let mech = sasl::choose(&auth.credentials, auth.mechanism.as_ref(), &offered)
+            .map_err(SessionError::Sasl)?;
+        let (client, initial) =
+            SaslClient::start(&mech, &auth.credentials, &self.nonce).map_err(SessionError::Sasl)?;
+        self.send(Command::Auth(mech, initial), Expect::Auth);
+        self.phase = Phase::Auth(Box::new(client));
+        Ok(())
+    }
+
+    fn ready_event(&mut self) {
+        self.ready();
+        self.events.push_back(Event::Ready);
+    }
+
+    /// RFC 3207 §4: only 220 starts TLS; nothing may follow it in plain text.
+    fn on_starttls_reply(&mut self, reply: Reply) -> Result<(), SessionError> {
+        let code = reply.code();
+        if code.value() == 220 {
+            if !self.inbuf.is_empty() {
+                return Err(SessionError::StartTlsInjection {
+                    octets: self.inbuf.len(),
+                });
+            }
+            self.caps = None;
+            self.phase = Phase::Handshake { implicit: false };
+            self.events
+                .push_back(Event::StartTls(TlsUpgrade { _proof: () }));
+            return Ok(());
+        }
+        if code.is_transient() || code.is_permanent() {
+            return Err(SessionError::StartTlsRefused {
+                command: "STARTTLS",
+                reply,
+            });
+        }
+        Err(SessionError::StartTlsWrongReply(reply))
+    }
+
+    /// RFC 4954 §4: 334 carries a challenge, 235 ends it, 4xx/5xx refuse.
+    fn on_auth_reply(&mut self, reply: Reply) -> Result<(), SessionError> {
+        let Phase::Auth(client) = &mut self.phase else {
+            return Err(SessionError::UnexpectedReply {
+                command: "AUTH",
+                reply,
+            });
+        };
+        match reply.code().value() {
+            235 => {
+                client.finish().map_err(SessionError::Sasl)?;
+                self.ready_event();
+                Ok(())
+            }
+            334 => {
+                let response = client
+                    .step(&reply.lines().concat())
+                    .map_err(SessionError::Sasl)?;
+                self.send(Command::AuthResponse(response), Expect::Auth);
+                Ok(())
+            }
+            _ if reply.code().is_transient() || reply.code().is_permanent() => {
+                Err(SessionError::AuthFailed(reply))
+            }
+            _ => Err(SessionError::UnexpectedReply {
+                command: "AUTH",
+                reply,
+            }),
+        }
+    }
+}
+
+/// The SCRAM client nonce: base64 of 18 random octets (24 printable characters, no `,`).
+struct AuthValueNonce(String);
+
+impl From<[u8; 18]> for AuthValueNonce {
+    fn from(entropy: [u8; 18]) -> Self {
+        use base64::Engine as _;
+        AuthValueNonce(base64::engine::general_purpose::STANDARD.encode(entropy))
+    }
+}

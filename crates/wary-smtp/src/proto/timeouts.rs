@@ -1,0 +1,63 @@
+//! How long the client waits in each phase. Defaults are RFC 5321 §4.5.3.2's minimums; the
+//! phases it does not cover (EHLO, STARTTLS, AUTH, the TLS handshake, connecting) get five
+//! minutes like the envelope commands, except connecting, for which two minutes is plenty.
+
+use std::time::Duration;
+
+/// Per-phase timeouts. The session arms one deadline per reply it waits for; the driver uses
+/// `connect`, `tls_handshake` and `data_block` for its own I/O.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// Establishing the TCP connection.
+    pub connect: Duration,
+    /// The TLS handshake.
+    pub tls_handshake: Duration,
+    /// The 220 greeting (§4.5.3.2.1: 5 minutes).
+    pub greeting: Duration,
+    /// EHLO, HELO, STARTTLS, AUTH, RSET, QUIT replies (5 minutes).
+    pub command: Duration,
+    /// MAIL reply (§4.5.3.2.2: 5 minutes).
+    pub mail: Duration,
+    /// RCPT reply (§4.5.3.2.3: 5 minutes).
+    pub rcpt: Duration,
+    /// 354 reply to DATA (§4.5.3.2.4: 2 minutes).
+    pub data_init: Duration,
+    /// Writing one block of data (§4.5.3.2.5: 3 minutes).
+    pub data_block: Duration,
+    /// The final reply after the data or the last BDAT chunk (§4.5.3.2.6: 10 minutes).
+    pub data_term: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        let min = |m: u64| Duration::from_secs(60 * m);
+        Timeouts {
+            connect: min(2),
+            tls_handshake: min(5),
+            greeting: min(5),
+            command: min(5),
+            mail: min(5),
+            rcpt: min(5),
+            data_init: min(2),
+            data_block: min(3),
+            data_term: min(10),
+        }
+    }
+}
+
+impl Timeouts {
+    /// The same timeout for every phase (`wary send --timeout SECS`).
+    pub fn uniform(d: Duration) -> Timeouts {
+        Timeouts {
+            connect: d,
+            tls_handshake: d,
+            greeting: d,
+            command: d,
+            mail: d,
+            rcpt: d,
+            data_init: d,
+            data_block: d,
+            data_term: d,
+        }
+    }
+}

@@ -1,0 +1,309 @@
+//! Loopback tests of the blocking driver against scripted servers on 127.0.0.1 with a test CA
+//! made by rcgen: the happy paths (STARTTLS + AUTH + pipelined BDAT, implicit TLS, DATA) and
+//! the certificate failures. The hostile-server catalog lives in wary-probe; these check that
+//! the driver does real, verified TLS and moves the exact bytes.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+use wary_smtp::proto::{
+    AuthConfig, Credentials, Envelope, Fault, Mailbox, Message, Outcome, ReversePath, SessionError,
+    Timeouts, TlsMode,
+};
+use wary_smtp::{Client, ClientConfig, Error, Trust};
+
+struct Pki {
+    ca_file: PathBuf,
+    server: Arc<rustls::ServerConfig>,
+}
+
+fn pki(name: &str) -> Pki {
+    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair};
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(DnType::CommonName, "wary test CA");
+    let ca = ca_params.self_signed(&ca_key).unwrap();
+    let key = KeyPair::generate().unwrap();
+    let mut params =
+        CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()]).unwrap();
+    params
+        .distinguished_name
+        .push(DnType::CommonName, "localhost");
+    let cert = params.signed_by(&key, &ca, &ca_key).unwrap();
+    let dir =
+        std::env::temp_dir().join(format!("wary-smtp-loopback-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let ca_file = dir.join("ca.pem");
+    std::fs::write(&ca_file, ca.pem()).unwrap();
+    let server = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(
+        vec![CertificateDer::from(cert.der().to_vec())],
+        PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
+    )
+    .unwrap();
+    Pki {
+        ca_file,
+        server: Arc::new(server),
+    }
+}
+
+/// The server side: plain or TLS, with a line reader.
+struct Peer {
+    plain: Option<TcpStream>,
+    tls: Option<rustls::StreamOwned<rustls::ServerConnection, TcpStream>>,
+    buf: Vec<u8>,
+}
+
+impl Peer {
+    fn new(s: TcpStream) -> Peer {
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        Peer {
+            plain: Some(s),
+            tls: None,
+            buf: Vec::new(),
+        }
+    }
+    fn io(&mut self) -> &mut dyn ReadWrite {
+        match (&mut self.tls, &mut self.plain) {
+            (Some(t), _) => t,
+            (None, Some(p)) => p,
+            _ => unreachable!(),
+        }
+    }
+    fn say(&mut self, s: &str) {
+        self.io().write_all(s.as_bytes()).unwrap();
+        self.io().flush().unwrap();
+    }
+    fn fill(&mut self) -> bool {
+        let mut chunk = [0u8; 4096];
+        match self.io().read(&mut chunk) {
+            Ok(0) | Err(_) => false,
+            Ok(n) => {
+                self.buf.extend_from_slice(&chunk[..n]);
+                true
+            }
+        }
+    }
+    fn line(&mut self) -> String {
+        loop {
+            if let Some(i) = self.buf.windows(2).position(|w| w == b"\r\n") {
+                let line: Vec<u8> = self.buf.drain(..i + 2).collect();
+                return String::from_utf8(line[..i].to_vec()).unwrap();
+            }
+            assert!(
+                self.fill(),
+                "client closed; had {:?}",
+                String::from_utf8_lossy(&self.buf)
+            );
+        }
+    }
+    fn bytes(&mut self, n: usize) -> Vec<u8> {
+        while self.buf.len() < n {
+            assert!(self.fill());
+        }
+        self.buf.drain(..n).collect()
+    }
+    fn start_tls(&mut self, config: Arc<rustls::ServerConfig>) {
+        assert!(self.buf.is_empty(), "client sent plain text after STARTTLS");
+        let conn = rustls::ServerConnection::new(config).unwrap();
+        self.tls = Some(rustls::StreamOwned::new(conn, self.plain.take().unwrap()));
+    }
+    /// Reads until the client closes; returns what came (nothing, for the TLS failures).
+    fn rest(&mut self) -> Vec<u8> {
+        while self.fill() {}
+        std::mem::take(&mut self.buf)
+    }
+}
+
+trait ReadWrite: Read + Write {}
+impl<T: Read + Write> ReadWrite for T {}
+
+fn serve(script: impl FnOnce(&mut Peer) + Send + 'static) -> (u16, JoinHandle<()>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let handle = std::thread::spawn(move || {
+        let (s, _) = listener.accept().unwrap();
+        script(&mut Peer::new(s));
+    });
+    (port, handle)
+}
+
+fn client_config(port: u16, pki: &Pki, tls: TlsMode) -> ClientConfig {
+    let mut c = ClientConfig::new("localhost", port);
+    c.tls = tls;
+    c.trust = Trust::CaFile(pki.ca_file.clone());
+    c.timeouts = Timeouts::uniform(Duration::from_secs(10));
+    c
+}
+
+fn envelope() -> Envelope {
+    Envelope::new(
+        ReversePath::Mailbox(Mailbox::parse("a@client.test").unwrap()),
+        vec![Mailbox::parse("b@x.test").unwrap()],
+    )
+}
+
+#[test]
+fn starttls_auth_and_pipelined_bdat() {
+    let pki = pki("starttls");
+    let server_tls = pki.server.clone();
+    let (port, server) = serve(move |p| {
+        p.say("220 localhost ESMTP\r\n");
+        assert!(p.line().starts_with("EHLO [127.0.0.1]"));
+        p.say("250-localhost\r\n250-AUTH PLAIN\r\n250 STARTTLS\r\n");
+        assert_eq!(p.line(), "STARTTLS");
+        p.say("220 2.0.0 go ahead\r\n");
+        p.start_tls(server_tls);
+        assert!(p.line().starts_with("EHLO "));
+        p.say("250-localhost\r\n250-AUTH PLAIN LOGIN\r\n250-PIPELINING\r\n250-CHUNKING\r\n250 SIZE 100000\r\n");
+        assert_eq!(p.line(), "AUTH PLAIN AHVzZXIAcGVuY2ls");
+        p.say("235 2.7.0 ok\r\n");
+        assert_eq!(p.line(), "MAIL FROM:<a@client.test> SIZE=21");
+        assert_eq!(p.line(), "RCPT TO:<b@x.test>");
+        assert_eq!(p.line(), "BDAT 21 LAST");
+        assert_eq!(p.bytes(21), b"Subject: t\r\n\r\n.body\r\n");
+        p.say("250 2.1.0 ok\r\n250 2.1.5 ok\r\n250 2.0.0 queued\r\n");
+        assert_eq!(p.line(), "QUIT");
+        p.say("221 bye\r\n");
+    });
+    let mut cfg = client_config(port, &pki, TlsMode::StartTls);
+    cfg.auth = Some(AuthConfig {
+        credentials: Credentials::Password {
+            user: "user".into(),
+            password: "pencil".into(),
+        },
+        mechanism: None,
+    });
+    let mut client = Client::connect(&cfg).unwrap();
+    let report = client
+        .send(
+            &envelope(),
+            &Message::new(b"Subject: t\n\n.body\n").unwrap(),
+        )
+        .unwrap();
+    assert_eq!(report.outcome(), Outcome::Delivered);
+    assert_eq!(report.round_trips, 1);
+    let tls = report.tls.as_ref().unwrap();
+    assert_eq!(tls.version, "TLSv1.3");
+    assert!(
+        tls.cipher_suite.starts_with("TLS13_"),
+        "{}",
+        tls.cipher_suite
+    );
+    assert_eq!(tls.peer_subject.as_deref(), Some("CN=localhost"));
+    client.quit().unwrap();
+    server.join().unwrap();
+}
+
+#[test]
+fn implicit_tls_with_data() {
+    let pki = pki("implicit");
+    let server_tls = pki.server.clone();
+    let (port, server) = serve(move |p| {
+        p.start_tls(server_tls);
+        p.say("220 localhost ESMTP\r\n");
+        assert!(p.line().starts_with("EHLO "));
+        p.say("250 localhost\r\n");
+        assert_eq!(p.line(), "MAIL FROM:<a@client.test>");
+        p.say("250 ok\r\n");
+        assert_eq!(p.line(), "RCPT TO:<b@x.test>");
+        p.say("250 ok\r\n");
+        assert_eq!(p.line(), "DATA");
+        p.say("354 go\r\n");
+        assert_eq!(p.line(), "..x");
+        assert_eq!(p.line(), ".");
+        p.say("250 queued\r\n");
+        assert_eq!(p.line(), "QUIT");
+        p.say("221 bye\r\n");
+    });
+    let mut client = Client::connect(&client_config(port, &pki, TlsMode::Implicit)).unwrap();
+    let report = client
+        .send(&envelope(), &Message::new(b".x").unwrap())
+        .unwrap();
+    assert_eq!(report.outcome(), Outcome::Delivered);
+    assert!(report.tls.is_some());
+    client.quit().unwrap();
+    server.join().unwrap();
+}
+
+/// Greeting, EHLO with STARTTLS, 220, then a handshake the client must abort: nothing may
+/// follow in plain text.
+fn starttls_then_handshake(pki: &Pki) -> (u16, JoinHandle<()>) {
+    let server_tls = pki.server.clone();
+    serve(move |p| {
+        p.say("220 localhost\r\n");
+        p.line();
+        p.say("250-localhost\r\n250 STARTTLS\r\n");
+        assert_eq!(p.line(), "STARTTLS");
+        p.say("220 go\r\n");
+        p.start_tls(server_tls);
+        // The handshake fails on the client's side; it must then close without sending
+        // anything (rustls sends only a TLS alert).
+        let rest = p.rest();
+        assert!(rest.is_empty(), "client sent {rest:?}");
+    })
+}
+
+#[test]
+fn wrong_host_name_is_refused() {
+    let pki = pki("wrongname");
+    let (port, server) = starttls_then_handshake(&pki);
+    let mut cfg = client_config(port, &pki, TlsMode::StartTls);
+    cfg.tls_server_name = Some("mx.elsewhere.test".into());
+    let err = Client::connect(&cfg).err().unwrap();
+    assert!(matches!(err, Error::Tls { .. }), "{err}");
+    assert_eq!(err.fault(), Fault::Protocol);
+    server.join().unwrap();
+}
+
+#[test]
+fn untrusted_certificate_is_refused() {
+    let pki_server = pki("untrusted-server");
+    let pki_other = pki("untrusted-other");
+    let (port, server) = starttls_then_handshake(&pki_server);
+    let err = Client::connect(&client_config(port, &pki_other, TlsMode::StartTls))
+        .err()
+        .unwrap();
+    assert!(matches!(err, Error::Tls { .. }), "{err}");
+    assert!(err.to_string().contains("certificate"), "{err}");
+    server.join().unwrap();
+}
+
+#[test]
+fn silence_times_out() {
+    let pki = pki("silence");
+    let (port, server) = serve(|p| {
+        p.say("220 localhost\r\n");
+        p.line();
+        // No EHLO reply: wait for the client to give up and close.
+        p.rest();
+    });
+    let mut cfg = client_config(port, &pki, TlsMode::StartTls);
+    cfg.timeouts = Timeouts::uniform(Duration::from_millis(300));
+    let err = Client::connect(&cfg).err().unwrap();
+    assert!(
+        matches!(
+            err,
+            Error::Session(SessionError::Timeout {
+                waiting_for: "EHLO"
+            })
+        ),
+        "{err}"
+    );
+    assert_eq!(err.fault(), Fault::Transient);
+    drop(err);
+    server.join().unwrap();
+}

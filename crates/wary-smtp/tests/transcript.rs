@@ -1,0 +1,849 @@
+//! Scripted-peer transcript tests of the sans-IO session: server bytes in, the exact client
+//! bytes asserted, no sockets. One test (or a few) per rule of issue 4.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::{Duration, Instant};
+use wary_smtp::proto::*;
+
+const EHLO_PLAIN: &str =
+    "250-mx.test\r\n250-STARTTLS\r\n250-AUTH PLAIN LOGIN\r\n250-PIPELINING\r\n250 CHUNKING\r\n";
+
+struct Peer {
+    s: Session,
+    now: Instant,
+}
+
+fn domain() -> Domain {
+    Domain::parse("client.test").unwrap()
+}
+
+fn config(tls: TlsMode) -> SessionConfig {
+    let mut c = SessionConfig::new(domain());
+    c.tls = tls;
+    c
+}
+
+fn creds() -> AuthConfig {
+    AuthConfig {
+        credentials: Credentials::Password {
+            user: "u".into(),
+            password: "p".into(),
+        },
+        mechanism: None,
+    }
+}
+
+fn tls_info() -> TlsInfo {
+    TlsInfo {
+        version: "TLSv1.3".into(),
+        cipher_suite: "TLS13_AES_256_GCM_SHA384".into(),
+        peer_subject: Some("CN=mx.test".into()),
+        server_name: "mx.test".into(),
+    }
+}
+
+fn mb(s: &str) -> Mailbox {
+    Mailbox::parse(s).unwrap()
+}
+
+fn envelope(rcpts: &[&str]) -> Envelope {
+    Envelope::new(
+        ReversePath::Mailbox(mb("a@client.test")),
+        rcpts.iter().map(|r| mb(r)).collect(),
+    )
+}
+
+impl Peer {
+    fn new(cfg: SessionConfig) -> Peer {
+        let now = Instant::now();
+        Peer {
+            s: Session::new(cfg, [7; 18], now).unwrap(),
+            now,
+        }
+    }
+    /// Everything the client wants to send now.
+    fn client(&mut self) -> String {
+        let mut out = Vec::new();
+        while let Some(b) = self.s.poll_transmit(self.now) {
+            out.extend(b);
+        }
+        String::from_utf8(out).unwrap()
+    }
+    fn expect(&mut self, want: &str) {
+        assert_eq!(self.client(), want);
+    }
+    fn server(&mut self, bytes: &str) -> Result<(), SessionError> {
+        self.s.handle_input(bytes.as_bytes(), self.now)
+    }
+    fn ok(&mut self, bytes: &str) {
+        self.server(bytes).unwrap();
+    }
+    fn event(&mut self) -> Option<Event> {
+        self.s.poll_event()
+    }
+    fn handshake(&mut self) {
+        match self.event() {
+            Some(Event::StartTls(proof)) => {
+                self.s.tls_established(proof, tls_info(), self.now).unwrap()
+            }
+            other => panic!("expected StartTls, got {other:?}"),
+        }
+    }
+    fn ready(&mut self) {
+        assert!(matches!(self.event(), Some(Event::Ready)));
+    }
+    fn report(&mut self) -> DeliveryReport {
+        match self.event() {
+            Some(Event::Delivered(r)) => *r,
+            other => panic!("expected a report, got {other:?}"),
+        }
+    }
+    /// Greeting, EHLO, STARTTLS, EHLO again with `ehlo_after` (the post-TLS capabilities).
+    fn open_tls(cfg: SessionConfig, ehlo_after: &str) -> Peer {
+        let mut p = Peer::new(cfg);
+        p.expect("");
+        p.ok("220 mx.test ESMTP\r\n");
+        p.expect("EHLO client.test\r\n");
+        p.ok(EHLO_PLAIN);
+        p.expect("STARTTLS\r\n");
+        p.ok("220 go ahead\r\n");
+        p.expect("");
+        p.handshake();
+        p.expect("EHLO client.test\r\n");
+        p.ok(ehlo_after);
+        p
+    }
+    fn open_plain(ehlo: &str) -> Peer {
+        let mut p = Peer::new(config(TlsMode::DangerPlainText));
+        p.ok("220 mx.test ESMTP\r\n");
+        p.expect("EHLO client.test\r\n");
+        p.ok(ehlo);
+        p.ready();
+        p
+    }
+}
+
+/// Opens a session until STARTTLS is sent, for the STARTTLS failure tests.
+fn at_starttls() -> Peer {
+    let mut p = Peer::new(config(TlsMode::StartTls));
+    p.ok("220 mx.test ESMTP\r\n");
+    p.expect("EHLO client.test\r\n");
+    p.ok(EHLO_PLAIN);
+    p.expect("STARTTLS\r\n");
+    p
+}
+
+// ---------- STARTTLS ----------
+
+#[test]
+fn starttls_then_capabilities_reset_and_ehlo_again() {
+    let mut p = Peer::new(config(TlsMode::StartTls));
+    p.ok("220 mx.test ESMTP\r\n");
+    p.expect("EHLO client.test\r\n");
+    p.ok(EHLO_PLAIN);
+    assert!(p.s.capabilities().unwrap().pipelining);
+    p.expect("STARTTLS\r\n");
+    p.ok("220 2.0.0 ready\r\n");
+    assert!(
+        p.s.capabilities().is_none(),
+        "capabilities learned in plain text must be gone"
+    );
+    p.handshake();
+    assert!(p.s.capabilities().is_none());
+    p.expect("EHLO client.test\r\n");
+    // After TLS the server offers neither PIPELINING nor CHUNKING: the plain-text ones must
+    // not be used.
+    p.ok("250-mx.test\r\n250 8BITMIME\r\n");
+    p.ready();
+    let caps = p.s.capabilities().unwrap();
+    assert!(!caps.pipelining && !caps.chunking && !caps.starttls && caps.eight_bit_mime);
+    p.s.send_message(&envelope(&["b@x.test"]), &Message::new(b"hi\r\n").unwrap())
+        .unwrap();
+    p.expect("MAIL FROM:<a@client.test>\r\n");
+    assert_eq!(p.s.tls().unwrap().version, "TLSv1.3");
+}
+
+#[test]
+fn starttls_missing_from_ehlo_is_refused() {
+    let mut p = Peer::new(config(TlsMode::StartTls));
+    p.ok("220 mx.test\r\n");
+    p.expect("EHLO client.test\r\n");
+    let err = p
+        .server("250-mx.test\r\n250-AUTH PLAIN\r\n250 PIPELINING\r\n")
+        .unwrap_err();
+    assert_eq!(err, SessionError::StartTlsNotOffered);
+    assert_eq!(err.fault(), Fault::Protocol);
+    p.expect("");
+    assert!(p.s.is_closed());
+}
+
+#[test]
+fn starttls_454_and_502_are_refusals() {
+    for reply in [
+        "454 4.7.0 TLS not available\r\n",
+        "502 5.5.1 unrecognized\r\n",
+        "554 no\r\n",
+    ] {
+        let mut p = at_starttls();
+        let err = p.server(reply).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                SessionError::StartTlsRefused {
+                    command: "STARTTLS",
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        assert_eq!(err.fault(), Fault::Protocol);
+        p.expect("");
+    }
+}
+
+#[test]
+fn starttls_other_2xx_is_not_220() {
+    for reply in ["250 OK\r\n", "221 bye\r\n", "354 go\r\n"] {
+        let mut p = at_starttls();
+        let err = p.server(reply).unwrap_err();
+        assert!(
+            matches!(err, SessionError::StartTlsWrongReply(_)),
+            "{reply}: {err:?}"
+        );
+        assert_eq!(err.fault(), Fault::Protocol);
+        p.expect("");
+        assert!(p.event().is_none(), "no upgrade may be offered");
+    }
+}
+
+#[test]
+fn bytes_after_220_are_injection() {
+    // In the same read as the 220.
+    let mut p = at_starttls();
+    let err = p
+        .server("220 go\r\n250-injected\r\n250 AUTH PLAIN\r\n")
+        .unwrap_err();
+    assert_eq!(err, SessionError::StartTlsInjection { octets: 30 });
+    assert!(p.event().is_none(), "no upgrade may be offered");
+    p.expect("");
+    // In a later read, before the handshake.
+    let mut p = at_starttls();
+    p.ok("220 go\r\n");
+    let err = p.server("250 x\r\n").unwrap_err();
+    assert_eq!(err, SessionError::StartTlsInjection { octets: 7 });
+    // Even a partial line after the 220 counts.
+    let mut p = at_starttls();
+    assert!(matches!(
+        p.server("220 go\r\n2").unwrap_err(),
+        SessionError::StartTlsInjection { octets: 1 }
+    ));
+}
+
+#[test]
+fn close_or_silence_after_starttls() {
+    let mut p = at_starttls();
+    let err = p.s.handle_close().unwrap_err();
+    assert_eq!(
+        err,
+        SessionError::Closed {
+            waiting_for: "STARTTLS"
+        }
+    );
+    assert_eq!(err.fault(), Fault::Transient);
+
+    let mut p = at_starttls();
+    let deadline = p.s.deadline().unwrap();
+    assert_eq!(deadline, p.now + Duration::from_secs(300));
+    p.s.handle_timeout(deadline - Duration::from_secs(1))
+        .unwrap();
+    let err = p.s.handle_timeout(deadline).unwrap_err();
+    assert_eq!(
+        err,
+        SessionError::Timeout {
+            waiting_for: "STARTTLS"
+        }
+    );
+}
+
+#[test]
+fn auth_never_before_tls() {
+    // Offered in plain text: the client still goes for STARTTLS, never AUTH.
+    let mut cfg = config(TlsMode::StartTls);
+    cfg.auth = Some(creds());
+    let mut p = Peer::new(cfg);
+    p.ok("220 mx.test\r\n");
+    p.expect("EHLO client.test\r\n");
+    p.ok(EHLO_PLAIN);
+    p.expect("STARTTLS\r\n");
+    // Plain-text mode with credentials is refused before anything happens.
+    let mut cfg = config(TlsMode::DangerPlainText);
+    cfg.auth = Some(creds());
+    let err = Session::new(cfg, [0; 18], Instant::now()).err().unwrap();
+    assert_eq!(err, SessionError::AuthWithoutTls);
+    assert_eq!(err.fault(), Fault::Config);
+}
+
+#[test]
+fn auth_plain_after_tls() {
+    let mut cfg = config(TlsMode::StartTls);
+    cfg.auth = Some(creds());
+    let mut p = Peer::open_tls(cfg, "250-mx.test\r\n250 AUTH LOGIN PLAIN\r\n");
+    p.expect("AUTH PLAIN AHUAcA==\r\n");
+    p.ok("235 2.7.0 ok\r\n");
+    p.ready();
+}
+
+#[test]
+fn auth_login_and_failure() {
+    let mut cfg = config(TlsMode::StartTls);
+    cfg.auth = Some(AuthConfig {
+        mechanism: Some(Mechanism::parse("LOGIN").unwrap()),
+        ..creds()
+    });
+    let mut p = Peer::open_tls(cfg, "250-mx.test\r\n250 AUTH LOGIN PLAIN\r\n");
+    p.expect("AUTH LOGIN\r\n");
+    p.ok("334 VXNlcm5hbWU6\r\n");
+    p.expect("dQ==\r\n");
+    p.ok("334 UGFzc3dvcmQ6\r\n");
+    p.expect("cA==\r\n");
+    let err = p.server("535 5.7.8 bad credentials\r\n").unwrap_err();
+    assert!(matches!(err, SessionError::AuthFailed(_)));
+    assert_eq!(err.fault(), Fault::Auth);
+    p.expect("");
+}
+
+#[test]
+fn auth_without_usable_mechanism() {
+    let mut cfg = config(TlsMode::StartTls);
+    cfg.auth = Some(creds());
+    let mut p = Peer::new(cfg);
+    p.ok("220 x\r\n");
+    p.client();
+    p.ok(EHLO_PLAIN);
+    p.client();
+    p.ok("220 go\r\n");
+    p.handshake();
+    p.client();
+    let err = p.server("250-mx\r\n250 AUTH CRAM-MD5\r\n").unwrap_err();
+    assert!(matches!(
+        err,
+        SessionError::Sasl(SaslError::NoMechanism { .. })
+    ));
+    assert_eq!(err.fault(), Fault::Auth);
+    p.expect("");
+}
+
+#[test]
+fn implicit_tls_handshakes_before_the_greeting() {
+    let mut p = Peer::new(config(TlsMode::Implicit));
+    p.expect("");
+    assert!(!p.s.wants_input());
+    p.handshake();
+    p.expect("");
+    p.ok("220 mx.test\r\n");
+    p.expect("EHLO client.test\r\n");
+    p.ok("250 mx.test\r\n");
+    p.ready();
+}
+
+// ---------- opening ----------
+
+#[test]
+fn greeting_refusals_and_garbage() {
+    let mut p = Peer::new(config(TlsMode::StartTls));
+    let err = p.server("554 5.3.2 go away\r\n").unwrap_err();
+    assert!(matches!(
+        err,
+        SessionError::Refused {
+            command: "the greeting",
+            ..
+        }
+    ));
+    assert_eq!(err.fault(), Fault::Permanent);
+    let mut p = Peer::new(config(TlsMode::StartTls));
+    assert_eq!(
+        p.server("421 busy\r\n").unwrap_err().fault(),
+        Fault::Transient
+    );
+    let mut p = Peer::new(config(TlsMode::StartTls));
+    let err = p.server("SSH-2.0-OpenSSH\r\n").unwrap_err();
+    assert!(matches!(
+        err,
+        SessionError::MalformedReply {
+            waiting_for: "the greeting",
+            ..
+        }
+    ));
+    assert_eq!(err.fault(), Fault::Protocol);
+}
+
+#[test]
+fn unsolicited_replies_are_violations() {
+    let mut p = Peer::new(config(TlsMode::StartTls));
+    // A reply pipelined by the server before the client asked anything.
+    let err = p.server("220 mx\r\n250 fake\r\n").unwrap_err();
+    assert_eq!(
+        err,
+        SessionError::UnsolicitedData {
+            after: "the greeting",
+            octets: 10
+        }
+    );
+    p.expect("");
+}
+
+#[test]
+fn replies_split_at_every_byte() {
+    let mut p = Peer::new(config(TlsMode::DangerPlainText));
+    for b in "220-mx.test\r\n220 ESMTP\r\n".bytes() {
+        p.s.handle_input(&[b], p.now).unwrap();
+    }
+    p.expect("EHLO client.test\r\n");
+    for b in "250-mx.test\r\n250 SIZE 10\r\n".bytes() {
+        p.s.handle_input(&[b], p.now).unwrap();
+    }
+    p.ready();
+    assert_eq!(p.s.capabilities().unwrap().size, Some(10));
+}
+
+#[test]
+fn malformed_multiline_replies() {
+    for bad in [
+        "250-mx\r\n251 x\r\n",
+        "250-mx\r\n250_x\r\n",
+        "250-mx\n250 x\r\n",
+        "250-mx\r\n\r\n",
+    ] {
+        let mut p = Peer::new(config(TlsMode::DangerPlainText));
+        p.ok("220 mx\r\n");
+        p.client();
+        let err = p.server(bad).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                SessionError::MalformedReply {
+                    waiting_for: "EHLO",
+                    ..
+                }
+            ),
+            "{bad:?}: {err:?}"
+        );
+    }
+    let mut p = Peer::new(config(TlsMode::DangerPlainText));
+    let endless = format!("220 {}", "a".repeat(5000));
+    let err = p.server(&endless).unwrap_err();
+    assert!(matches!(
+        err,
+        SessionError::MalformedReply {
+            error: ReplyError::LineTooLong { .. },
+            ..
+        }
+    ));
+}
+
+#[test]
+fn helo_fallback_only_in_plain_text() {
+    let mut p = Peer::new(config(TlsMode::DangerPlainText));
+    p.ok("220 mx\r\n");
+    p.expect("EHLO client.test\r\n");
+    p.ok("502 5.5.2 what\r\n");
+    p.expect("HELO client.test\r\n");
+    p.ok("250 mx\r\n");
+    p.ready();
+    let mut p = Peer::new(config(TlsMode::StartTls));
+    p.ok("220 mx\r\n");
+    p.expect("EHLO client.test\r\n");
+    let err = p.server("502 5.5.2 what\r\n").unwrap_err();
+    assert!(matches!(
+        err,
+        SessionError::StartTlsRefused {
+            command: "EHLO",
+            ..
+        }
+    ));
+    p.expect("");
+}
+
+// ---------- transactions ----------
+
+#[test]
+fn per_recipient_results_without_pipelining() {
+    let mut p = Peer::open_tls(config(TlsMode::StartTls), "250 mx.test\r\n");
+    p.ready();
+    p.s.send_message(
+        &envelope(&["b@x.test", "c@x.test"]),
+        &Message::new(b"Subject: t\n\nhi\n").unwrap(),
+    )
+    .unwrap();
+    p.expect("MAIL FROM:<a@client.test>\r\n");
+    p.ok("250 2.1.0 ok\r\n");
+    p.expect("RCPT TO:<b@x.test>\r\n");
+    p.ok("250 2.1.5 ok\r\n");
+    p.expect("RCPT TO:<c@x.test>\r\n");
+    p.ok("550 5.1.1 no such user\r\n");
+    p.expect("DATA\r\n");
+    p.ok("354 go\r\n");
+    p.expect("Subject: t\r\n\r\nhi\r\n.\r\n");
+    p.ok("250 2.0.0 queued as X\r\n");
+    let r = p.report();
+    assert_eq!(r.outcome(), Outcome::PartlyDelivered);
+    assert!(r.recipients[0].accepted() && !r.recipients[1].accepted());
+    assert_eq!(
+        r.recipients[1].reply.as_ref().unwrap().to_string(),
+        "550 5.1.1 no such user"
+    );
+    assert_eq!(r.first_refusal().unwrap().0, "RCPT");
+    assert_eq!(r.final_reply.as_ref().unwrap().code().value(), 250);
+    assert_eq!(
+        r.tls.as_ref().unwrap().peer_subject.as_deref(),
+        Some("CN=mx.test")
+    );
+    assert_eq!(r.round_trips, 5);
+    assert!(p.s.is_ready());
+}
+
+#[test]
+fn no_data_when_no_recipient_accepted() {
+    let mut p = Peer::open_plain("250 mx\r\n");
+    p.s.send_message(
+        &envelope(&["b@x.test"]),
+        &Message::new(b"secret body\n").unwrap(),
+    )
+    .unwrap();
+    p.expect("MAIL FROM:<a@client.test>\r\n");
+    p.ok("250 ok\r\n");
+    p.expect("RCPT TO:<b@x.test>\r\n");
+    p.ok("550 no\r\n");
+    p.expect("RSET\r\n");
+    p.ok("250 ok\r\n");
+    let r = p.report();
+    assert_eq!(r.outcome(), Outcome::NotDelivered);
+    assert!(r.data.is_none() && r.final_reply.is_none());
+    assert!(p.s.is_ready());
+}
+
+#[test]
+fn mail_refused() {
+    let mut p = Peer::open_plain("250 mx\r\n");
+    p.s.send_message(&envelope(&["b@x.test"]), &Message::new(b"x\n").unwrap())
+        .unwrap();
+    p.expect("MAIL FROM:<a@client.test>\r\n");
+    p.ok("530 5.7.0 authentication required\r\n");
+    p.expect("");
+    let r = p.report();
+    assert_eq!(r.outcome(), Outcome::NotDelivered);
+    assert_eq!(r.first_refusal().unwrap().0, "MAIL");
+}
+
+#[test]
+fn final_reply_must_be_2xx_and_must_come() {
+    // Missing: the server closes after the data.
+    let mut p = Peer::open_plain("250 mx\r\n");
+    p.s.send_message(&envelope(&["b@x.test"]), &Message::new(b"x\n").unwrap())
+        .unwrap();
+    p.client();
+    p.ok("250 ok\r\n");
+    p.client();
+    p.ok("250 ok\r\n");
+    p.expect("DATA\r\n");
+    p.ok("354 go\r\n");
+    p.expect("x\r\n.\r\n");
+    let err = p.s.handle_close().unwrap_err();
+    assert_eq!(
+        err,
+        SessionError::Closed {
+            waiting_for: "the end of the message data"
+        }
+    );
+    // Silence: the 10-minute DATA termination timeout.
+    let mut p = Peer::open_plain("250 mx\r\n");
+    p.s.send_message(&envelope(&["b@x.test"]), &Message::new(b"x\n").unwrap())
+        .unwrap();
+    p.client();
+    p.ok("250 ok\r\n");
+    p.client();
+    p.ok("250 ok\r\n");
+    p.client();
+    p.ok("354 go\r\n");
+    p.client();
+    assert_eq!(p.s.deadline(), Some(p.now + Duration::from_secs(600)));
+    // A 3xx is not a final reply.
+    let mut p = Peer::open_plain("250 mx\r\n");
+    p.s.send_message(&envelope(&["b@x.test"]), &Message::new(b"x\n").unwrap())
+        .unwrap();
+    for r in ["250 ok\r\n", "250 ok\r\n", "354 go\r\n"] {
+        p.client();
+        p.ok(r);
+    }
+    p.client();
+    assert!(matches!(
+        p.server("354 again\r\n").unwrap_err(),
+        SessionError::UnexpectedReply { .. }
+    ));
+    // A 5xx is a refusal: reported, not an error.
+    let mut p = Peer::open_plain("250 mx\r\n");
+    p.s.send_message(&envelope(&["b@x.test"]), &Message::new(b"x\n").unwrap())
+        .unwrap();
+    for r in ["250 ok\r\n", "250 ok\r\n", "354 go\r\n"] {
+        p.client();
+        p.ok(r);
+    }
+    p.client();
+    p.ok("554 5.6.0 spam\r\n");
+    let r = p.report();
+    assert_eq!(r.outcome(), Outcome::NotDelivered);
+    assert_eq!(r.first_refusal().unwrap().0, "end of data");
+}
+
+#[test]
+fn pipelining_batches_envelope_and_data() {
+    let mut p = Peer::open_plain("250-mx\r\n250 PIPELINING\r\n");
+    p.s.send_message(
+        &envelope(&["b@x.test", "c@x.test"]),
+        &Message::new(b"hi\n").unwrap(),
+    )
+    .unwrap();
+    p.expect("MAIL FROM:<a@client.test>\r\nRCPT TO:<b@x.test>\r\nRCPT TO:<c@x.test>\r\nDATA\r\n");
+    p.ok("250 ok\r\n250 ok\r\n");
+    p.expect("");
+    p.ok("550 no\r\n354 go\r\n");
+    p.expect("hi\r\n.\r\n");
+    p.ok("250 queued\r\n");
+    let r = p.report();
+    assert_eq!(r.outcome(), Outcome::PartlyDelivered);
+    assert_eq!(r.round_trips, 2);
+}
+
+#[test]
+fn pipelined_data_accepted_without_recipients_is_a_violation() {
+    let mut p = Peer::open_plain("250-mx\r\n250 PIPELINING\r\n");
+    p.s.send_message(
+        &envelope(&["b@x.test"]),
+        &Message::new(b"secret\n").unwrap(),
+    )
+    .unwrap();
+    p.expect("MAIL FROM:<a@client.test>\r\nRCPT TO:<b@x.test>\r\nDATA\r\n");
+    let err = p.server("250 ok\r\n550 no\r\n354 go\r\n").unwrap_err();
+    assert!(matches!(err, SessionError::UnexpectedReply { .. }));
+    assert_eq!(err.fault(), Fault::Protocol);
+    p.expect(""); // the message never left
+}
+
+#[test]
+fn pipelined_data_refused_without_recipients() {
+    let mut p = Peer::open_plain("250-mx\r\n250 PIPELINING\r\n");
+    p.s.send_message(
+        &envelope(&["b@x.test"]),
+        &Message::new(b"secret\n").unwrap(),
+    )
+    .unwrap();
+    p.client();
+    p.ok("250 ok\r\n550 no\r\n554 no valid recipients\r\n");
+    p.expect("RSET\r\n");
+    p.ok("250 ok\r\n");
+    assert_eq!(p.report().outcome(), Outcome::NotDelivered);
+}
+
+#[test]
+fn bdat_chunking_with_pipelining_is_one_round_trip() {
+    let mut p = Peer::open_plain("250-mx\r\n250-PIPELINING\r\n250 CHUNKING\r\n");
+    let msg = Message::new(b".dot\nline\n").unwrap();
+    p.s.send_message(&envelope(&["b@x.test"]), &msg).unwrap();
+    // BDAT carries the message raw: no dot-stuffing, no terminator (RFC 3030 §2).
+    p.expect("MAIL FROM:<a@client.test>\r\nRCPT TO:<b@x.test>\r\nBDAT 12 LAST\r\n.dot\r\nline\r\n");
+    p.ok("250 ok\r\n250 ok\r\n250 2.0.0 queued\r\n");
+    let r = p.report();
+    assert_eq!(r.outcome(), Outcome::Delivered);
+    assert_eq!(r.round_trips, 1);
+    // The connection is reused for a second message.
+    p.s.send_message(&envelope(&["c@x.test"]), &Message::new(b"two\n").unwrap())
+        .unwrap();
+    p.expect("MAIL FROM:<a@client.test>\r\nRCPT TO:<c@x.test>\r\nBDAT 5 LAST\r\ntwo\r\n");
+    p.ok("250 ok\r\n250 ok\r\n250 queued\r\n");
+    assert_eq!(p.report().outcome(), Outcome::Delivered);
+    p.s.quit();
+    p.expect("QUIT\r\n");
+    p.ok("221 bye\r\n");
+    assert!(matches!(p.event(), Some(Event::Closed)));
+}
+
+#[test]
+fn bdat_without_pipelining_waits_for_recipients() {
+    let mut p = Peer::open_plain("250-mx\r\n250 CHUNKING\r\n");
+    p.s.send_message(&envelope(&["b@x.test"]), &Message::new(b"x\n").unwrap())
+        .unwrap();
+    p.expect("MAIL FROM:<a@client.test>\r\n");
+    p.ok("250 ok\r\n");
+    p.expect("RCPT TO:<b@x.test>\r\n");
+    p.ok("250 ok\r\n");
+    p.expect("BDAT 3 LAST\r\nx\r\n");
+    p.ok("250 ok\r\n");
+    assert_eq!(p.report().outcome(), Outcome::Delivered);
+}
+
+#[test]
+fn bdat_accepted_without_recipients_is_a_violation() {
+    let mut p = Peer::open_plain("250-mx\r\n250-PIPELINING\r\n250 CHUNKING\r\n");
+    p.s.send_message(&envelope(&["b@x.test"]), &Message::new(b"x\n").unwrap())
+        .unwrap();
+    p.client();
+    let err = p.server("250 ok\r\n550 no\r\n250 queued\r\n").unwrap_err();
+    assert!(matches!(err, SessionError::UnexpectedReply { .. }));
+}
+
+#[test]
+fn bdat_refused_resets() {
+    let mut p = Peer::open_plain("250-mx\r\n250-PIPELINING\r\n250 CHUNKING\r\n");
+    p.s.send_message(&envelope(&["b@x.test"]), &Message::new(b"x\n").unwrap())
+        .unwrap();
+    p.client();
+    p.ok("250 ok\r\n550 no\r\n554 no valid recipients\r\n");
+    p.expect("RSET\r\n");
+    p.ok("250 ok\r\n");
+    assert_eq!(p.report().outcome(), Outcome::NotDelivered);
+}
+
+#[test]
+fn dot_stuffing_and_normalization_on_the_wire() {
+    let mut p = Peer::open_plain("250-mx\r\n250 PIPELINING\r\n");
+    p.s.send_message(
+        &envelope(&["b@x.test"]),
+        &Message::new(b"a\n.\nb\r.\rc\r\n..d\r\n.").unwrap(),
+    )
+    .unwrap();
+    p.client();
+    p.ok("250 ok\r\n250 ok\r\n354 go\r\n");
+    p.expect("a\r\n..\r\nb\r\n..\r\nc\r\n...d\r\n..\r\n.\r\n");
+}
+
+#[test]
+fn message_refusals_before_sending() {
+    assert!(matches!(
+        Message::new(b"a\0b"),
+        Err(MessageError::Nul { .. })
+    ));
+    assert!(matches!(
+        Message::new(&[b'x'; 1000]),
+        Err(MessageError::LineTooLong { .. })
+    ));
+}
+
+#[test]
+fn smtputf8_required_for_non_ascii_addresses() {
+    let mut p = Peer::open_plain("250-mx\r\n250 8BITMIME\r\n");
+    let env = envelope(&["j\u{f6}rg@x.test"]);
+    let err =
+        p.s.send_message(&env, &Message::new(b"x\n").unwrap())
+            .unwrap_err();
+    assert!(matches!(err, SubmitError::Utf8NotOffered(_)));
+    assert_eq!(err.fault(), Fault::Input);
+    p.expect("");
+    assert!(p.s.is_ready());
+    let mut p = Peer::open_plain("250-mx\r\n250-8BITMIME\r\n250 SMTPUTF8\r\n");
+    p.s.send_message(
+        &env,
+        &Message::new("Subject: gr\u{fc}\u{df}e\n".as_bytes()).unwrap(),
+    )
+    .unwrap();
+    p.expect("MAIL FROM:<a@client.test> BODY=8BITMIME SMTPUTF8\r\n");
+}
+
+#[test]
+fn eight_bit_needs_8bitmime() {
+    let mut p = Peer::open_plain("250 mx\r\n");
+    let err =
+        p.s.send_message(
+            &envelope(&["b@x.test"]),
+            &Message::new("caf\u{e9}".as_bytes()).unwrap(),
+        )
+        .unwrap_err();
+    assert_eq!(err, SubmitError::EightBitNotOffered);
+    p.expect("");
+}
+
+#[test]
+fn size_is_declared_and_enforced() {
+    let mut p = Peer::open_plain("250-mx\r\n250 SIZE 10\r\n");
+    let err =
+        p.s.send_message(
+            &envelope(&["b@x.test"]),
+            &Message::new(b"0123456789\n").unwrap(),
+        )
+        .unwrap_err();
+    assert_eq!(
+        err,
+        SubmitError::TooLarge {
+            size: 12,
+            limit: 10
+        }
+    );
+    p.expect("");
+    p.s.send_message(
+        &envelope(&["b@x.test"]),
+        &Message::new(b"01234567").unwrap(),
+    )
+    .unwrap();
+    p.expect("MAIL FROM:<a@client.test> SIZE=10\r\n");
+}
+
+#[test]
+fn dsn_parameters() {
+    let mut env = envelope(&["b@x.test"]);
+    env.ret = Some(Ret::Headers);
+    env.envid = Some("id 1+2".into());
+    env.recipients[0].notify = Some(Notify::On {
+        success: true,
+        failure: true,
+        delay: false,
+    });
+    env.recipients[0].orcpt = Some(mb("b@x.test"));
+    let mut p = Peer::open_plain("250 mx\r\n");
+    assert_eq!(
+        p.s.send_message(&env, &Message::new(b"x").unwrap())
+            .unwrap_err(),
+        SubmitError::DsnNotOffered
+    );
+    let mut p = Peer::open_plain("250-mx\r\n250 DSN\r\n");
+    p.s.send_message(&env, &Message::new(b"x").unwrap())
+        .unwrap();
+    p.expect("MAIL FROM:<a@client.test> RET=HDRS ENVID=id+201+2B2\r\n");
+    p.ok("250 ok\r\n");
+    p.expect("RCPT TO:<b@x.test> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;b@x.test\r\n");
+}
+
+#[test]
+fn server_closing_421_mid_transaction() {
+    let mut p = Peer::open_plain("250-mx\r\n250 PIPELINING\r\n");
+    p.s.send_message(&envelope(&["b@x.test"]), &Message::new(b"x").unwrap())
+        .unwrap();
+    p.client();
+    p.ok("250 ok\r\n421 4.3.2 shutting down\r\n");
+    let r = p.report();
+    assert_eq!(r.outcome(), Outcome::NotDelivered);
+    assert!(matches!(p.event(), Some(Event::Closed)));
+    assert!(p.s.is_closed());
+    p.expect("");
+}
+
+#[test]
+fn null_reverse_path_and_not_ready() {
+    let mut p = Peer::new(config(TlsMode::DangerPlainText));
+    let env = Envelope::new(ReversePath::Null, vec![mb("b@x.test")]);
+    assert_eq!(
+        p.s.send_message(&env, &Message::new(b"x").unwrap())
+            .unwrap_err(),
+        SubmitError::NotReady
+    );
+    let mut p = Peer::open_plain("250 mx\r\n");
+    p.s.send_message(&env, &Message::new(b"x").unwrap())
+        .unwrap();
+    p.expect("MAIL FROM:<>\r\n");
+    assert_eq!(
+        p.s.send_message(
+            &Envelope::new(ReversePath::Null, vec![]),
+            &Message::new(b"x").unwrap()
+        )
+        .unwrap_err(),
+        SubmitError::NotReady
+    );
+}

@@ -1,0 +1,631 @@
+//! The markup declarations, XML 1.0 [45]-[84]: element, attribute-list, entity and notation
+//! declarations, and conditional sections.
+
+use super::{normalize_pubid, AttDef, AttType, Entity, EntityKind};
+use crate::chars;
+use crate::input::{Frame, FrameKind};
+use crate::reader::{push_span, Ev, Reader};
+use crate::tags::{collapse_spaces, normalize_attr, qname_prefix_len};
+use crate::{Error, ErrorKind};
+use std::sync::Arc;
+
+impl<'r> Reader<'r> {
+    /// [45] elementdecl.
+    pub(super) fn element_decl(&mut self) -> Result<(), Error> {
+        const R: &str = "XML 1.0 [45] elementdecl";
+        self.d_bump(9);
+        self.d_req_sep(R, "after '<!ELEMENT'")?;
+        let name = self.d_name(R, "an element name")?;
+        qname_prefix_len(&name, "element")
+            .map_err(|e| self.d_err(e.kind(), e.rule(), e.message().to_string()))?;
+        self.d_req_sep(R, "after the element name")?;
+        if self.d_looking_at("EMPTY")? {
+            self.d_bump(5);
+        } else if self.d_looking_at("ANY")? {
+            self.d_bump(3);
+        } else if self.d_peek()? == Some(b'(') {
+            self.content_model()?;
+        } else {
+            return Err(self.d_syntax(R, "EMPTY, ANY or '(' (a content model)"));
+        }
+        self.d_end(R)
+    }
+
+    /// [46]-[51] a content model, after `(` is next; iterative, with an explicit stack.
+    pub(super) fn content_model(&mut self) -> Result<(), Error> {
+        const R: &str = "XML 1.0 [47] children";
+        self.d_bump(1);
+        self.d_sep()?;
+        if self.d_looking_at("#PCDATA")? {
+            // [51] Mixed
+            const M: &str = "XML 1.0 [51] Mixed";
+            self.d_bump(7);
+            let mut names = 0;
+            loop {
+                self.d_sep()?;
+                match self.d_peek()? {
+                    Some(b')') => {
+                        self.d_bump(1);
+                        if names > 0 {
+                            if self.d_looking_at("*")? {
+                                self.d_bump(1);
+                            } else {
+                                return Err(self.d_syntax(
+                                    M,
+                                    "'*' after a mixed content model with element names",
+                                ));
+                            }
+                        } else if self.d_looking_at("*")? {
+                            self.d_bump(1);
+                        }
+                        return Ok(());
+                    }
+                    Some(b'|') => {
+                        self.d_bump(1);
+                        self.d_sep()?;
+                        self.d_name(M, "an element name")?;
+                        names += 1;
+                    }
+                    _ => return Err(self.d_syntax(M, "'|' or ')' in a mixed content model")),
+                }
+            }
+        }
+        // [47] children: groups of choices ('|') or sequences (','), never both.
+        let mut groups: Vec<u8> = vec![0];
+        'cp: loop {
+            // Expect a content particle.
+            self.d_sep()?;
+            match self.d_peek()? {
+                Some(b'(') => {
+                    if groups.len() > self.options.limits.max_depth {
+                        return Err(self.d_err(
+                            ErrorKind::Limit,
+                            "Limits::max_depth",
+                            "content model groups are nested too deeply",
+                        ));
+                    }
+                    self.d_bump(1);
+                    groups.push(0);
+                    continue 'cp;
+                }
+                Some(b'#') => {
+                    return Err(self.d_syntax(
+                        R,
+                        "an element name (#PCDATA is only allowed first in a mixed model)",
+                    ))
+                }
+                _ => {
+                    self.d_name(R, "an element name or '('")?;
+                    self.occurrence()?;
+                }
+            }
+            // After a particle: a separator or the end of the group.
+            loop {
+                self.d_sep()?;
+                match self.d_peek()? {
+                    Some(s @ (b',' | b'|')) => {
+                        let Some(g) = groups.last_mut() else {
+                            break 'cp;
+                        };
+                        if *g != 0 && *g != s {
+                            return Err(self.d_err(
+                                ErrorKind::Syntax,
+                                R,
+                                "a content model group mixes ',' and '|'; use nested groups",
+                            ));
+                        }
+                        *g = s;
+                        self.d_bump(1);
+                        continue 'cp;
+                    }
+                    Some(b')') => {
+                        self.d_bump(1);
+                        groups.pop();
+                        self.occurrence()?;
+                        if groups.is_empty() {
+                            return Ok(());
+                        }
+                    }
+                    _ => return Err(self.d_syntax(R, "',', '|' or ')' in a content model")),
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// An optional `?`, `*` or `+` right after a particle (no white space before it).
+    pub(super) fn occurrence(&mut self) -> Result<(), Error> {
+        let top = self.top();
+        self.frames[top].ensure(1)?;
+        if let Some(b'?' | b'*' | b'+') = self.frames[top].rest().as_bytes().first() {
+            self.frames[top].pos += 1;
+        }
+        Ok(())
+    }
+
+    /// [52] AttlistDecl.
+    pub(super) fn attlist_decl(&mut self) -> Result<(), Error> {
+        const R: &str = "XML 1.0 [52] AttlistDecl";
+        self.d_bump(9);
+        self.d_req_sep(R, "after '<!ATTLIST'")?;
+        let elem = self.d_name(R, "an element name")?;
+        qname_prefix_len(&elem, "element")
+            .map_err(|e| self.d_err(e.kind(), e.rule(), e.message().to_string()))?;
+        loop {
+            let had = self.d_sep()?;
+            if self.d_peek()? == Some(b'>') {
+                self.d_bump(1);
+                return Ok(());
+            }
+            if !had {
+                return Err(self.d_syntax(R, "white space or '>'"));
+            }
+            let name = self.d_name(R, "an attribute name or '>'")?;
+            qname_prefix_len(&name, "attribute")
+                .map_err(|e| self.d_err(e.kind(), e.rule(), e.message().to_string()))?;
+            self.d_req_sep(R, "after the attribute name")?;
+            let ty = self.att_type()?;
+            self.d_req_sep(R, "before the default declaration")?;
+            let default = self.default_decl(ty)?;
+            if !self.dtd.ignoring {
+                let atts = self
+                    .dtd
+                    .attlists
+                    .entry(Arc::from(elem.as_str()))
+                    .or_default();
+                if !atts.index.contains_key(name.as_str()) {
+                    let name: Arc<str> = Arc::from(name);
+                    atts.index.insert(name.clone(), atts.defs.len());
+                    atts.defs.push(AttDef { name, ty, default });
+                }
+            }
+        }
+    }
+
+    /// [54] AttType.
+    pub(super) fn att_type(&mut self) -> Result<AttType, Error> {
+        const R: &str = "XML 1.0 [54] AttType";
+        if self.d_peek()? == Some(b'(') {
+            self.d_bump(1);
+            self.name_list(true)?;
+            return Ok(AttType::Tokenized);
+        }
+        let kw = self.d_name(R, "an attribute type")?;
+        match kw.as_str() {
+            "CDATA" => Ok(AttType::Cdata),
+            "ID" | "IDREF" | "IDREFS" | "ENTITY" | "ENTITIES" | "NMTOKEN" | "NMTOKENS" => {
+                Ok(AttType::Tokenized)
+            }
+            "NOTATION" => {
+                self.d_req_sep("XML 1.0 [58] NotationType", "after NOTATION")?;
+                if self.d_peek()? != Some(b'(') {
+                    return Err(self.d_syntax("XML 1.0 [58] NotationType", "'('"));
+                }
+                self.d_bump(1);
+                self.name_list(false)?;
+                Ok(AttType::Tokenized)
+            }
+            _ => Err(self.d_err(
+                ErrorKind::Syntax,
+                R,
+                format!("'{kw}' is not an attribute type"),
+            )),
+        }
+    }
+
+    /// The rest of `( a | b | c )` after `(`: Nmtokens for enumerations, Names for NOTATION.
+    pub(super) fn name_list(&mut self, nmtokens: bool) -> Result<(), Error> {
+        const R: &str = "XML 1.0 [59] Enumeration";
+        loop {
+            self.d_sep()?;
+            if nmtokens {
+                self.d_nmtoken(R)?;
+            } else {
+                let n = self.d_name(R, "a notation name")?;
+                if n.contains(':') {
+                    return Err(self.d_err(
+                        ErrorKind::Namespace,
+                        "Namespaces in XML 1.0 §7",
+                        format!("notation name '{n}' contains a colon"),
+                    ));
+                }
+            }
+            self.d_sep()?;
+            match self.d_peek()? {
+                Some(b'|') => self.d_bump(1),
+                Some(b')') => {
+                    self.d_bump(1);
+                    return Ok(());
+                }
+                _ => return Err(self.d_syntax(R, "'|' or ')'")),
+            }
+        }
+    }
+
+    /// [60] DefaultDecl; returns the normalized default value, if any.
+    pub(super) fn default_decl(&mut self, ty: AttType) -> Result<Option<Arc<str>>, Error> {
+        const R: &str = "XML 1.0 [60] DefaultDecl";
+        if self.d_peek()? == Some(b'#') {
+            self.d_bump(1);
+            let kw = self.d_name(R, "REQUIRED, IMPLIED or FIXED")?;
+            match kw.as_str() {
+                "REQUIRED" | "IMPLIED" => return Ok(None),
+                "FIXED" => self.d_req_sep(R, "after #FIXED")?,
+                _ => {
+                    return Err(self.d_err(
+                        ErrorKind::Syntax,
+                        R,
+                        format!("'#{kw}' is not a default declaration"),
+                    ))
+                }
+            }
+        }
+        let top = self.top();
+        let at = self.frames[top].pos + 1;
+        let raw = self.d_quoted("XML 1.0 [10] AttValue", "default value")?;
+        let mut out = String::new();
+        let standalone = self.standalone == Some(true);
+        let limits = self.options.limits.clone();
+        let mut expanded = self.expanded;
+        let read = self.input_read();
+        let r = normalize_attr(
+            &raw,
+            &self.dtd,
+            standalone,
+            &mut out,
+            (&mut expanded, read),
+            &limits,
+        );
+        self.expanded = expanded;
+        if let Err((e, k)) = r {
+            return Err(self.err_at(top, at + k, e));
+        }
+        if ty != AttType::Cdata {
+            collapse_spaces(&mut out, 0);
+        }
+        Ok(Some(Arc::from(out)))
+    }
+
+    /// [70] EntityDecl. Returns an event for unparsed entities.
+    pub(super) fn entity_decl(&mut self) -> Result<Option<Ev>, Error> {
+        const R: &str = "XML 1.0 [70] EntityDecl";
+        self.d_bump(8);
+        self.d_req_sep(R, "after '<!ENTITY'")?;
+        let mut pe = false;
+        if self.d_peek()? == Some(b'%') {
+            let next = self.d_rest(2)?.as_bytes().get(1).copied();
+            if next.is_some_and(chars::is_space) {
+                self.d_bump(1);
+                self.d_req_sep(R, "after '%'")?;
+                pe = true;
+            }
+        }
+        let name = self.d_name(R, "an entity name")?;
+        if name.contains(':') {
+            return Err(self.d_err(
+                ErrorKind::Namespace,
+                "Namespaces in XML 1.0 §7",
+                format!("entity name '{name}' contains a colon"),
+            ));
+        }
+        self.d_req_sep(R, "after the entity name")?;
+        let external_decl = self.frames.iter().any(|f| f.kind != FrameKind::Document);
+        let kind = match self.d_peek()? {
+            Some(b'"' | b'\'') => EntityKind::Internal(Arc::from(self.entity_value()?)),
+            _ => {
+                let (_public, system) = self.d_external_id(false)?;
+                let system = system.unwrap_or_default();
+                let had = self.d_sep()?;
+                let mut notation = None;
+                if self.d_looking_at("NDATA")? {
+                    if !had {
+                        return Err(
+                            self.d_syntax("XML 1.0 [76] NDataDecl", "white space before NDATA")
+                        );
+                    }
+                    if pe {
+                        return Err(self.d_err(
+                            ErrorKind::Syntax,
+                            "XML 1.0 [74] PEDef",
+                            "a parameter entity cannot be unparsed (NDATA)",
+                        ));
+                    }
+                    self.d_bump(5);
+                    self.d_req_sep("XML 1.0 [76] NDataDecl", "after NDATA")?;
+                    notation = Some(self.d_name("XML 1.0 [76] NDataDecl", "a notation name")?);
+                }
+                let base = self.frames.iter().rev().find_map(|f| f.base_dir.clone());
+                EntityKind::External {
+                    system,
+                    base,
+                    notation,
+                }
+            }
+        };
+        self.d_end(R)?;
+        if self.dtd.ignoring {
+            return Ok(None);
+        }
+        let name: Arc<str> = Arc::from(name);
+        let map = if pe {
+            &mut self.dtd.params
+        } else {
+            &mut self.dtd.general
+        };
+        if map.contains_key(&name) {
+            return Ok(None); // the first declaration binds (§4.2)
+        }
+        let ev = match &kind {
+            EntityKind::External {
+                system,
+                notation: Some(n),
+                ..
+            } => {
+                self.scratch.clear();
+                let nm = push_span(&mut self.scratch, &name);
+                let sy = push_span(&mut self.scratch, system);
+                let no = push_span(&mut self.scratch, n);
+                Some(Ev::Unparsed {
+                    name: nm,
+                    public: None,
+                    system: sy,
+                    notation: no,
+                })
+            }
+            _ => None,
+        };
+        map.insert(
+            name.clone(),
+            Entity {
+                name,
+                kind,
+                external_decl,
+            },
+        );
+        Ok(ev)
+    }
+
+    /// [9] EntityValue: parameter-entity references (external subset only) and character
+    /// references are expanded; general entity references are kept as they are (§4.5).
+    pub(super) fn entity_value(&mut self) -> Result<String, Error> {
+        const R: &str = "XML 1.0 [9] EntityValue";
+        let origin = self.top();
+        let Some(q) = self.d_peek()? else {
+            return Err(self.d_syntax(R, "a quoted entity value"));
+        };
+        self.d_bump(1);
+        let mut out = String::new();
+        let max_token = self.options.limits.max_token_len;
+        loop {
+            let top = self.top();
+            let f = &mut self.frames[top];
+            if f.pos >= f.text.len() {
+                if f.more()? {
+                    continue;
+                }
+                if top > origin {
+                    self.pop_frame();
+                    continue;
+                }
+                return Err(self.d_err(
+                    ErrorKind::Syntax,
+                    R,
+                    "the entity ends inside an entity value (missing closing quote)",
+                ));
+            }
+            let rest = f.rest().as_bytes();
+            let stop = rest
+                .iter()
+                .position(|&b| b == b'%' || b == b'&' || (b == q && top == origin))
+                .unwrap_or(rest.len());
+            let (rest_len, stop_byte) = (rest.len(), rest.get(stop).copied().unwrap_or(0));
+            out.push_str(&f.rest()[..stop]);
+            f.pos += stop;
+            if out.len() > max_token {
+                return Err(self.d_err(ErrorKind::Limit, "Limits::max_token_len", format!("an entity value is longer than the limit of {max_token} bytes (raise it with --max-token-len)")));
+            }
+            if stop == rest_len {
+                continue;
+            }
+            match stop_byte {
+                b if b == q && top == origin => {
+                    f.pos += 1;
+                    return Ok(out);
+                }
+                b'%' => {
+                    if !self.in_external() {
+                        return Err(self.d_err(
+                            ErrorKind::Syntax,
+                            "WFC: PEs in Internal Subset",
+                            "a parameter-entity reference inside an entity value is not allowed in the internal subset",
+                        ));
+                    }
+                    let name = self.pe_ref_token()?;
+                    let Some(ent) = self.dtd.params.get(name.as_str()).cloned() else {
+                        self.undeclared_pe(&name)?;
+                        continue;
+                    };
+                    self.check_pe_recursion(&ent)?;
+                    match &ent.kind {
+                        EntityKind::Internal(text) => {
+                            self.count_expansion(text.len())?;
+                            let mut f = Frame::fixed(text.to_string(), FrameKind::ParamInLiteral);
+                            self.push_pe_frame(&mut f, &ent);
+                            self.frames.push(f);
+                        }
+                        EntityKind::External { system, base, .. } => {
+                            if let Some(mut f) = self.open_external(
+                                system,
+                                base.as_deref(),
+                                FrameKind::ParamInLiteral,
+                                &format!("%{}", ent.name),
+                            )? {
+                                self.push_pe_frame(&mut f, &ent);
+                                self.frames.push(f);
+                                self.external_text_decl()?;
+                            } else if self.standalone != Some(true) {
+                                self.dtd.ignoring = true;
+                            }
+                        }
+                    }
+                }
+                _ => {
+                    // '&': a character reference is expanded; an entity reference is kept.
+                    let max = self.options.limits.max_name_len;
+                    let (piece, _, _) =
+                        self.token("a reference", "XML 1.0 [67] Reference", |c, _| {
+                            c.i = 1;
+                            if c.eat(b'#')? {
+                                return crate::tags::char_ref(c).map(|ch| ch.to_string());
+                            }
+                            let name = c.name(max, "an entity name")?;
+                            if !c.eat(b';')? {
+                                return Err(c.syntax(format!("expected ';' after '&{name}'")));
+                            }
+                            Ok(format!("&{name};"))
+                        })?;
+                    out.push_str(&piece);
+                }
+            }
+        }
+    }
+
+    /// [75] ExternalID (or, for notations, [83] PublicID): returns (public, system).
+    pub(super) fn d_external_id(
+        &mut self,
+        notation: bool,
+    ) -> Result<(Option<String>, Option<String>), Error> {
+        const R: &str = "XML 1.0 [75] ExternalID";
+        let kw = self.d_name(R, "SYSTEM, PUBLIC or a quoted value")?;
+        match kw.as_str() {
+            "SYSTEM" => {
+                self.d_req_sep(R, "after SYSTEM")?;
+                let s = self.d_quoted("XML 1.0 [11] SystemLiteral", "system identifier")?;
+                Ok((None, Some(s)))
+            }
+            "PUBLIC" => {
+                self.d_req_sep(R, "after PUBLIC")?;
+                let top = self.top();
+                let at = self.frames[top].pos;
+                let p = self.d_quoted("XML 1.0 [12] PubidLiteral", "public identifier")?;
+                if let Some(bad) = p.chars().find(|&c| !chars::is_pubid_char(c)) {
+                    return Err(self.err_at(
+                        top,
+                        at,
+                        Error::new(
+                            ErrorKind::Syntax,
+                            "XML 1.0 [13] PubidChar",
+                            format!("character {bad:?} is not allowed in a public identifier"),
+                        ),
+                    ));
+                }
+                let p = normalize_pubid(&p);
+                let had = self.d_sep()?;
+                let next = self.d_peek()?;
+                if matches!(next, Some(b'"' | b'\'')) {
+                    if !had {
+                        return Err(self
+                            .d_syntax(R, "white space between the public and system identifiers"));
+                    }
+                    let s = self.d_quoted("XML 1.0 [11] SystemLiteral", "system identifier")?;
+                    return Ok((Some(p), Some(s)));
+                }
+                if notation {
+                    return Ok((Some(p), None));
+                }
+                Err(self.d_syntax(R, "a system identifier after the public identifier"))
+            }
+            _ => Err(self.d_err(
+                ErrorKind::Syntax,
+                R,
+                format!("expected SYSTEM, PUBLIC or a quoted value, found '{kw}'"),
+            )),
+        }
+    }
+
+    /// [82] NotationDecl.
+    pub(super) fn notation_decl(&mut self) -> Result<Ev, Error> {
+        const R: &str = "XML 1.0 [82] NotationDecl";
+        self.d_bump(10);
+        self.d_req_sep(R, "after '<!NOTATION'")?;
+        let name = self.d_name(R, "a notation name")?;
+        if name.contains(':') {
+            return Err(self.d_err(
+                ErrorKind::Namespace,
+                "Namespaces in XML 1.0 §7",
+                format!("notation name '{name}' contains a colon"),
+            ));
+        }
+        self.d_req_sep(R, "after the notation name")?;
+        let (public, system) = self.d_external_id(true)?;
+        self.d_end(R)?;
+        self.scratch.clear();
+        let name = push_span(&mut self.scratch, &name);
+        let public = public.map(|p| push_span(&mut self.scratch, &p));
+        let system = system.map(|s| push_span(&mut self.scratch, &s));
+        Ok(Ev::Notation {
+            name,
+            public,
+            system,
+        })
+    }
+
+    /// [61] conditionalSect, at `<![`.
+    pub(super) fn conditional_section(&mut self) -> Result<(), Error> {
+        const R: &str = "XML 1.0 [61] conditionalSect";
+        self.d_bump(3);
+        self.d_sep()?;
+        let kw = self.d_name(R, "INCLUDE or IGNORE")?;
+        self.d_sep()?;
+        if self.d_peek()? != Some(b'[') {
+            return Err(self.d_syntax(R, "'['"));
+        }
+        self.d_bump(1);
+        match kw.as_str() {
+            "INCLUDE" => {
+                self.dtd.cond_depth += 1;
+                Ok(())
+            }
+            "IGNORE" => self.ignore_section(),
+            _ => Err(self.d_err(
+                ErrorKind::Syntax,
+                R,
+                format!("expected INCLUDE or IGNORE, found '{kw}'"),
+            )),
+        }
+    }
+
+    /// [63]-[65]: skips an IGNORE section, counting nested `<![ ... ]]>`.
+    pub(super) fn ignore_section(&mut self) -> Result<(), Error> {
+        let top = self.top();
+        let mut depth = 1usize;
+        loop {
+            let f = &mut self.frames[top];
+            let rest = f.rest().as_bytes();
+            let mut i = 0;
+            while i + 2 < rest.len() {
+                if rest[i] == b'<' && rest[i + 1] == b'!' && rest[i + 2] == b'[' {
+                    depth += 1;
+                    i += 3;
+                } else if rest[i] == b']' && rest[i + 1] == b']' && rest[i + 2] == b'>' {
+                    depth -= 1;
+                    i += 3;
+                    if depth == 0 {
+                        f.pos += i;
+                        return Ok(());
+                    }
+                } else {
+                    i += 1;
+                }
+            }
+            f.pos += i;
+            if !f.more()? {
+                return Err(self.d_err(
+                    ErrorKind::Syntax,
+                    "XML 1.0 [63] ignoreSect",
+                    "the entity ends inside an IGNORE section",
+                ));
+            }
+        }
+    }
+}
