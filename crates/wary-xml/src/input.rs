@@ -48,6 +48,8 @@ pub(crate) struct Frame<'r> {
     pub pad_end: bool,
     /// For errors: a label of the entity and where its text came from.
     pub label: Option<Arc<str>>,
+    /// An input error met while reading ahead (see `grow`), reported by the next `more`.
+    deferred: Option<Error>,
     base_offset: u64,
     base_line: u64,
     /// Characters between the last newline before `text[0]` and `text[0]`.
@@ -81,6 +83,7 @@ impl<'r> Frame<'r> {
             base_offset: 0,
             base_line: 0,
             base_column: 0,
+            deferred: None,
         }
     }
 
@@ -109,6 +112,10 @@ impl<'r> Frame<'r> {
 
     /// Reads more text. Returns `false` at the end of the entity.
     pub fn more(&mut self) -> Result<bool, Error> {
+        if let Some(e) = self.deferred.take() {
+            self.eof = true;
+            return Err(e);
+        }
         if self.eof {
             return Ok(false);
         }
@@ -147,8 +154,19 @@ impl<'r> Frame<'r> {
         // Never read far past the limit just to find that the token is too long.
         let target = (have * 2).max(have + 1).min(max_token.saturating_add(1));
         while self.avail() < target {
-            if !self.more()? {
-                return Ok(self.avail() > have);
+            match self.more() {
+                Ok(true) => {}
+                Ok(false) => return Ok(self.avail() > have),
+                // Reading ahead met an error after some new text: the token may end in that
+                // text, so hand it over and report the error only when the reader needs
+                // text past it. Otherwise how the input was split into reads would decide
+                // whether the events before an encoding error are delivered.
+                Err(e) if self.avail() > have => {
+                    self.deferred = Some(e);
+                    self.eof = false;
+                    return Ok(true);
+                }
+                Err(e) => return Err(e),
             }
         }
         Ok(true)
