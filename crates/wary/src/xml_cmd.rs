@@ -7,7 +7,7 @@
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use wary_xml::{canon, Error, ErrorKind, Event, ExternalEntities, Fault, Options, Reader};
+use wary_xml::{canon, Error, ErrorKind, Event, ExternalEntities, Fault, Limits, Options, Reader};
 
 /// Exit code: the document is well-formed (and its canonical form was written).
 const EXIT_OK: u8 = 0;
@@ -49,9 +49,60 @@ struct InputArgs {
     /// current folder for stdin). Only with `--external-entities local`.
     #[arg(long, value_name = "DIR")]
     entity_root: Option<PathBuf>,
+    #[command(flatten)]
+    limits: LimitArgs,
     /// The document; `-` or nothing reads stdin.
     #[arg(value_name = "FILE")]
     file: Option<PathBuf>,
+}
+
+/// The security limits (wary_xml::Limits); each error that a limit causes names its flag.
+#[derive(clap::Args)]
+#[command(next_help_heading = "Security limits (defaults stop known attacks)")]
+struct LimitArgs {
+    /// Maximum element nesting depth [default: 1024].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    max_depth: Option<u64>,
+    /// Maximum nesting of entity references being expanded [default: 32].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    max_entity_depth: Option<u64>,
+    /// Entity expansion may produce at most this many times the bytes read [default: 100].
+    #[arg(long, value_name = "FACTOR", value_parser = clap::value_parser!(u64).range(1..))]
+    max_amplification: Option<u64>,
+    /// Expansion below this many bytes is never counted as amplification [default: 8388608].
+    #[arg(long, value_name = "BYTES")]
+    amplification_threshold: Option<u64>,
+    /// Maximum attributes in one start tag, defaults included [default: 4096].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    max_attributes: Option<u64>,
+    /// Maximum length of a name in bytes [default: 50000].
+    #[arg(long, value_name = "BYTES", value_parser = clap::value_parser!(u64).range(1..))]
+    max_name_len: Option<u64>,
+    /// Maximum size of one token held in memory (tag, comment, PI, entity value,
+    /// declaration); text is streamed [default: 10485760].
+    #[arg(long, value_name = "BYTES", value_parser = clap::value_parser!(u64).range(16..))]
+    max_token_len: Option<u64>,
+}
+
+impl LimitArgs {
+    /// The limits: the secure defaults, with each flag given replacing its default.
+    fn limits(&self) -> Limits {
+        let d = Limits::default();
+        let size = |v: Option<u64>, default: usize| {
+            v.map_or(default, |v| usize::try_from(v).unwrap_or(usize::MAX))
+        };
+        Limits {
+            max_depth: size(self.max_depth, d.max_depth),
+            max_entity_depth: size(self.max_entity_depth, d.max_entity_depth),
+            amplification_threshold: self
+                .amplification_threshold
+                .unwrap_or(d.amplification_threshold),
+            max_amplification: self.max_amplification.unwrap_or(d.max_amplification),
+            max_attributes: size(self.max_attributes, d.max_attributes),
+            max_name_len: size(self.max_name_len, d.max_name_len),
+            max_token_len: size(self.max_token_len, d.max_token_len),
+        }
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -167,6 +218,7 @@ fn options(args: &InputArgs) -> Result<Options, String> {
     };
     Ok(Options {
         external_entities,
+        limits: args.limits.limits(),
         ..Options::default()
     })
 }
