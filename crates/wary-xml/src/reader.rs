@@ -402,6 +402,15 @@ impl<'r> Reader<'r> {
         }
     }
 
+    /// The markup at the top frame's position, for an error message. Reads a little ahead
+    /// first so that the excerpt does not depend on how the input was split into reads; an
+    /// error while doing so is dropped, since the caller is about to report its own.
+    pub(crate) fn markup_here(&mut self) -> String {
+        let _ = self.ensure(48);
+        let top = self.top();
+        show_markup(self.frames[top].rest())
+    }
+
     /// Makes sure the top frame has `n` bytes available if it can; returns whether it does.
     pub(crate) fn ensure(&mut self, n: usize) -> Result<bool, Error> {
         let top = self.top();
@@ -578,7 +587,7 @@ impl<'r> Reader<'r> {
         } else {
             format!(
                 "unexpected markup {} outside the root element",
-                show_markup(rest)
+                self.markup_here()
             )
         };
         Err(self.err_here(ErrorKind::Syntax, "XML 1.0 [27] Misc", msg))
@@ -612,13 +621,13 @@ impl<'r> Reader<'r> {
                             self.state = State::CData;
                             Ok(None)
                         } else {
+                            let markup = self.markup_here();
                             Err(self.err_here(
                                 ErrorKind::Syntax,
                                 "XML 1.0 [43] content",
                                 format!(
-                                    "unexpected markup {} in content: only elements, comments, \
-                                     CDATA sections and PIs may start with '<'",
-                                    show_markup(rest)
+                                    "unexpected markup {markup} in content: only elements, \
+                                     comments, CDATA sections and PIs may start with '<'"
                                 ),
                             ))
                         }

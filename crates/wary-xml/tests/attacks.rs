@@ -1034,3 +1034,23 @@ fn fuzz_chunks_1() {
         assert_eq!(whole, chunked, "reads of {sizes:?}");
     }
 }
+
+#[test]
+fn fuzz_chunks_2() {
+    // The excerpt of bad markup in an error message was cut at the end of what had been
+    // read so far, so it depended on how the input was split into reads.
+    let data = b"\r\n<acollo><![CDATC[xyz]]]></a\xa1\r\n<![CDATA[]]></a>\r\n</doc>\r\n";
+    let whole = joined(&data[..]);
+    assert!(
+        whole.1.as_deref().unwrap_or("").contains("<![CDATC[xyz"),
+        "{whole:?}"
+    );
+    for sizes in [&[16, 9, 14, 11][..], &[1], &[2, 3], &[5]] {
+        let chunked = joined(Chunked {
+            data,
+            sizes,
+            next: 0,
+        });
+        assert_eq!(whole, chunked, "reads of {sizes:?}");
+    }
+}
