@@ -771,6 +771,9 @@ fn junk_after_the_root_and_empty_input() {
 
 // ----- nothing worse than linear -----
 
+/// A named construct of a given size.
+type Construct = (&'static str, fn(usize) -> String);
+
 /// `count` copies of `one(size)` inside a root element.
 fn repeated(count: usize, one: impl Fn() -> String) -> Vec<u8> {
     let mut d = String::from("<root>");
@@ -880,7 +883,7 @@ fn linear_long_names() {
 fn linear_large_tokens_in_one_byte_chunks() {
     let _s = serial();
     let opts = lenient();
-    let cases: [(&str, fn(usize) -> String); 6] = [
+    let cases: [Construct; 6] = [
         ("comment", |n| format!("<!--{}-->", "x".repeat(n))),
         ("attribute value", |n| format!("<r a='{}'/>", "x".repeat(n))),
         ("text", |n| format!("<r>{}</r>", "x".repeat(n))),
@@ -915,7 +918,7 @@ fn linear_large_tokens_in_one_byte_chunks() {
 fn linear_almost_closed_constructs() {
     let _s = serial();
     let opts = lenient();
-    let cases: [(&str, fn(usize) -> String); 8] = [
+    let cases: [Construct; 8] = [
         ("']' runs in text", |n| format!("<r>{}</r>", "]".repeat(n))),
         ("']]' pairs in text", |n| {
             format!("<r>{}</r>", "]]x".repeat(n))
