@@ -164,3 +164,51 @@ fn a_1_gb_document_is_checked_in_bounded_memory() {
     });
     check_streams(&path, "1 GB document");
 }
+
+/// The probe is only worth trusting if it catches a parser that is unsafe: libxml2 with
+/// entity substitution (`xmllint --noent`) reads files outside the root and fetches URLs,
+/// and both xmllint and xmlwf (Expat) reject the malformed documents.
+#[test]
+fn the_probe_catches_xxe_in_xmllint_with_noent() {
+    let only = "external-entity-relative-file,external-entity-http,out-of-band-exfiltration,\
+                recursive-entity,billion-laughs-text";
+    let out = Command::new(WARY)
+        .args(["probe", "xml-parser", "--json", "--only", only, "--"])
+        .args(["xmllint", "--noout", "--noent", "{file}"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let verdict = |name: &str| {
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["name"] == name)
+            .map(|f| f["data"]["verdict"].as_str().unwrap().to_owned())
+            .unwrap()
+    };
+    assert_eq!(verdict("external-entity-relative-file"), "read-file");
+    assert_eq!(verdict("external-entity-http"), "fetched");
+    assert_eq!(verdict("out-of-band-exfiltration"), "fetched");
+    assert_eq!(verdict("recursive-entity"), "blocked");
+    assert_eq!(verdict("billion-laughs-text"), "blocked");
+}
+
+#[test]
+fn xmlwf_is_judged_safe_on_the_external_cases_by_default() {
+    let out = Command::new(WARY)
+        .args(["probe", "xml-parser", "--json", "--only"])
+        .arg("external-entity-absolute-file,external-entity-http,external-dtd-http,empty-input")
+        .args(["--", "xmlwf", "{file}"])
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{report:#}");
+    assert_eq!(report["counts"]["pass"], 4, "{report:#}");
+}
