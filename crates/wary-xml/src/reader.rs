@@ -700,6 +700,11 @@ impl<'r> Reader<'r> {
                         break j;
                     }
                     if bytes.get(j + 1) == Some(&b']') && bytes.get(j + 2) == Some(&b'>') {
+                        // Deliver the text before it first, as when the input arrives in
+                        // pieces that end just before the ']]>'; the next call reports it.
+                        if j > start {
+                            break j;
+                        }
                         let e = Error::new(
                             ErrorKind::Syntax,
                             "XML 1.0 [14] CharData",

@@ -1057,3 +1057,27 @@ fn fuzz_chunks_2() {
         assert_eq!(whole, chunked, "reads of {sizes:?}");
     }
 }
+
+#[test]
+fn fuzz_chunks_3() {
+    // Text followed by ']]>': read whole, the error came before the text; read in pieces that
+    // ended inside the text, the text came first. Now the text always comes first.
+    let data = b"\r\n<a> _1106-\xe1\x84\x86_1109-lNamDATA[xyz]]]></a>\r\n";
+    let whole = joined(&data[..]);
+    assert!(
+        whole.0.iter().any(|e| e.starts_with("T: _1106")),
+        "{whole:?}"
+    );
+    assert!(
+        whole.1.as_deref().unwrap_or("").contains("']]>'"),
+        "{whole:?}"
+    );
+    for sizes in [&[16, 9, 14, 11][..], &[1], &[2, 3], &[5]] {
+        let chunked = joined(Chunked {
+            data,
+            sizes,
+            next: 0,
+        });
+        assert_eq!(whole, chunked, "reads of {sizes:?}");
+    }
+}
