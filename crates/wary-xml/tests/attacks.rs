@@ -1081,3 +1081,38 @@ fn fuzz_chunks_3() {
         assert_eq!(whole, chunked, "reads of {sizes:?}");
     }
 }
+
+#[test]
+fn fuzz_chunks_4() {
+    // CR LF LF, read one byte at a time: the LF swallowed after the CR left the decoder
+    // still "after a CR", so the next LF was dropped too: text lost a line break and every
+    // later position was off by a line.
+    let data = b"<r>a\r\n\nb</r>";
+    let whole = joined(&data[..]);
+    assert!(whole.0.iter().any(|e| e == "T:a\n\nb"), "{whole:?}");
+    for sizes in [&[1][..], &[4, 1, 1, 1], &[2]] {
+        assert_eq!(
+            whole,
+            joined(Chunked {
+                data,
+                sizes,
+                next: 0
+            }),
+            "reads of {sizes:?}"
+        );
+    }
+    let data = b" <?xmxml versi[\r>\r\n\n]>\r\n\r-das\t?\r\n;A \n\rd\x0f\n\t?\r\n";
+    let whole = joined(&data[..]);
+    assert!(
+        whole.1.as_deref().unwrap_or("").contains("line: 9"),
+        "{whole:?}"
+    );
+    assert_eq!(
+        whole,
+        joined(Chunked {
+            data,
+            sizes: &[1],
+            next: 0
+        })
+    );
+}
