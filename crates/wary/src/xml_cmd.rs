@@ -49,16 +49,19 @@ struct InputArgs {
     /// current folder for stdin). Only with `--external-entities local`.
     #[arg(long, value_name = "DIR")]
     entity_root: Option<PathBuf>,
-    #[command(flatten)]
-    limits: LimitArgs,
     /// The document; `-` or nothing reads stdin.
     #[arg(value_name = "FILE")]
     file: Option<PathBuf>,
+    #[command(flatten)]
+    limits: LimitArgs,
 }
 
-/// The security limits (wary_xml::Limits); each error that a limit causes names its flag.
+/// Overrides of `wary_xml::Limits`; each defaults to the library's secure default.
 #[derive(clap::Args)]
-#[command(next_help_heading = "Security limits (defaults stop known attacks)")]
+#[command(
+    next_help_heading = "Security limits (defaults are secure; raise one only for a \
+                               document you trust)"
+)]
 struct LimitArgs {
     /// Maximum element nesting depth [default: 1024].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
@@ -66,11 +69,13 @@ struct LimitArgs {
     /// Maximum nesting of entity references being expanded [default: 32].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     max_entity_depth: Option<u64>,
-    /// Entity expansion may produce at most this many times the bytes read [default: 100].
-    #[arg(long, value_name = "FACTOR", value_parser = clap::value_parser!(u64).range(1..))]
+    /// Past the threshold, entity expansion may produce at most this many times the bytes
+    /// read [default: 100].
+    #[arg(long, value_name = "RATIO", value_parser = clap::value_parser!(u64).range(1..))]
     max_amplification: Option<u64>,
-    /// Expansion below this many bytes is never counted as amplification [default: 8388608].
-    #[arg(long, value_name = "BYTES")]
+    /// Expansion output below this many bytes is never counted as amplification
+    /// [default: 8 MiB].
+    #[arg(long, value_name = "BYTES", value_parser = clap::value_parser!(u64).range(1..))]
     amplification_threshold: Option<u64>,
     /// Maximum attributes in one start tag, defaults included [default: 4096].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
@@ -78,29 +83,35 @@ struct LimitArgs {
     /// Maximum length of a name in bytes [default: 50000].
     #[arg(long, value_name = "BYTES", value_parser = clap::value_parser!(u64).range(1..))]
     max_name_len: Option<u64>,
-    /// Maximum size of one token held in memory (tag, comment, PI, entity value,
-    /// declaration); text is streamed [default: 10485760].
-    #[arg(long, value_name = "BYTES", value_parser = clap::value_parser!(u64).range(16..))]
+    /// Maximum size of one token held whole (tag, comment, PI, declaration) [default: 10 MiB].
+    #[arg(long, value_name = "BYTES", value_parser = clap::value_parser!(u64).range(1..))]
     max_token_len: Option<u64>,
 }
 
 impl LimitArgs {
-    /// The limits: the secure defaults, with each flag given replacing its default.
-    fn limits(&self) -> Limits {
-        let d = Limits::default();
-        let size = |v: Option<u64>, default: usize| {
-            v.map_or(default, |v| usize::try_from(v).unwrap_or(usize::MAX))
-        };
-        Limits {
-            max_depth: size(self.max_depth, d.max_depth),
-            max_entity_depth: size(self.max_entity_depth, d.max_entity_depth),
-            amplification_threshold: self
-                .amplification_threshold
-                .unwrap_or(d.amplification_threshold),
-            max_amplification: self.max_amplification.unwrap_or(d.max_amplification),
-            max_attributes: size(self.max_attributes, d.max_attributes),
-            max_name_len: size(self.max_name_len, d.max_name_len),
-            max_token_len: size(self.max_token_len, d.max_token_len),
+    fn apply(&self, limits: &mut Limits) {
+        // Values beyond usize (32-bit targets) saturate: a limit that high is no limit anyway.
+        let size = |v: u64| usize::try_from(v).unwrap_or(usize::MAX);
+        if let Some(v) = self.max_depth {
+            limits.max_depth = size(v);
+        }
+        if let Some(v) = self.max_entity_depth {
+            limits.max_entity_depth = size(v);
+        }
+        if let Some(v) = self.max_amplification {
+            limits.max_amplification = v;
+        }
+        if let Some(v) = self.amplification_threshold {
+            limits.amplification_threshold = v;
+        }
+        if let Some(v) = self.max_attributes {
+            limits.max_attributes = size(v);
+        }
+        if let Some(v) = self.max_name_len {
+            limits.max_name_len = size(v);
+        }
+        if let Some(v) = self.max_token_len {
+            limits.max_token_len = size(v);
         }
     }
 }
@@ -135,7 +146,7 @@ fn run_input(args: &InputArgs, canonical: bool) -> u8 {
     let mut reader = match path {
         Some(p) => match Reader::from_path(p, options) {
             Ok(r) => r,
-            Err(e) => return report(&name, &e),
+            Err(e) => return report(&name, &e, args),
         },
         None => Reader::new(io::stdin().lock(), options),
     };
@@ -144,7 +155,7 @@ fn run_input(args: &InputArgs, canonical: bool) -> u8 {
         let stdout = io::stdout();
         match canon::write_canonical(&mut reader, stdout.lock()) {
             Ok(summary) => summary.skipped_entities,
-            Err(canon::CanonError::Xml(e)) => return report(&name, &e),
+            Err(canon::CanonError::Xml(e)) => return report(&name, &e, args),
             Err(canon::CanonError::Write(e)) => {
                 // A closed pipe (`wary xml canon f | head`) is the reader's choice, not an
                 // error worth a message, but the output is incomplete: say so by the status.
@@ -161,7 +172,7 @@ fn run_input(args: &InputArgs, canonical: bool) -> u8 {
     } else {
         match check(&mut reader) {
             Ok(skipped) => skipped,
-            Err(e) => return report(&name, &e),
+            Err(e) => return report(&name, &e, args),
         }
     };
     for entity in skipped.iter().take(10) {
@@ -216,15 +227,17 @@ fn options(args: &InputArgs) -> Result<Options, String> {
             }
         }
     };
+    let mut limits = Limits::default();
+    args.limits.apply(&mut limits);
     Ok(Options {
         external_entities,
-        limits: args.limits.limits(),
+        limits,
         ..Options::default()
     })
 }
 
 /// Prints an error as `FILE:LINE:COL: error: …` and returns the exit code its fault calls for.
-fn report(name: &str, e: &Error) -> u8 {
+fn report(name: &str, e: &Error, args: &InputArgs) -> u8 {
     let mut line = match e.position() {
         Some(p) if e.fault() != Fault::Io && e.fault() != Fault::Caller => {
             format!("{name}:{}:{}: error: {}", p.line, p.column, e.message())
@@ -240,10 +253,16 @@ fn report(name: &str, e: &Error) -> u8 {
     let code = match e.fault() {
         Fault::Input => EXIT_NOT_WELL_FORMED,
         Fault::Limit if e.kind() == ErrorKind::ExternalEntityRefused => {
-            line.push_str(
-                "\nwary xml: external entities are loaded only with --external-entities local, \
-                 and only from inside the entity root (--entity-root)",
-            );
+            line.push_str(match args.external_entities {
+                ExternalMode::Off => {
+                    "\nwary xml: external entities are off; --external-entities local loads \
+                     local files inside the entity root (--entity-root)"
+                }
+                ExternalMode::Local => {
+                    "\nwary xml: only relative paths to files inside the entity root are \
+                     loaded; --entity-root sets that folder (default: the document's)"
+                }
+            });
             EXIT_LIMIT
         }
         Fault::Limit => {
