@@ -311,12 +311,14 @@ impl Reader<'_> {
         } else {
             None
         };
-        let start = fr.pos;
+        let mut start = fr.pos;
         match matched {
             Some(len) => self.frames[top].pos += len,
             None => {
                 let max = self.options.limits.max_name_len;
-                self.token("an end tag", "XML 1.0 [42] ETag", |c, ctx| {
+                // `token` may read more and drop consumed text, moving the window: the tag
+                // starts where it says.
+                (_, start, _) = self.token("an end tag", "XML 1.0 [42] ETag", |c, ctx| {
                     c.i = 2;
                     let name = c.name(max, "an element name")?;
                     ctx.scratch.clear();
