@@ -166,12 +166,19 @@ impl<'r> Frame<'r> {
 
     /// Makes at least `n` bytes available if the entity has them. Returns whether it does.
     pub fn ensure(&mut self, n: usize) -> Result<bool, Error> {
-        let have = self.avail();
         while self.avail() < n {
             match self.more() {
                 Ok(true) => {}
                 Ok(false) => return Ok(false),
-                Err(e) => return self.defer_if_progress(e, have).map(|_| self.avail() >= n),
+                // Whether or not new text came first, the caller looks at what is here
+                // before the error is reported: otherwise a read that happened to end just
+                // before the bad byte would decide whether an earlier error in that text
+                // (or the one here) is the one reported.
+                Err(e) => {
+                    self.deferred = Some(e);
+                    self.eof = false;
+                    return Ok(self.avail() >= n);
+                }
             }
         }
         Ok(true)
