@@ -740,6 +740,12 @@ impl<'r> Reader<'r> {
             return Ok(Some(Ev::CData(Loc::Frame(top, start, start + k))));
         }
         if fr.eof {
+            // Deliver what is here first, as when the end has not been seen yet, so that the
+            // events and the error's position do not depend on how the input was read.
+            if start < bytes.len() {
+                fr.pos = bytes.len();
+                return Ok(Some(Ev::CData(Loc::Frame(top, start, bytes.len()))));
+            }
             let e = Error::new(
                 ErrorKind::Syntax,
                 "XML 1.0 [18] CDSect",
