@@ -1151,13 +1151,16 @@ fn fuzz_chunks_5() {
 
 #[test]
 fn fuzz_chunks_6() {
-    // An unterminated CDATA section: when the reader had already seen the end of the input
-    // it reported the error at the section's start without its content; otherwise it gave
-    // the content, then the error at the end. Now always the latter.
-    let data = b"<r><![CDATA[xyz]]]>,/a>\n<![CDATA[]]~content\n</r>\n";
-    let whole = joined(&data[..]);
-    assert!(whole.0.iter().any(|e| e.contains("content")), "{whole:?}");
-    for sizes in [&[1][..], &[3, 8], &[16, 64]] {
+    // An unterminated CDATA section: when an earlier read had already reached the end of the
+    // input, the reader reported the error at the section's start without its content;
+    // otherwise it gave the content, then the error at the end. Now always the latter.
+    let data: &[u8] = b"<?xml version=\"1.0\"?>\n\n<!-- Richard Tobin's XML Namespaces test uie .ts\n     Co|yright Richard Tobin, HCRC February 2003.\n     May be fzreely redistributed provided copyright notice is retained.SSSSS1 SYSTEM \"1.1/rmt-ns11.xml\">\n<!ENTITY errata-1e SYSTEM \"errata-1e/errata1e.xml\">\n]>\n\n<TESTSUITE PROFILE=\"Edinburgh ry 2003.\n     M fzreely redistributed provided copyright notice is retained.SSSSS1 SYSTEM \"1.1/rmt-ns11.xml\">\n<!ENTITY errata-1e SYSTEM \"errata-1e/errata1e.xml\">\n]>\n\n<TESTSUITE PROFILE=\"Edinburgh ry 2003.\n     May be fzreely redistributed provided copyright notice is retained.\n  -->\n\n<?xml2stylesheets href=\"xmlconformance.xsl\" type=\"text/xs|\"? <?xml version=\"1.0\"?>\n    <doc>\x0d\n<f><![CDATA[xyz]]]>,/a>\x0d\n<![CDATA[]]~ITE PROFILE=\"Edinburgh Namespaces test suite\">\n\n&rmt-ns10;\n&rmt-ns11;\n&errata-1e;\n\n</TESTSUI>\n";
+    let whole = joined(data);
+    assert!(
+        whole.1.as_deref().unwrap_or("").contains("CDATA"),
+        "{whole:?}"
+    );
+    for sizes in [&[13, 2, 8, 7][..], &[1], &[3, 8]] {
         assert_eq!(
             whole,
             joined(Chunked {
