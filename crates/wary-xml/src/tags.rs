@@ -60,6 +60,8 @@ impl Reader<'_> {
                 &mut self.attrs,
                 &mut self.tag,
             )
+            // Too long a tag is for the full parser to report.
+            .filter(|&(len, _)| len <= limits.max_token_len)
         } else {
             None
         };
@@ -110,26 +112,40 @@ impl Reader<'_> {
             return Ok(());
         };
         let mut added = 0usize;
+        // Only specified attributes are here yet: their names are in the tag's text.
+        // Which attributes were specified: a set when there are many, so that a long
+        // attribute-list declaration against a long tag stays linear.
+        let specified: Option<HashSet<&str>> =
+            (self.attrs.len() > SMALL).then(|| self.attrs.iter().map(|a| a.name.of(src)).collect());
+        let mut missing = Vec::new();
         for def in &decls.defs {
             let Some(value) = def.default_value() else {
                 continue;
             };
-            let present = self
-                .attrs
-                .iter()
-                .any(|a| a.specified && a.name.of(src) == def.name.as_ref());
-            if present {
-                continue;
+            let present = match &specified {
+                Some(set) => set.contains(def.name.as_ref()),
+                None => self
+                    .attrs
+                    .iter()
+                    .any(|a| a.name.of(src) == def.name.as_ref()),
+            };
+            if !present {
+                missing.push((&def.name, value));
             }
-            if self.attrs.len() >= self.options.limits.max_attributes {
+            if self.attrs.len() + missing.len() > self.options.limits.max_attributes {
                 return Err(too_many_attrs(&self.options.limits));
             }
-            let colon = has_colon(&def.name);
+        }
+        for (name, value) in missing {
+            let colon = has_colon(name);
             self.tag.colon |= colon;
-            self.tag.xmlns |= def.name.starts_with("xmlns");
-            let name = push_span(&mut self.attr_buf, &def.name);
+            self.tag.xmlns |= name.starts_with("xmlns");
+            let name = push_span(&mut self.attr_buf, name);
             let value = push_span(&mut self.attr_buf, value);
-            added += value.end as usize - value.start as usize;
+            // Every defaulted attribute is output made from no input: its name and value
+            // count as expansion (a long attribute list applied to many empty tags is an
+            // amplification attack even when the values are empty).
+            added += (name.end - name.start + value.end - value.start) as usize + 1;
             self.attrs.push(AttrRec {
                 name,
                 prefix_len: 0,
@@ -421,7 +437,8 @@ impl Reader<'_> {
             Some(len) => self.frames[top].pos += len,
             None => {
                 let max = self.options.limits.max_name_len;
-                // (Reading more input moves the window: the token says where it starts.)
+                // `token` may read more and drop consumed text, moving the window: the tag
+                // starts where it says.
                 (_, start, _) = self.token("an end tag", "XML 1.0 [42] ETag", |c, ctx| {
                     c.i = 2;
                     let name = c.name(max, "an element name")?;
@@ -627,10 +644,18 @@ fn parse_start_tag(c: &mut Cur<'_>, ctx: &mut TokenCtx<'_>) -> PResult<bool> {
                 ctx.dtd,
                 ctx.standalone,
                 ctx.attr_buf,
-                ctx.expanded,
+                (ctx.expanded, ctx.read),
                 ctx.limits,
             )
             .map_err(|(e, at)| Stop::Fail(e, vat + at))?;
+            // Expanded values are held whole with the tag: they count against the token
+            // limit.
+            if ctx.attr_buf.len() > ctx.limits.max_token_len {
+                return Err(Stop::Fail(
+                    crate::reader::token_too_long(ctx.limits.max_token_len),
+                    vat,
+                ));
+            }
             if tokenized {
                 collapse_spaces(ctx.attr_buf, v0);
             }
@@ -785,7 +810,7 @@ pub(crate) fn normalize_attr(
     dtd: &Dtd,
     standalone: bool,
     out: &mut String,
-    expanded: &mut u64,
+    (expanded, read): (&mut u64, u64),
     limits: &Limits,
 ) -> Result<(), (Error, usize)> {
     if !needs_normalizing(raw) {
@@ -891,18 +916,29 @@ pub(crate) fn normalize_attr(
                         if stack.len() > limits.max_entity_depth {
                             return Err((entity_depth(limits), at(i, outer_at)));
                         }
+                        // The same measure as Reader::check_amplification: all expansion
+                        // so far against all input read so far.
                         *expanded += rt.len() as u64;
                         if *expanded > limits.amplification_threshold
-                            && *expanded
-                                > (raw.len() as u64 + limits.amplification_threshold)
-                                    * limits.max_amplification
+                            && *expanded > read.max(1).saturating_mul(limits.max_amplification)
                         {
                             return Err((
                                 Error::new(
                                     ErrorKind::Limit,
                                     "Limits::max_amplification",
-                                    "entity expansion in an attribute value is too large (billion laughs?); raise it with --max-amplification",
+                                    format!(
+                                        "entity expansion produced {} bytes from {read} bytes of \
+                                         input, more than {}x (an entity-expansion attack such \
+                                         as billion laughs?); raise it with --max-amplification",
+                                        *expanded, limits.max_amplification
+                                    ),
                                 ),
+                                at(i, outer_at),
+                            ));
+                        }
+                        if out.len() > limits.max_token_len {
+                            return Err((
+                                crate::reader::token_too_long(limits.max_token_len),
                                 at(i, outer_at),
                             ));
                         }
