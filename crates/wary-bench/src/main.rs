@@ -1,0 +1,200 @@
+//! `wary-bench`: measures wary-xml against its peers (quick-xml, xmlparser, roxmltree, xml-rs,
+//! Expat's xmlwf, libxml2's xmllint) side by side, on the same inputs, in one run, and writes
+//! docs/performance.md with the tables, charts and the verdicts on issue 6's targets.
+//!
+//! Run it through `scripts/bench`, which installs the peers and builds everything first.
+//! The `parse` and `measure` subcommands are the benchmark's own child processes.
+#![forbid(unsafe_code)]
+
+mod chart;
+mod doc;
+mod generate;
+mod inputs;
+mod machine;
+mod measure;
+mod parsers;
+mod profile;
+mod report;
+mod run;
+
+use anyhow::{bail, Context, Result};
+use clap::{Parser as _, Subcommand};
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+#[derive(clap::Parser)]
+#[command(
+    name = "wary-bench",
+    about = "Benchmark wary-xml against peer XML parsers"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the XML benchmark and write its part of docs/performance.md.
+    Xml(RunArgs),
+    /// (internal) Parse one file with one library and print its element count.
+    #[command(hide = true)]
+    Parse {
+        /// wary, quick-xml, xmlparser, roxmltree or xml-rs.
+        parser: String,
+        /// The document.
+        file: PathBuf,
+    },
+    /// (internal) Run a program, then print its time and peak memory.
+    #[command(hide = true)]
+    Measure {
+        /// Kill the program after this long.
+        #[arg(long, default_value_t = 900)]
+        timeout_secs: u64,
+        /// The program and its arguments.
+        #[arg(last = true, required = true)]
+        program: Vec<OsString>,
+    },
+}
+
+#[derive(clap::Args)]
+struct RunArgs {
+    /// Small inputs and few repetitions: for development; the targets need a full run.
+    #[arg(long)]
+    quick: bool,
+    /// Repetitions per parser and input (default 5, quick 2).
+    #[arg(long)]
+    reps: Option<usize>,
+    /// Size of each throughput input in MiB (default 50, quick 4).
+    #[arg(long)]
+    size_mib: Option<u64>,
+    /// Size of the memory input in MiB (default 1024, quick 64).
+    #[arg(long)]
+    large_mib: Option<u64>,
+    /// Cache folder for the inputs.
+    #[arg(long, default_value = "target/bench-inputs")]
+    cache: PathBuf,
+    /// Folder for the large input, deleted afterwards (default: a new folder in $TMPDIR).
+    #[arg(long)]
+    large_dir: Option<PathBuf>,
+    /// The `wary` binary (default: next to this one).
+    #[arg(long)]
+    wary: Option<PathBuf>,
+    /// The report to write the XML part of; the SVG charts go beside it.
+    #[arg(long, default_value = "docs/performance.md")]
+    out: PathBuf,
+    /// Only these parsers (comma-separated ids: wary-cli, wary, quick-xml, xmlparser,
+    /// roxmltree, xml-rs, xmlwf, xmllint).
+    #[arg(long, value_delimiter = ',')]
+    parsers: Option<Vec<String>>,
+    /// Skip the callgrind profile of wary.
+    #[arg(long)]
+    no_profile: bool,
+    /// Kill a single parse after this many seconds.
+    #[arg(long, default_value_t = 900)]
+    timeout_secs: u64,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Xml(args) => run_main(args),
+        Command::Parse { parser, file } => parse_main(&parser, &file),
+        Command::Measure {
+            timeout_secs,
+            program,
+        } => measure::measure_main(&program, Duration::from_secs(timeout_secs)),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("wary-bench: error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn parse_main(id: &str, file: &std::path::Path) -> Result<()> {
+    // A panic (wary's reader before it is written is a `todo!()`) becomes one clear line.
+    std::panic::set_hook(Box::new(|info| {
+        let message = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        let at = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        eprintln!("panicked: {message}{at}");
+    }));
+    let Some(parser) = parsers::Parser::from_id(id).filter(|p| p.in_process()) else {
+        bail!("unknown library parser {id:?}");
+    };
+    let elements = parsers::run(parser, file)?;
+    println!("elements {elements}");
+    Ok(())
+}
+
+fn run_main(args: RunArgs) -> Result<()> {
+    let self_exe = std::env::current_exe().context("cannot find the benchmark's own binary")?;
+    let parsers = match &args.parsers {
+        None => parsers::ALL.to_vec(),
+        Some(ids) => ids
+            .iter()
+            .map(|id| {
+                parsers::Parser::from_id(id)
+                    .with_context(|| format!("unknown parser {id:?} in --parsers"))
+            })
+            .collect::<Result<_>>()?,
+    };
+    let (reps, size, large) = if args.quick {
+        (2, 4, 64)
+    } else {
+        (5, 50, 1024)
+    };
+    let large_dir = args
+        .large_dir
+        .unwrap_or_else(|| std::env::temp_dir().join(format!("wary-bench-{}", std::process::id())));
+    let wary_bin = args.wary.unwrap_or_else(|| self_exe.with_file_name("wary"));
+    let config = run::Config {
+        quick: args.quick,
+        reps: args.reps.unwrap_or(reps).max(1),
+        size: args.size_mib.unwrap_or(size) << 20,
+        large_size: args.large_mib.unwrap_or(large) << 20,
+        cache: args.cache,
+        large_dir,
+        wary_bin,
+        timeout: Duration::from_secs(args.timeout_secs),
+        parsers,
+        profile: !args.no_profile,
+    };
+    let machine = machine::collect();
+    let results = run::run(config)?;
+    let verdicts = report::verdicts(&results);
+    let doc = report::markdown(&results, &machine, &verdicts);
+    let out_dir = args.out.parent().unwrap_or(std::path::Path::new("."));
+    std::fs::create_dir_all(out_dir)?;
+    let write = |name: &std::path::Path, text: &str| {
+        std::fs::write(name, text).with_context(|| format!("cannot write {}", name.display()))
+    };
+    let existing = std::fs::read_to_string(&args.out).ok();
+    write(&args.out, &doc::with_part(existing.as_deref(), "xml", &doc))?;
+    write(
+        &out_dir.join(report::THROUGHPUT_SVG),
+        &report::throughput_svg(&results),
+    )?;
+    write(
+        &out_dir.join(report::MEMORY_SVG),
+        &report::memory_svg(&results),
+    )?;
+    println!("{doc}");
+    println!("Targets (issue 6):");
+    for v in &verdicts {
+        println!("  {}  {}", v.word(), v.text);
+    }
+    eprintln!("bench: wrote {}", args.out.display());
+    Ok(())
+}
