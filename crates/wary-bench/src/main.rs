@@ -1,6 +1,8 @@
 //! `wary-bench`: measures wary-xml against its peers (quick-xml, xmlparser, roxmltree, xml-rs,
-//! Expat's xmlwf, libxml2's xmllint) side by side, on the same inputs, in one run, and writes
-//! docs/performance.md with the tables, charts and the verdicts on issue 6's targets.
+//! Expat's xmlwf, libxml2's xmllint) side by side, on the same inputs, in one run (`xml`), and
+//! wary-smtp against lettre and Python's smtplib over one TLS connection to a local sink
+//! (`smtp`); each writes its part of docs/performance.md with the tables, charts and the
+//! verdicts on issue 6's targets.
 //!
 //! Run it through `scripts/bench`, which installs the peers and builds everything first.
 //! The `parse` and `measure` subcommands are the benchmark's own child processes.
@@ -16,6 +18,7 @@ mod parsers;
 mod profile;
 mod report;
 mod run;
+mod smtp;
 
 use anyhow::{bail, Context, Result};
 use clap::{Parser as _, Subcommand};
@@ -27,7 +30,7 @@ use std::time::Duration;
 #[derive(clap::Parser)]
 #[command(
     name = "wary-bench",
-    about = "Benchmark wary-xml against peer XML parsers"
+    about = "Benchmark wary-xml against peer XML parsers and wary-smtp against peer SMTP clients"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -38,6 +41,9 @@ struct Cli {
 enum Command {
     /// Run the XML benchmark and write its part of docs/performance.md.
     Xml(RunArgs),
+    /// Run the SMTP benchmark (wary-smtp, lettre, smtplib against a local sink) and write
+    /// its part of docs/performance.md.
+    Smtp(smtp::SmtpArgs),
     /// (internal) Parse one file with one library and print its element count.
     #[command(hide = true)]
     Parse {
@@ -100,6 +106,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Xml(args) => run_main(args),
+        Command::Smtp(args) => smtp::main(args),
         Command::Parse { parser, file } => parse_main(&parser, &file),
         Command::Measure {
             timeout_secs,
