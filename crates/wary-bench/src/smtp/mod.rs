@@ -289,3 +289,41 @@ fn python_version() -> String {
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| "python3 not found".to_owned())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// wary-smtp against the sink: one round trip per message with CHUNKING, two with
+    /// PIPELINING alone (the 354 must be awaited), as the sink counts them.
+    #[test]
+    fn wary_smtp_needs_one_round_trip_per_message_with_chunking() {
+        let dir = clients::RunDir(
+            std::env::temp_dir().join(format!("wary-bench-smtp-test-{}", std::process::id())),
+        );
+        let pki = pki::generate(&dir.0).unwrap();
+        let messages = clients::messages(5);
+        for (chunking, per_message) in [(true, 1), (false, 2)] {
+            let setting = Setting {
+                delay: Duration::from_millis(5),
+                chunking,
+            };
+            let (stats, run) = run_one(
+                Client::WaryLib,
+                &setting,
+                &pki,
+                &messages,
+                std::path::Path::new("unused"),
+                &dir.0,
+                Duration::from_secs(60),
+            )
+            .unwrap();
+            assert_eq!(stats.messages, 5);
+            assert_eq!(stats.message_round_trips, 5 * per_message, "{stats:?}");
+            assert_eq!(run.own_round_trips, Some(5 * per_message));
+            let expected: u64 = messages.iter().map(|m| m.len() as u64).sum();
+            assert_eq!(stats.message_octets, expected);
+            assert_eq!(stats.bdat, if chunking { 5 } else { 0 });
+        }
+    }
+}

@@ -143,6 +143,11 @@ pub fn markdown(r: &Results, m: &Machine, verdicts: &[Verdict], expected_octets:
     );
     let _ = writeln!(
         s,
+        "The messages hold {expected_octets} octets in all; *content octets* is what the sink \
+         received after removing DATA's dot-stuffing (≠ marks a difference).\n"
+    );
+    let _ = writeln!(
+        s,
         "- **Simulated round trip.** The sink writes each reply {} ms after the client bytes \
          that complete its command arrived, never earlier; replies that fall due together \
          go out in one write. A pipelined batch (RFC 2920) is therefore answered after one \
@@ -182,9 +187,9 @@ pub fn markdown(r: &Results, m: &Machine, verdicts: &[Verdict], expected_octets:
         let _ = writeln!(
             s,
             "| client | messages/s | round trips / message (sink) | (client's own count) | \
-             commands seen by the sink | reply writes | wall time |"
+             commands seen by the sink | reply writes | content octets | wall time |"
         );
-        let _ = writeln!(s, "| --- | ---: | ---: | ---: | --- | ---: | ---: |");
+        let _ = writeln!(s, "| --- | ---: | ---: | ---: | --- | ---: | ---: | ---: |");
         for x in rows {
             match &x.outcome {
                 Ok((st, run)) => {
@@ -204,18 +209,24 @@ pub fn markdown(r: &Results, m: &Machine, verdicts: &[Verdict], expected_octets:
                         .map_or("—".to_owned(), |o| format!("{:.3}", o as f64 / n as f64));
                     let _ = writeln!(
                         s,
-                        "| {} | {} | {:.3} | {own} | {cmds} | {} | {:.2} s |",
+                        "| {} | {} | {:.3} | {own} | {cmds} | {} | {}{} | {:.2} s |",
                         x.client.label(),
                         x.rate(n).map_or("—".to_owned(), number),
                         x.round_trips(n).unwrap_or(f64::NAN),
                         st.flushes,
+                        st.message_octets,
+                        if st.message_octets == expected_octets {
+                            ""
+                        } else {
+                            " ≠"
+                        },
                         run.wall.as_secs_f64()
                     );
                 }
                 Err(e) => {
                     let _ = writeln!(
                         s,
-                        "| {} | failed: {} | | | | | |",
+                        "| {} | failed: {} | | | | | | |",
                         x.client.label(),
                         e.replace('|', "\\|")
                     );
@@ -238,7 +249,15 @@ pub fn markdown(r: &Results, m: &Machine, verdicts: &[Verdict], expected_octets:
          batch.\n\
          - lettre sends each command and waits for its reply (it does not use PIPELINING or \
          CHUNKING), and its pool checks a reused connection with NOOP before every message: \
-         NOOP, MAIL, RCPT, DATA, content — five waits per message (the NOOP column above).\n\
+         NOOP, MAIL, RCPT, DATA, content — five waits per message (the NOOP count above). \
+         It also writes the content and the final `CRLF.CRLF` in two writes on a socket \
+         without TCP_NODELAY (lettre 0.11, `SmtpConnection::message_iter`), so Nagle's \
+         algorithm holds the terminator until the sink's delayed ACK: about 40 ms more per \
+         message on Linux, which is why lettre is slow even on plain loopback. The sink sets \
+         TCP_NODELAY on its side and answers as soon as the terminator arrives; it is the \
+         client's behaviour, measured as a user gets it. Because lettre writes `CRLF.CRLF` \
+         after content that already ends in CRLF, each message arrives with an extra empty \
+         line (2 octets, the ≠ above).\n\
          - smtplib's `sendmail()` waits for each of MAIL, RCPT, DATA and the content: four \
          waits per message.\n\
          - On plain loopback there is no wait to save, so the differences are CPU: TLS \

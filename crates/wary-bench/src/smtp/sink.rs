@@ -568,3 +568,104 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
 fn count(hay: &[u8], needle: &[u8]) -> usize {
     memchr::memmem::find_iter(hay, needle).count()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{BufRead, BufReader};
+
+    fn sink(delay: Duration) -> (Sink, std::path::PathBuf) {
+        let dir = std::env::temp_dir().join(format!(
+            "wary-bench-sink-test-{}-{}",
+            std::process::id(),
+            delay.as_millis()
+        ));
+        let pki = crate::smtp::pki::generate(&dir).unwrap();
+        let sink = Sink::start(SinkConfig {
+            delay,
+            chunking: true,
+            tls: pki.server,
+        })
+        .unwrap();
+        (sink, dir)
+    }
+
+    /// Reads `n` complete replies (last line `ddd ` or `ddd\r\n`).
+    fn replies(r: &mut BufReader<TcpStream>, n: usize) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut line = String::new();
+        while out.len() < n {
+            line.clear();
+            assert!(r.read_line(&mut line).unwrap() > 0, "sink closed early");
+            if line.as_bytes().get(3) != Some(&b'-') {
+                out.push(line.trim_end().to_owned());
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn a_pipelined_batch_is_one_round_trip_and_lock_step_is_one_per_command() {
+        let (sink, dir) = sink(Duration::ZERO);
+        let mut tcp = TcpStream::connect(sink.addr).unwrap();
+        tcp.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let mut r = BufReader::new(tcp.try_clone().unwrap());
+        assert!(replies(&mut r, 1)[0].starts_with("220 "));
+        tcp.write_all(b"EHLO test.example\r\n").unwrap();
+        assert!(replies(&mut r, 1)[0].starts_with("250 "));
+        // One batch: MAIL, RCPT and BDAT LAST with its chunk.
+        tcp.write_all(
+            b"MAIL FROM:<a@b.example>\r\nRCPT TO:<c@d.example>\r\nBDAT 7 LAST\r\nhello\r\n",
+        )
+        .unwrap();
+        let got = replies(&mut r, 3);
+        assert!(got[2].starts_with("250 2.0.0 Ok: 7 octets"), "{got:?}");
+        // Lock step: four waits.
+        for (cmd, code) in [
+            (&b"MAIL FROM:<a@b.example>\r\n"[..], "250"),
+            (b"RCPT TO:<c@d.example>\r\n", "250"),
+            (b"DATA\r\n", "354"),
+            (b"..dot\r\nx\r\n.\r\n", "250"),
+        ] {
+            tcp.write_all(cmd).unwrap();
+            assert!(replies(&mut r, 1)[0].starts_with(code));
+        }
+        tcp.write_all(b"QUIT\r\n").unwrap();
+        assert!(replies(&mut r, 1)[0].starts_with("221"));
+        let stats = sink.finish().unwrap();
+        let _ = std::fs::remove_dir_all(dir);
+        let [s] = stats.as_slice() else {
+            panic!("{stats:?}")
+        };
+        assert_eq!(s.error, None);
+        assert_eq!((s.messages, s.bdat, s.data), (2, 1, 1));
+        // "..dot\r\nx\r\n" is 10 octets with the stuffed dot, 9 without; plus BDAT's 7.
+        assert_eq!(s.message_octets, 16);
+        assert_eq!((s.setup_round_trips, s.message_round_trips), (1, 5));
+        assert!(s.message_phase().is_some());
+    }
+
+    #[test]
+    fn replies_wait_for_the_delay_and_a_batch_is_answered_in_one_write() {
+        let delay = Duration::from_millis(60);
+        let (sink, dir) = sink(delay);
+        let mut tcp = TcpStream::connect(sink.addr).unwrap();
+        tcp.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let mut r = BufReader::new(tcp.try_clone().unwrap());
+        replies(&mut r, 1);
+        let sent = Instant::now();
+        tcp.write_all(b"EHLO t.example\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<c@d.example>\r\nBDAT 1 LAST\r\nx")
+            .unwrap();
+        let got = replies(&mut r, 4);
+        assert!(sent.elapsed() >= delay, "{:?}", sent.elapsed());
+        assert!(got[3].starts_with("250 2.0.0 Ok: 1 octets"), "{got:?}");
+        tcp.write_all(b"QUIT\r\n").unwrap();
+        replies(&mut r, 1);
+        let stats = sink.finish().unwrap();
+        let _ = std::fs::remove_dir_all(dir);
+        // Greeting, the batch, QUIT: three writes.
+        assert_eq!(stats[0].flushes, 3, "{stats:?}");
+        assert_eq!(stats[0].setup_round_trips, 1);
+        assert_eq!(stats[0].message_round_trips, 0);
+    }
+}
