@@ -246,7 +246,10 @@ pub fn markdown(r: &Results, m: &Machine, verdicts: &[Verdict], expected_octets:
          the server offers PIPELINING and CHUNKING (RFC 2920, RFC 3030): one wait per \
          message. With PIPELINING alone it sends MAIL, RCPT and DATA in one batch, waits for \
          the 354, then sends the content: two waits, as RFC 2920 §3.1 requires DATA to end a \
-         batch.\n\
+         batch. (One wait per message is possible there too, by sending the next message's \
+         MAIL, RCPT and DATA behind the current content — RFC 2920 §3.1 allows content as \
+         the first item of a batch — but wary-smtp sends one message per `Client::send` \
+         call and does not yet overlap transactions.)\n\
          - lettre sends each command and waits for its reply (it does not use PIPELINING or \
          CHUNKING), and its pool checks a reused connection with NOOP before every message: \
          NOOP, MAIL, RCPT, DATA, content — five waits per message (the NOOP count above). \
