@@ -60,10 +60,6 @@ impl Client {
     pub fn from_id(id: &str) -> Option<Client> {
         ALL.into_iter().find(|c| c.id() == id)
     }
-    /// True for wary's own clients.
-    pub fn is_wary(self) -> bool {
-        matches!(self, Client::WaryLib | Client::WarySend)
-    }
 }
 
 /// What a client run reported about itself.

@@ -29,10 +29,6 @@ pub struct SmtpArgs {
     /// Only these clients (comma-separated: wary, wary-send, lettre, smtplib).
     #[arg(long, value_delimiter = ',')]
     clients: Option<Vec<String>>,
-    /// Also run lettre and smtplib with CHUNKING not offered (they use neither extension,
-    /// so by default they run only where CHUNKING is offered).
-    #[arg(long)]
-    peers_everywhere: bool,
     /// The `wary` binary (default: next to this one).
     #[arg(long)]
     wary: Option<PathBuf>,
@@ -160,9 +156,6 @@ pub fn main(args: SmtpArgs) -> Result<()> {
     let mut rows = Vec::new();
     for (si, setting) in settings.iter().enumerate() {
         for &client in &chosen {
-            if !setting.chunking && !client.is_wary() && !args.peers_everywhere {
-                continue;
-            }
             eprint!("smtp: {} / {} ... ", client.label(), setting.name());
             let outcome = run_one(
                 client,
