@@ -140,8 +140,12 @@ pub struct DeliveryReport {
     pub final_reply: Option<Reply>,
     /// The TLS session, or `None` in plain text.
     pub tls: Option<TlsInfo>,
-    /// Round trips this message took (batches written then waited on; RFC 2920 pipelining
-    /// makes it 1 with CHUNKING, 2 with DATA).
+    /// Round trips between this message's envelope going on the wire and its final reply:
+    /// 2 with PIPELINING (the envelope, with DATA when there is no CHUNKING; then the
+    /// content, which never goes before the RCPT replies), one per command without it.
+    /// Messages queued behind each other share round trips (the next envelope goes with this
+    /// content), so n messages cost n + 1; for the cost per message on a busy connection
+    /// divide [`crate::proto::Session::round_trips`] by the messages sent.
     pub round_trips: u32,
 }
 

@@ -155,10 +155,9 @@ pub(super) enum Phase {
     Auth(Box<SaslClient>),
     /// Idle: a message may start.
     Ready,
-    /// A message transaction is in flight.
-    Txn(Box<super::transaction::Txn>),
-    /// RSET sent after a failed transaction; the report goes out when it is answered.
-    Reset(Box<DeliveryReport>),
+    /// Message transactions are queued or on the wire (several only with PIPELINING); they
+    /// are in `Session::txns`, oldest first.
+    Txn,
     /// QUIT sent.
     Quit,
     /// Over.
@@ -184,6 +183,9 @@ pub struct Session {
     last_verb: &'static str,
     nonce: String,
     pub(super) round_trips: u32,
+    /// Bytes went out since the last input: the next input completes a round trip.
+    awaiting_flight: bool,
+    pub(super) txns: VecDeque<Box<super::transaction::Txn>>,
 }
 
 impl Session {
@@ -198,7 +200,7 @@ impl Session {
         if config.auth.is_some() && config.tls == TlsMode::DangerPlainText {
             return Err(SessionError::AuthWithoutTls);
         }
-        let nonce = AuthValueNonce::from(entropy);
+        let nonce = ScramNonce::from(entropy);
         let mut s = Session {
             phase: Phase::Opening,
             caps: None,
@@ -212,6 +214,8 @@ impl Session {
             last_verb: "the greeting",
             nonce: nonce.0,
             round_trips: 0,
+            awaiting_flight: false,
+            txns: VecDeque::new(),
             config,
         };
         if s.config.tls == TlsMode::Implicit {
@@ -231,7 +235,7 @@ impl Session {
         }
         self.sent = self.pending.len();
         if !self.pending.is_empty() {
-            self.round_trips += 1;
+            self.awaiting_flight = true;
             if self.deadline.is_none() {
                 self.arm(now);
             }
@@ -264,9 +268,29 @@ impl Session {
         self.tls.as_ref()
     }
 
-    /// True when the session can take a message.
+    /// True when the session is open and idle: no message in flight.
     pub fn is_ready(&self) -> bool {
         matches!(self.phase, Phase::Ready) && self.events.is_empty()
+    }
+
+    /// True when [`Session::send_message`] would take a message now: the session is idle,
+    /// or PIPELINING is in use and fewer than
+    /// [`MAX_MESSAGES_IN_FLIGHT`](super::transaction::MAX_MESSAGES_IN_FLIGHT) messages are
+    /// held. A queued message's envelope goes on the wire in the same write as the content of
+    /// the one before it (RFC 2920 §3.1), so n messages cost n + 1 round trips, not 2n; its
+    /// content still waits for its own RCPT replies.
+    pub fn can_send(&self) -> bool {
+        match self.phase {
+            Phase::Ready => true,
+            Phase::Txn => super::transaction::can_queue(self),
+            _ => false,
+        }
+    }
+
+    /// Messages taken by [`Session::send_message`] whose reports have not been handed out
+    /// yet (queued or on the wire).
+    pub fn messages_in_flight(&self) -> usize {
+        self.txns.len()
     }
 
     /// True when the session is over (closed or failed).
@@ -282,6 +306,10 @@ impl Session {
             return self.fail(SessionError::StartTlsInjection { octets: data.len() });
         }
         self.inbuf.extend_from_slice(data);
+        if std::mem::take(&mut self.awaiting_flight) {
+            self.round_trips += 1;
+        }
+        let mut replies = 0;
         while self.sent > 0 {
             let Some(&front) = self.pending.front() else {
                 break;
@@ -298,6 +326,7 @@ impl Session {
                     self.inbuf.drain(..used);
                     self.pending.pop_front();
                     self.sent -= 1;
+                    replies += 1;
                     self.last_verb = front.verb();
                     if let Err(e) = self.on_reply(front, reply) {
                         return self.fail(e);
@@ -315,9 +344,13 @@ impl Session {
                 octets,
             });
         }
-        self.deadline = None;
-        if !self.pending.is_empty() {
-            self.arm(now);
+        // Only a whole reply restarts the clock: a server dripping one octet at a time
+        // cannot keep the client waiting past the phase's timeout.
+        if replies > 0 {
+            self.deadline = None;
+            if !self.pending.is_empty() {
+                self.arm(now);
+            }
         }
         Ok(())
     }
@@ -393,7 +426,7 @@ impl Session {
         envelope: &Envelope,
         message: &Message,
     ) -> Result<(), SubmitError> {
-        if !self.is_ready() {
+        if !self.can_send() {
             return Err(SubmitError::NotReady);
         }
         super::transaction::start(self, envelope, message)
@@ -407,7 +440,8 @@ impl Session {
         }
     }
 
-    /// Round trips so far (batches written and then waited on).
+    /// Round trips so far: times input arrived after output was sent (a pipelined batch,
+    /// however many commands and messages it holds, is one).
     pub fn round_trips(&self) -> u32 {
         self.round_trips
     }
@@ -425,6 +459,7 @@ impl Session {
     pub(super) fn fail(&mut self, e: SessionError) -> Result<(), SessionError> {
         self.phase = Phase::Failed(e.clone());
         self.clear_pending();
+        self.txns.clear();
         self.outbuf.clear();
         self.deadline = None;
         Err(e)
@@ -510,29 +545,18 @@ impl Session {
             }
             Expect::StartTls => self.on_starttls_reply(reply),
             Expect::Auth => self.on_auth_reply(reply),
-            Expect::Rset => {
-                let phase = std::mem::replace(&mut self.phase, Phase::Ready);
-                if let Phase::Reset(report) = phase {
-                    self.events.push_back(Event::Delivered(report));
-                }
-                if !code.is_positive() {
-                    // The transaction is settled and reported; a server that cannot reset
-                    // cannot take another message, so the session ends here.
-                    self.phase = Phase::Closed;
-                    self.clear_pending();
-                    self.events.push_back(Event::Closed);
-                }
-                Ok(())
-            }
             Expect::Quit => {
                 // After QUIT any reply ends the session; the message (if any) is long settled.
                 self.phase = Phase::Closed;
                 self.events.push_back(Event::Closed);
                 Ok(())
             }
-            Expect::Mail | Expect::Rcpt(_) | Expect::Data | Expect::DataEnd | Expect::Bdat => {
-                super::transaction::on_reply(self, expect, reply)
-            }
+            Expect::Mail
+            | Expect::Rcpt(_)
+            | Expect::Data
+            | Expect::DataEnd
+            | Expect::Bdat
+            | Expect::Rset => super::transaction::on_reply(self, expect, reply),
             _ => Err(unexpected(reply)),
         }
     }
@@ -632,11 +656,11 @@ impl Session {
 }
 
 /// The SCRAM client nonce: base64 of 18 random octets (24 printable characters, no `,`).
-struct AuthValueNonce(String);
+struct ScramNonce(String);
 
-impl From<[u8; 18]> for AuthValueNonce {
+impl From<[u8; 18]> for ScramNonce {
     fn from(entropy: [u8; 18]) -> Self {
         use base64::Engine as _;
-        AuthValueNonce(base64::engine::general_purpose::STANDARD.encode(entropy))
+        ScramNonce(base64::engine::general_purpose::STANDARD.encode(entropy))
     }
 }
