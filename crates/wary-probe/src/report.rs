@@ -149,10 +149,21 @@ impl Report {
             .max(7);
         let mut out = String::new();
         let _ = writeln!(out, "wary probe {}: {}", self.probe, self.subject);
+        // The exit and time columns only when something was run (not for smtp-server).
+        let ran = self.findings.iter().any(|f| f.client_exit.is_some());
+        let runs = |exit: &str, time: &str| {
+            if ran {
+                format!("{exit:>6}  {time:>7}  ")
+            } else {
+                String::new()
+            }
+        };
         let _ = writeln!(
             out,
-            "{:<name_w$}  {:<verdict_w$}  {:>6}  {:>7}  why",
-            "scenario", "verdict", "exit", "time"
+            "{:<name_w$}  {:<verdict_w$}  {}why",
+            "test",
+            "verdict",
+            runs("exit", "time")
         );
         for f in &self.findings {
             let verdict = format!("{:<verdict_w$}", f.verdict);
@@ -161,11 +172,10 @@ impl Report {
                 .map_or_else(String::new, |ms| format!("{:.1}s", ms as f64 / 1000.0));
             let _ = writeln!(
                 out,
-                "{:<name_w$}  {}  {:>6}  {:>7}  {}",
+                "{:<name_w$}  {}  {}{}",
                 f.name,
                 paint(f.severity, &verdict),
-                f.client_exit.as_deref().unwrap_or("-"),
-                time,
+                runs(f.client_exit.as_deref().unwrap_or("-"), &time),
                 f.summary
             );
         }

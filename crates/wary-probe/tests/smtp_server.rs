@@ -27,7 +27,7 @@ fn line(buf: &mut Vec<u8>, read: &mut impl Read) -> Option<String> {
     }
 }
 
-fn serve(mut tcp: TcpStream, pki: &TestPki, vulnerable: bool) {
+fn serve(mut tcp: TcpStream, pki: &TestPki, vulnerable: bool, cert: CertKind) {
     tcp.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
     let mut buf = Vec::new();
     tcp.write_all(b"220 localhost test ESMTP\r\n").unwrap();
@@ -50,7 +50,7 @@ fn serve(mut tcp: TcpStream, pki: &TestPki, vulnerable: bool) {
                 if !vulnerable {
                     buf.clear(); // the fix for CVE-2011-0411: forget pre-TLS input
                 }
-                let mut conn = ServerConnection::new(pki.server_config(CertKind::Trusted)).unwrap();
+                let mut conn = ServerConnection::new(pki.server_config(cert)).unwrap();
                 while conn.is_handshaking() {
                     if conn.complete_io(&mut tcp).is_err() {
                         return;
@@ -86,6 +86,10 @@ fn serve(mut tcp: TcpStream, pki: &TestPki, vulnerable: bool) {
 }
 
 fn probe(vulnerable: bool) -> smtp_server::ServerProbe {
+    probe_with(vulnerable, CertKind::Trusted)
+}
+
+fn probe_with(vulnerable: bool, cert: CertKind) -> smtp_server::ServerProbe {
     let pki = Arc::new(TestPki::generate().unwrap());
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
@@ -93,7 +97,7 @@ fn probe(vulnerable: bool) -> smtp_server::ServerProbe {
     thread::spawn(move || {
         for tcp in listener.incoming().flatten() {
             let pki = Arc::clone(&server_pki);
-            thread::spawn(move || serve(tcp, &pki, vulnerable));
+            thread::spawn(move || serve(tcp, &pki, vulnerable, cert));
         }
     });
     let dir = tempfile::tempdir().unwrap();
@@ -161,4 +165,35 @@ fn passes_a_server_that_discards_pre_tls_input() {
         "{table}"
     );
     assert_eq!(probe.exit_code(), 0, "{table}");
+}
+
+#[test]
+fn reports_each_bad_certificate_as_a_verifying_client_sees_it() {
+    for (cert, why) in [
+        (CertKind::Expired, "expired"),
+        (CertKind::WrongHost, "not valid for name"),
+        (CertKind::UnknownCa, "UnknownIssuer"),
+    ] {
+        let probe = probe_with(false, cert);
+        let table = probe.report().to_table(false);
+        let finding = probe
+            .findings
+            .iter()
+            .find(|f| f.name == "certificate")
+            .unwrap();
+        assert_eq!(finding.severity, Severity::Fail, "{cert:?}\n{table}");
+        assert!(
+            finding.summary.contains(why),
+            "{cert:?}: {}",
+            finding.summary
+        );
+        assert!(
+            finding
+                .details
+                .iter()
+                .any(|d| d.starts_with("chain[0]: subject")),
+            "{table}"
+        );
+        assert_eq!(probe.exit_code(), 1);
+    }
 }

@@ -10,7 +10,7 @@
 use crate::error::{classify, Error};
 use crate::proto::{
     AuthConfig, Capabilities, DeliveryReport, Domain, Envelope, Event, Message, ReplyLimits,
-    Session, SessionConfig, SessionError, Timeouts, TlsInfo, TlsMode, TlsUpgrade,
+    Session, SessionConfig, SessionError, SubmitError, Timeouts, TlsInfo, TlsMode, TlsUpgrade,
 };
 use crate::tls::{self, Trust};
 use rustls::pki_types::ServerName;
@@ -163,6 +163,58 @@ impl Client {
         })
     }
 
+    /// Sends many messages over this connection. With PIPELINING and CHUNKING, whole
+    /// messages are pipelined behind each other (up to
+    /// [`MAX_MESSAGES_IN_FLIGHT`](crate::proto::transaction::MAX_MESSAGES_IN_FLIGHT)), so
+    /// a round trip carries many messages; otherwise they go one after the other.
+    ///
+    /// `on_report` is called exactly once per message with its index: with its report (check
+    /// [`DeliveryReport::outcome`]), or with the reason it was refused before sending. An
+    /// `Err` ends the connection; messages that got no call were not (known to be)
+    /// delivered.
+    pub fn send_many<'a, I>(
+        &mut self,
+        messages: I,
+        mut on_report: impl FnMut(usize, Result<DeliveryReport, SubmitError>),
+    ) -> Result<(), Error>
+    where
+        I: IntoIterator<Item = (&'a Envelope, &'a Message)>,
+    {
+        let mut queue = messages.into_iter().enumerate().peekable();
+        let mut in_flight = std::collections::VecDeque::new();
+        loop {
+            while self.session.can_send() {
+                let Some((i, (envelope, message))) = queue.next() else {
+                    break;
+                };
+                match self.session.send_message(envelope, message) {
+                    Ok(()) => in_flight.push_back(i),
+                    Err(e) => on_report(i, Err(e)),
+                }
+            }
+            if in_flight.is_empty() {
+                if queue.peek().is_none() {
+                    return Ok(());
+                }
+                // The server closed the session (421) with messages left to send.
+                return Err(Error::Session(SessionError::Closed {
+                    waiting_for: "the chance to send the remaining messages",
+                }));
+            }
+            let report = self.drive(|ev| match ev {
+                Event::Delivered(r) => Some(Some(*r)),
+                Event::Closed => Some(None),
+                _ => None,
+            })?;
+            if let Some(report) = report {
+                // NOTE: reports come in the order the messages were queued.
+                if let Some(i) = in_flight.pop_front() {
+                    on_report(i, Ok(report));
+                }
+            }
+        }
+    }
+
     /// The server's capabilities (from the EHLO after TLS, in TLS modes).
     pub fn capabilities(&self) -> Option<&Capabilities> {
         self.session.capabilities()
@@ -283,7 +335,7 @@ impl Client {
             })?;
         let got = match stream {
             Stream::Plain(s) => s.read(buf),
-            Stream::Tls(s) => s.read(buf),
+            Stream::Tls(s) => read_tls(s, buf, Instant::now() + wait),
         };
         match got {
             Ok(0) => Ok(self.session.handle_close()?),
@@ -355,6 +407,37 @@ impl Client {
         let info = tls::session_info(&conn, &name_text);
         self.stream = Some(Stream::Tls(Box::new(rustls::StreamOwned::new(conn, tcp))));
         Ok(self.session.tls_established(proof, info, Instant::now())?)
+    }
+}
+
+/// Reads plaintext from a TLS stream, never waiting past `deadline` in total: rustls's own
+/// `Stream::read` would restart the socket timeout for every TLS fragment, so a server
+/// dripping fragments could hold the client indefinitely.
+fn read_tls(
+    s: &mut rustls::StreamOwned<rustls::ClientConnection, TcpStream>,
+    buf: &mut [u8],
+    deadline: Instant,
+) -> io::Result<usize> {
+    loop {
+        // Ok(0) after close_notify, UnexpectedEof after a bare TCP close, WouldBlock when
+        // no plaintext is buffered yet.
+        match s.conn.reader().read(buf) {
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+            other => return other,
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(io::ErrorKind::TimedOut.into());
+        }
+        s.sock.set_read_timeout(Some(left))?;
+        s.conn.read_tls(&mut s.sock)?;
+        s.conn
+            .process_new_packets()
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+        // Alerts or key-update answers rustls wants to send.
+        while s.conn.wants_write() {
+            s.conn.write_tls(&mut s.sock)?;
+        }
     }
 }
 

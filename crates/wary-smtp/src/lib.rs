@@ -5,7 +5,9 @@
 //!   behind it yields the value that lets the driver start TLS, and crossing it discards
 //!   every capability learned in plain text.
 //! - [`Client`]: the blocking driver over `std::net` and rustls; one connection, many
-//!   messages, each returning a `#[must_use]` [`DeliveryReport`].
+//!   messages, each returning a `#[must_use]` [`DeliveryReport`]. [`Client::send_many`]
+//!   pipelines whole messages when the server offers PIPELINING and CHUNKING, so one round
+//!   trip carries up to 32 of them.
 //! - [`tls`]: rustls configuration (ring, TLS ≥ 1.2, system roots or a CA file, host name
 //!   always verified).
 //! - [`headers`]: recipients and sender from a message's header section (`-t`).
@@ -13,7 +15,7 @@
 //! Written by hand, and why: the reply parser, session and message encoding are the point of
 //! this crate (no existing SMTP crate exposes a sans-IO core with a typed STARTTLS boundary);
 //! TLS, SASL primitives (HMAC, SHA-2, PBKDF2, SASLprep), base64 and X.509 decoding come from
-//! rustls, RustCrypto, stringprep, base64 and x509-cert.
+//! rustls, RustCrypto, stringprep, base64 and x509-parser.
 //!
 //! ```no_run
 //! use wary_smtp::proto::{Envelope, Mailbox, Message, Outcome, ReversePath};

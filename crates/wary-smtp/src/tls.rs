@@ -147,9 +147,8 @@ pub fn session_info(conn: &rustls::ClientConnection, server_name: &str) -> TlsIn
     }
 }
 
-/// The subject of a DER certificate in RFC 4514 form (`CN=mx.example.org,O=...`).
+/// The subject of a DER certificate in RFC 4514 form (`CN=mx.example.org, O=...`).
 pub fn subject(der: &[u8]) -> Option<String> {
-    use x509_cert::der::Decode;
-    let cert = x509_cert::Certificate::from_der(der).ok()?;
-    Some(cert.tbs_certificate.subject.to_string())
+    let (_, cert) = x509_parser::parse_x509_certificate(der).ok()?;
+    Some(cert.subject().to_string())
 }

@@ -847,3 +847,146 @@ fn null_reverse_path_and_not_ready() {
         SubmitError::NotReady
     );
 }
+
+#[test]
+fn scram_is_preferred_and_the_server_must_prove_itself() {
+    let mut cfg = config(TlsMode::StartTls);
+    cfg.auth = Some(creds());
+    let mut p = Peer::open_tls(cfg, "250-mx.test\r\n250 AUTH PLAIN SCRAM-SHA-256\r\n");
+    // Client-first: gs2 header, user, and the nonce made from the entropy ([7; 18]).
+    use base64::Engine as _;
+    let first =
+        base64::engine::general_purpose::STANDARD.encode("n,,n=u,r=BwcHBwcHBwcHBwcHBwcHBwcH");
+    p.expect(&format!("AUTH SCRAM-SHA-256 {first}\r\n"));
+    // A server that accepts without proving it knows the password is not trusted.
+    let err = p.server("235 2.7.0 ok\r\n").unwrap_err();
+    assert!(
+        matches!(err, SessionError::Sasl(SaslError::ServerNotVerified(_))),
+        "{err:?}"
+    );
+    assert_eq!(err.fault(), Fault::Auth);
+}
+
+#[test]
+fn dripping_octets_do_not_extend_the_deadline() {
+    let mut p = Peer::new(config(TlsMode::DangerPlainText));
+    let deadline = p.s.deadline().unwrap();
+    for (i, b) in b"220 slow".iter().enumerate() {
+        p.now += Duration::from_secs(60);
+        p.s.handle_input(&[*b], p.now).unwrap();
+        assert_eq!(p.s.deadline(), Some(deadline), "octet {i}");
+    }
+    let err = p.s.handle_timeout(deadline).unwrap_err();
+    assert_eq!(
+        err,
+        SessionError::Timeout {
+            waiting_for: "the greeting"
+        }
+    );
+}
+
+// ---------- several messages per round trip ----------
+
+const EHLO_FAST: &str = "250-mx\r\n250-PIPELINING\r\n250 CHUNKING\r\n";
+
+#[test]
+fn whole_messages_pipelined_behind_each_other() {
+    let mut p = Peer::open_plain(EHLO_FAST);
+    assert!(p.s.can_send());
+    p.s.send_message(&envelope(&["b@x.test"]), &Message::new(b"one\n").unwrap())
+        .unwrap();
+    assert!(p.s.can_send() && !p.s.is_ready());
+    p.s.send_message(&envelope(&["c@x.test"]), &Message::new(b"two\n").unwrap())
+        .unwrap();
+    p.expect(concat!(
+        "MAIL FROM:<a@client.test>\r\nRCPT TO:<b@x.test>\r\nBDAT 5 LAST\r\none\r\n",
+        "MAIL FROM:<a@client.test>\r\nRCPT TO:<c@x.test>\r\nBDAT 5 LAST\r\ntwo\r\n"
+    ));
+    assert_eq!(p.s.messages_in_flight(), 2);
+    p.ok("250 ok\r\n250 ok\r\n250 one queued\r\n250 ok\r\n250 ok\r\n250 two queued\r\n");
+    let (r1, r2) = (p.report(), p.report());
+    assert_eq!(r1.final_reply.unwrap().text(), "one queued");
+    assert_eq!(r2.final_reply.unwrap().text(), "two queued");
+    assert_eq!(p.s.round_trips(), 2, "one for EHLO, one for both messages");
+    assert!(p.s.is_ready());
+}
+
+#[test]
+fn pipelined_failure_does_not_disturb_the_next_message() {
+    let mut p = Peer::open_plain(EHLO_FAST);
+    p.s.send_message(&envelope(&["b@x.test"]), &Message::new(b"one\n").unwrap())
+        .unwrap();
+    p.s.send_message(&envelope(&["c@x.test"]), &Message::new(b"two\n").unwrap())
+        .unwrap();
+    p.client();
+    p.ok("250 ok\r\n550 no\r\n554 no valid recipients\r\n250 ok\r\n250 ok\r\n250 queued\r\n");
+    assert_eq!(p.report().outcome(), Outcome::NotDelivered);
+    assert_eq!(p.report().outcome(), Outcome::Delivered);
+    // No RSET could be placed between them; none is sent afterwards either.
+    p.expect("");
+    assert!(p.s.is_ready());
+}
+
+#[test]
+fn closing_421_reports_every_message_in_flight() {
+    let mut p = Peer::open_plain(EHLO_FAST);
+    for r in ["b@x.test", "c@x.test", "d@x.test"] {
+        p.s.send_message(&envelope(&[r]), &Message::new(b"m\n").unwrap())
+            .unwrap();
+    }
+    p.client();
+    p.ok("250 ok\r\n250 ok\r\n250 queued\r\n421 4.3.2 shutting down\r\n");
+    assert_eq!(p.report().outcome(), Outcome::Delivered);
+    let r2 = p.report();
+    assert_eq!(r2.outcome(), Outcome::NotDelivered);
+    assert_eq!(r2.mail.unwrap().code().value(), 421);
+    let r3 = p.report();
+    assert!(r3.mail.is_none() && r3.final_reply.is_none());
+    assert!(matches!(p.event(), Some(Event::Closed)));
+    assert!(!p.s.can_send());
+}
+
+#[test]
+fn no_message_pipelining_without_chunking() {
+    let mut p = Peer::open_plain("250-mx\r\n250 PIPELINING\r\n");
+    p.s.send_message(&envelope(&["b@x.test"]), &Message::new(b"one\n").unwrap())
+        .unwrap();
+    assert!(!p.s.can_send());
+    assert_eq!(
+        p.s.send_message(&envelope(&["c@x.test"]), &Message::new(b"two\n").unwrap())
+            .unwrap_err(),
+        SubmitError::NotReady
+    );
+}
+
+#[test]
+fn in_flight_window_is_bounded() {
+    let mut p = Peer::open_plain(EHLO_FAST);
+    let mut n = 0;
+    while p.s.can_send() {
+        p.s.send_message(&envelope(&["b@x.test"]), &Message::new(b"m\n").unwrap())
+            .unwrap();
+        n += 1;
+        assert!(n <= 1000);
+    }
+    assert_eq!(n, wary_smtp::proto::transaction::MAX_MESSAGES_IN_FLIGHT);
+}
+
+#[test]
+fn xoauth2_error_challenge_then_refusal() {
+    let mut cfg = config(TlsMode::StartTls);
+    cfg.auth = Some(AuthConfig {
+        credentials: Credentials::OAuth2 {
+            user: "u@x.test".into(),
+            token: "tok".into(),
+        },
+        mechanism: Some(Mechanism::parse("XOAUTH2").unwrap()),
+    });
+    let mut p = Peer::open_tls(cfg, "250-mx.test\r\n250 AUTH PLAIN XOAUTH2\r\n");
+    p.expect("AUTH XOAUTH2 dXNlcj11QHgudGVzdAFhdXRoPUJlYXJlciB0b2sBAQ==\r\n");
+    // RFC-less but universal: a 334 with a JSON error, answered by an empty line.
+    p.ok("334 eyJzdGF0dXMiOiI0MDEifQ==\r\n");
+    p.expect("\r\n");
+    let err = p.server("535 5.7.8 invalid token\r\n").unwrap_err();
+    assert_eq!(err.fault(), Fault::Auth);
+}

@@ -161,6 +161,30 @@ fn nmtoken_rest(s: &str, b: &[u8], mut i: usize) -> usize {
     }
 }
 
+static ASCII_NAME_START: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 128 {
+        t[i] = ASCII[i] & NAME_START != 0;
+        i += 1;
+    }
+    t
+};
+
+/// The length of the [5] Name at the start of `b` when it is all ASCII and ends before the
+/// end of `b` on an ASCII byte; `None` sends the caller to [`name_len`].
+#[inline]
+pub fn ascii_name_len(b: &[u8]) -> Option<usize> {
+    if !ASCII_NAME_START[*b.first()? as usize] {
+        return None;
+    }
+    let mut i = 1;
+    while i < b.len() && ASCII_NAME[b[i] as usize] {
+        i += 1;
+    }
+    (i < b.len() && b[i] < 128).then_some(i)
+}
+
 /// Whether a character may start a name part after a colon (for splitting a [5] Name that
 /// is known to be valid into prefix and local part).
 #[inline]

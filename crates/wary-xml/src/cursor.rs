@@ -137,6 +137,13 @@ impl<'a> Cur<'a> {
 
     /// A [5] Name (no more than `max` bytes).
     pub fn name(&mut self, max: usize, what: &str) -> PResult<&'a str> {
+        if let Some(n) = chars::ascii_name_len(&self.bytes()[self.i..]) {
+            if n <= max {
+                let s = self.s.get(self.i..self.i + n).unwrap_or("");
+                self.i += n;
+                return Ok(s);
+            }
+        }
         let rest = self.rest();
         let n = chars::name_len(rest);
         if n == 0 {

@@ -80,8 +80,13 @@ pub struct Position {
 }
 
 /// An error from wary-xml: carries its kind, a message, the rule broken and a position.
+///
+/// The body is boxed so that `Result<_, Error>` stays one word wide on the reader's hot path.
 #[derive(Debug)]
-pub struct Error {
+pub struct Error(Box<Inner>);
+
+#[derive(Debug)]
+struct Inner {
     kind: ErrorKind,
     message: String,
     rule: &'static str,
@@ -91,68 +96,70 @@ pub struct Error {
 
 impl Error {
     /// A new error without a position (the reader adds one).
+    #[cold]
     pub(crate) fn new(kind: ErrorKind, rule: &'static str, message: impl Into<String>) -> Self {
-        Error {
+        Error(Box::new(Inner {
             kind,
             message: message.into(),
             rule,
             position: None,
             source: None,
-        }
+        }))
     }
 
     pub(crate) fn io(err: std::io::Error, what: impl Into<String>) -> Self {
         let mut e = Error::new(ErrorKind::Io, "", format!("{}: {err}", what.into()));
-        e.source = Some(err);
+        e.0.source = Some(err);
         e
     }
 
     pub(crate) fn at(mut self, position: Position) -> Self {
-        if self.position.is_none() {
-            self.position = Some(position);
+        if self.0.position.is_none() {
+            self.0.position = Some(position);
         }
         self
     }
 
     /// What kind of problem this is.
     pub fn kind(&self) -> ErrorKind {
-        self.kind
+        self.0.kind
     }
 
     /// Who is at fault.
     pub fn fault(&self) -> Fault {
-        self.kind.fault()
+        self.0.kind.fault()
     }
 
     /// The human-readable description, without position.
     pub fn message(&self) -> &str {
-        &self.message
+        &self.0.message
     }
 
     /// The rule broken, for example `XML 1.0 [40] STag` or `WFC: Unique Att Spec`
     /// (empty for I/O and caller errors).
     pub fn rule(&self) -> &'static str {
-        self.rule
+        self.0.rule
     }
 
     /// Where the error was found, when it is about the input.
     pub fn position(&self) -> Option<&Position> {
-        self.position.as_ref()
+        self.0.position.as_ref()
     }
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if let Some(p) = &self.position {
+        let e = &self.0;
+        if let Some(p) = &e.position {
             write!(f, "{}:{}: ", p.line, p.column)?;
         }
-        f.write_str(&self.message)?;
-        if !self.rule.is_empty() {
-            write!(f, " ({})", self.rule)?;
+        f.write_str(&e.message)?;
+        if !e.rule.is_empty() {
+            write!(f, " ({})", e.rule)?;
         }
         if let Some(Position {
             entity: Some(name), ..
-        }) = &self.position
+        }) = &e.position
         {
             write!(f, " [in entity {name}]")?;
         }
@@ -162,7 +169,8 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.source
+        self.0
+            .source
             .as_ref()
             .map(|e| e as &(dyn std::error::Error + 'static))
     }

@@ -4,8 +4,9 @@
 //! Nodes live in one arena (a `Vec`) in document order, and a [`NodeId`] is an index into it.
 //! Each node records where its subtree ends, so a node's descendants are the contiguous range
 //! after it: walking children, collecting text and serializing are loops, never recursion on
-//! the document's depth, and dropping a tree frees a flat vector. (The reader's
-//! [`Limits::max_depth`](crate::Limits::max_depth) still bounds the depth it accepts.)
+//! the document's depth, and dropping a tree frees a few flat vectors. (The reader's
+//! [`Limits::max_depth`](crate::Limits::max_depth) still bounds the depth it accepts.) All
+//! names, values and text share one string buffer, so a node costs no allocation of its own.
 //!
 //! ```
 //! use wary_xml::{tree::Document, Options};
@@ -23,6 +24,7 @@
 //! comments of the DTD become children of the document node, in document order.
 
 use crate::{Error, Event, Options, Reader};
+use std::collections::HashMap;
 use std::fmt;
 use std::io::{self, Write};
 use std::path::Path;
@@ -38,112 +40,145 @@ impl NodeId {
     }
 }
 
-/// What a node is.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// What a node is, borrowed from its [`Document`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum NodeKind {
+pub enum NodeKind<'d> {
     /// The document itself, parent of the root element and of top-level comments and PIs.
     Document,
     /// An element.
-    Element(Element),
+    Element(Element<'d>),
     /// Character data (text and CDATA sections, merged).
-    Text(String),
+    Text(&'d str),
     /// A comment.
-    Comment(String),
+    Comment(&'d str),
     /// A processing instruction.
     Pi {
         /// The target.
-        target: String,
+        target: &'d str,
         /// The data (may be empty).
-        data: String,
+        data: &'d str,
     },
 }
 
 /// An element's name and attributes.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Element {
-    name: String,
-    prefix_len: usize,
-    namespace: Option<String>,
-    attributes: Vec<Attr>,
+#[derive(Clone, Copy)]
+pub struct Element<'d> {
+    doc: &'d Document,
+    name: Str,
+    ns: usize,
+    attrs: usize,
+    attr_count: u32,
 }
 
-impl Element {
+impl<'d> Element<'d> {
     /// The qualified name as written, for example `x:doc`.
-    pub fn name(&self) -> &str {
-        &self.name
+    pub fn name(&self) -> &'d str {
+        self.doc.str(self.name)
     }
-    /// The prefix, if any.
-    pub fn prefix(&self) -> Option<&str> {
-        (self.prefix_len > 0).then(|| &self.name[..self.prefix_len])
+    /// The prefix, if any. (The reader accepts only QNames: at most one colon, not first.)
+    pub fn prefix(&self) -> Option<&'d str> {
+        self.name().split_once(':').map(|(p, _)| p)
     }
     /// The local part of the name.
-    pub fn local_name(&self) -> &str {
-        match self.prefix_len {
-            0 => &self.name,
-            n => &self.name[n + 1..],
-        }
+    pub fn local_name(&self) -> &'d str {
+        local(self.name())
     }
     /// The namespace URI, if any.
-    pub fn namespace(&self) -> Option<&str> {
-        self.namespace.as_deref()
+    pub fn namespace(&self) -> Option<&'d str> {
+        self.doc.namespace(self.ns)
     }
     /// The attributes, specified ones in document order, then DTD defaults.
-    pub fn attributes(&self) -> &[Attr] {
-        &self.attributes
+    pub fn attributes(&self) -> Attrs<'d> {
+        let start = self.attrs;
+        let end = start + self.attr_count as usize;
+        Attrs {
+            doc: self.doc,
+            iter: self.doc.attrs.get(start..end).unwrap_or(&[]).iter(),
+        }
     }
     /// The value of the attribute with this qualified name.
-    pub fn attribute(&self, name: &str) -> Option<&str> {
-        self.attributes
-            .iter()
-            .find(|a| a.name == name)
-            .map(|a| a.value.as_str())
+    pub fn attribute(&self, name: &str) -> Option<&'d str> {
+        self.attributes().find(|a| a.name == name).map(|a| a.value)
     }
     /// The value of the attribute with this namespace and local name (`None` namespace for
     /// unprefixed attributes).
-    pub fn attribute_ns(&self, namespace: Option<&str>, local_name: &str) -> Option<&str> {
-        self.attributes
-            .iter()
-            .find(|a| a.namespace.as_deref() == namespace && a.local_name() == local_name)
-            .map(|a| a.value.as_str())
+    pub fn attribute_ns(&self, namespace: Option<&str>, local_name: &str) -> Option<&'d str> {
+        self.attributes()
+            .find(|a| a.namespace == namespace && a.local_name() == local_name)
+            .map(|a| a.value)
+    }
+}
+
+impl PartialEq for Element<'_> {
+    /// Same name, namespace and attributes (in order, `specified` included).
+    fn eq(&self, other: &Self) -> bool {
+        self.name() == other.name()
+            && self.namespace() == other.namespace()
+            && self.attributes().eq(other.attributes())
+    }
+}
+
+impl Eq for Element<'_> {}
+
+impl fmt::Debug for Element<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Element")
+            .field("name", &self.name())
+            .field("namespace", &self.namespace())
+            .field("attributes", &self.attributes().collect::<Vec<_>>())
+            .finish()
     }
 }
 
 /// An attribute of an [`Element`].
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Attr {
-    name: String,
-    prefix_len: usize,
-    namespace: Option<String>,
-    value: String,
-    specified: bool,
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Attr<'d> {
+    /// The qualified name as written.
+    pub name: &'d str,
+    /// The namespace URI (`xmlns` attributes are in `http://www.w3.org/2000/xmlns/`).
+    pub namespace: Option<&'d str>,
+    /// The normalized value.
+    pub value: &'d str,
+    /// `false` when the value is a default from the DTD.
+    pub specified: bool,
 }
 
-impl Attr {
-    /// The qualified name as written.
-    pub fn name(&self) -> &str {
-        &self.name
+impl<'d> Attr<'d> {
+    /// The prefix, if any.
+    pub fn prefix(&self) -> Option<&'d str> {
+        self.name.split_once(':').map(|(p, _)| p)
     }
     /// The local part of the name.
-    pub fn local_name(&self) -> &str {
-        match self.prefix_len {
-            0 => &self.name,
-            n => &self.name[n + 1..],
-        }
-    }
-    /// The namespace URI (`xmlns` attributes are in `http://www.w3.org/2000/xmlns/`).
-    pub fn namespace(&self) -> Option<&str> {
-        self.namespace.as_deref()
-    }
-    /// The normalized value.
-    pub fn value(&self) -> &str {
-        &self.value
-    }
-    /// `false` when the value is a default from the DTD.
-    pub fn specified(&self) -> bool {
-        self.specified
+    pub fn local_name(&self) -> &'d str {
+        local(self.name)
     }
 }
+
+/// The attributes of an element (see [`Element::attributes`]).
+#[derive(Clone)]
+pub struct Attrs<'d> {
+    doc: &'d Document,
+    iter: std::slice::Iter<'d, AttrData>,
+}
+
+impl<'d> Iterator for Attrs<'d> {
+    type Item = Attr<'d>;
+    fn next(&mut self) -> Option<Attr<'d>> {
+        let a = self.iter.next()?;
+        Some(Attr {
+            name: self.doc.str(a.name),
+            namespace: self.doc.namespace(a.ns),
+            value: self.doc.str(a.value),
+            specified: a.specified,
+        })
+    }
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.iter.size_hint()
+    }
+}
+
+impl ExactSizeIterator for Attrs<'_> {}
 
 /// The document type declaration's name and external identifiers.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -156,16 +191,14 @@ pub struct DoctypeInfo {
     pub system_id: Option<String>,
 }
 
-struct NodeData {
-    kind: NodeKind,
-    parent: usize,
-    /// One past the last descendant: the subtree is `self..end`.
-    end: usize,
-}
-
 /// A whole document in memory. See the module documentation.
 pub struct Document {
     nodes: Vec<NodeData>,
+    attrs: Vec<AttrData>,
+    /// Every name, value and text of the document, back to back.
+    text: String,
+    /// Namespace URIs, each once; an element or attribute refers to one by index + 1.
+    namespaces: Vec<Str>,
     doctype: Option<DoctypeInfo>,
     skipped_entities: Vec<String>,
 }
@@ -244,32 +277,34 @@ impl Document {
     pub fn write_to<W: Write>(&self, out: W) -> io::Result<()> {
         let mut out = io::BufWriter::new(out);
         // Open elements, innermost last: closed once the walk passes the end of their subtree.
-        let mut open: Vec<usize> = Vec::new();
-        for id in 1..self.nodes.len() {
-            while let Some(&top) = open.last() {
-                if self.nodes[top].end > id {
-                    break;
+        let mut open: Vec<Element<'_>> = Vec::new();
+        let mut open_end: Vec<usize> = Vec::new();
+        for node in self.nodes().skip(1) {
+            let id = node.id;
+            while open_end.last().is_some_and(|&end| end <= id) {
+                open_end.pop();
+                if let Some(e) = open.pop() {
+                    write_end(&mut out, e)?;
                 }
-                open.pop();
-                self.write_end(&mut out, top)?;
             }
-            let node = &self.nodes[id];
-            match &node.kind {
+            let end = self.nodes[id].end;
+            match node.kind() {
                 NodeKind::Element(e) => {
                     out.write_all(b"<")?;
-                    out.write_all(e.name.as_bytes())?;
-                    for a in &e.attributes {
+                    out.write_all(e.name().as_bytes())?;
+                    for a in e.attributes() {
                         out.write_all(b" ")?;
                         out.write_all(a.name.as_bytes())?;
                         out.write_all(b"=\"")?;
-                        write_escaped(&mut out, &a.value, true)?;
+                        write_escaped(&mut out, a.value, true)?;
                         out.write_all(b"\"")?;
                     }
-                    if node.end == id + 1 {
+                    if end == id + 1 {
                         out.write_all(b"/>")?;
                     } else {
                         out.write_all(b">")?;
-                        open.push(id);
+                        open.push(e);
+                        open_end.push(end);
                     }
                 }
                 NodeKind::Text(t) => write_escaped(&mut out, t, false)?,
@@ -290,31 +325,32 @@ impl Document {
                 NodeKind::Document => {}
             }
             // Top-level comments and PIs each on their own line, as a reader would expect.
-            if node.parent == 0 && !matches!(node.kind, NodeKind::Element(_)) {
+            if self.nodes[id].parent == 0 && !node.is_element() {
                 out.write_all(b"\n")?;
             }
         }
-        while let Some(top) = open.pop() {
-            self.write_end(&mut out, top)?;
+        while let Some(e) = open.pop() {
+            write_end(&mut out, e)?;
         }
         out.flush()
-    }
-
-    fn write_end<W: Write>(&self, out: &mut W, id: usize) -> io::Result<()> {
-        if let NodeKind::Element(e) = &self.nodes[id].kind {
-            out.write_all(b"</")?;
-            out.write_all(e.name.as_bytes())?;
-            out.write_all(b">")?;
-        }
-        Ok(())
     }
 
     /// The tree written as XML (see [`Document::write_to`]).
     pub fn to_xml(&self) -> String {
         let mut v = Vec::new();
-        // NOTE: writing to a Vec cannot fail, and only UTF-8 from `String`s is written.
+        // NOTE: writing to a Vec cannot fail, and only UTF-8 from the text buffer is written.
         let _ = self.write_to(&mut v);
         String::from_utf8_lossy(&v).into_owned()
+    }
+
+    fn str(&self, s: Str) -> &str {
+        // NOTE: spans are made by the builder from this buffer, on char boundaries.
+        self.text.get(s.start..s.start + s.len).unwrap_or("")
+    }
+
+    fn namespace(&self, ns: usize) -> Option<&str> {
+        let i = ns.checked_sub(1)?;
+        self.namespaces.get(i).map(|&s| self.str(s))
     }
 }
 
@@ -345,12 +381,33 @@ impl<'d> Node<'d> {
     }
 
     /// What this node is.
-    pub fn kind(&self) -> &'d NodeKind {
-        &self.data().kind
+    pub fn kind(&self) -> NodeKind<'d> {
+        let doc = self.doc;
+        match self.data().kind {
+            Kind::Document => NodeKind::Document,
+            Kind::Element {
+                name,
+                ns,
+                attrs,
+                attr_count,
+            } => NodeKind::Element(Element {
+                doc,
+                name,
+                ns,
+                attrs,
+                attr_count,
+            }),
+            Kind::Text(s) => NodeKind::Text(doc.str(s)),
+            Kind::Comment(s) => NodeKind::Comment(doc.str(s)),
+            Kind::Pi { target, data } => NodeKind::Pi {
+                target: doc.str(target),
+                data: doc.str(data),
+            },
+        }
     }
 
     /// The element, if this node is one.
-    pub fn element(&self) -> Option<&'d Element> {
+    pub fn element(&self) -> Option<Element<'d>> {
         match self.kind() {
             NodeKind::Element(e) => Some(e),
             _ => None,
@@ -359,12 +416,12 @@ impl<'d> Node<'d> {
 
     /// Whether this node is an element.
     pub fn is_element(&self) -> bool {
-        self.element().is_some()
+        matches!(self.data().kind, Kind::Element { .. })
     }
 
     /// The qualified name of an element (`None` for other nodes).
     pub fn name(&self) -> Option<&'d str> {
-        self.element().map(Element::name)
+        self.element().map(|e| e.name())
     }
 
     /// The value of an element's attribute with this qualified name.
@@ -374,8 +431,8 @@ impl<'d> Node<'d> {
 
     /// The text of a text node (`None` for other nodes).
     pub fn text(&self) -> Option<&'d str> {
-        match self.kind() {
-            NodeKind::Text(t) => Some(t),
+        match self.data().kind {
+            Kind::Text(s) => Some(self.doc.str(s)),
             _ => None,
         }
     }
@@ -437,7 +494,7 @@ impl fmt::Debug for Node<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Node")
             .field("id", &self.id)
-            .field("kind", self.kind())
+            .field("kind", &self.kind())
             .finish()
     }
 }
@@ -462,26 +519,74 @@ impl<'d> Iterator for Children<'d> {
     }
 }
 
+/// A span of the document's text buffer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Str {
+    start: usize,
+    len: usize,
+}
+
+/// What a node is, in the arena (with `parent` and `end`, at most 64 bytes per node).
+#[derive(Clone, Copy, Debug)]
+enum Kind {
+    Document,
+    Element {
+        name: Str,
+        /// Index + 1 into `Document::namespaces`, 0 for none.
+        ns: usize,
+        /// The first of the element's attributes in `Document::attrs`.
+        attrs: usize,
+        attr_count: u32,
+    },
+    Text(Str),
+    Comment(Str),
+    Pi {
+        target: Str,
+        data: Str,
+    },
+}
+
+/// One node in the arena.
+struct NodeData {
+    kind: Kind,
+    parent: usize,
+    /// One past the last descendant: the subtree is `self..end`.
+    end: usize,
+}
+
+/// One attribute in the arena.
+struct AttrData {
+    name: Str,
+    value: Str,
+    ns: usize,
+    specified: bool,
+}
+
 /// Turns the event stream into the arena.
 struct Builder {
-    nodes: Vec<NodeData>,
+    doc: Document,
     /// Open elements, innermost last.
     open: Vec<usize>,
-    doctype: Option<DoctypeInfo>,
-    skipped: Vec<String>,
+    ns_index: HashMap<Box<str>, usize>,
 }
 
 impl Builder {
     fn new() -> Self {
         Builder {
-            nodes: vec![NodeData {
-                kind: NodeKind::Document,
-                parent: 0,
-                end: 1,
-            }],
+            doc: Document {
+                nodes: vec![NodeData {
+                    kind: Kind::Document,
+                    parent: 0,
+                    end: 1,
+                }],
+                attrs: Vec::new(),
+                text: String::new(),
+                namespaces: Vec::new(),
+                doctype: None,
+                skipped_entities: Vec::new(),
+            },
             open: Vec::new(),
-            doctype: None,
-            skipped: Vec::new(),
+            ns_index: HashMap::new(),
         }
     }
 
@@ -489,81 +594,127 @@ impl Builder {
         self.open.last().copied().unwrap_or(0)
     }
 
-    fn push_leaf(&mut self, kind: NodeKind) {
-        let id = self.nodes.len();
+    fn push_str(&mut self, s: &str) -> Str {
+        let start = self.doc.text.len();
+        self.doc.text.push_str(s);
+        Str {
+            start,
+            len: s.len(),
+        }
+    }
+
+    fn intern_ns(&mut self, ns: Option<&str>) -> usize {
+        let Some(ns) = ns else { return 0 };
+        if let Some(&i) = self.ns_index.get(ns) {
+            return i;
+        }
+        let span = self.push_str(ns);
+        self.doc.namespaces.push(span);
+        let i = self.doc.namespaces.len();
+        self.ns_index.insert(ns.into(), i);
+        i
+    }
+
+    fn push_node(&mut self, kind: Kind) -> usize {
+        let id = self.doc.nodes.len();
         let parent = self.parent();
-        self.nodes.push(NodeData {
+        self.doc.nodes.push(NodeData {
             kind,
             parent,
             end: id + 1,
         });
+        id
+    }
+
+    /// A start tag; attributes as (qualified name, namespace, value, specified).
+    fn start<'a>(
+        &mut self,
+        name: &str,
+        ns: Option<&str>,
+        attributes: impl Iterator<Item = (&'a str, Option<&'a str>, &'a str, bool)>,
+    ) {
+        let name = self.push_str(name);
+        let ns = self.intern_ns(ns);
+        let attrs = self.doc.attrs.len();
+        for (a_name, a_ns, value, specified) in attributes {
+            let name = self.push_str(a_name);
+            let ns = self.intern_ns(a_ns);
+            let value = self.push_str(value);
+            self.doc.attrs.push(AttrData {
+                name,
+                value,
+                ns,
+                specified,
+            });
+        }
+        // The reader's Limits::max_attributes keeps a tag's attributes far below u32::MAX.
+        let attr_count = u32::try_from(self.doc.attrs.len() - attrs).unwrap_or(u32::MAX);
+        let id = self.push_node(Kind::Element {
+            name,
+            ns,
+            attrs,
+            attr_count,
+        });
+        self.open.push(id);
+    }
+
+    fn end(&mut self) {
+        if let Some(id) = self.open.pop() {
+            self.doc.nodes[id].end = self.doc.nodes.len();
+        }
+    }
+
+    fn text(&mut self, t: &str) {
+        let parent = self.parent();
+        // The data model has no text at document level; the reader reports none there but
+        // white space, which is dropped.
+        if parent == 0 {
+            return;
+        }
+        // Consecutive pieces (long text, CDATA next to text) make one node: the last node's
+        // text is then the end of the buffer, so it grows in place.
+        let buffer_end = self.doc.text.len();
+        if let Some(last) = self.doc.nodes.last_mut() {
+            if let Kind::Text(s) = &mut last.kind {
+                if last.parent == parent && s.start + s.len == buffer_end {
+                    self.doc.text.push_str(t);
+                    s.len += t.len();
+                    return;
+                }
+            }
+        }
+        let s = self.push_str(t);
+        self.push_node(Kind::Text(s));
     }
 
     fn event(&mut self, event: Event<'_>) {
         match event {
             Event::DoctypeStart(d) => {
-                self.doctype = Some(DoctypeInfo {
+                self.doc.doctype = Some(DoctypeInfo {
                     name: d.name.to_owned(),
                     public_id: d.public_id.map(str::to_owned),
                     system_id: d.system_id.map(str::to_owned),
                 })
             }
-            Event::StartElement(s) => {
-                let id = self.nodes.len();
-                let attributes = s
-                    .attributes()
-                    .map(|a| Attr {
-                        name: a.name.to_owned(),
-                        prefix_len: a.prefix.map_or(0, str::len),
-                        namespace: a.namespace.map(str::to_owned),
-                        value: a.value.to_owned(),
-                        specified: a.specified,
-                    })
-                    .collect();
-                let element = Element {
-                    name: s.name().to_owned(),
-                    prefix_len: s.prefix().map_or(0, str::len),
-                    namespace: s.namespace().map(str::to_owned),
-                    attributes,
-                };
-                let parent = self.parent();
-                self.nodes.push(NodeData {
-                    kind: NodeKind::Element(element),
-                    parent,
-                    end: id + 1,
-                });
-                self.open.push(id);
+            Event::StartElement(s) => self.start(
+                s.name(),
+                s.namespace(),
+                s.attributes()
+                    .map(|a| (a.name, a.namespace, a.value, a.specified)),
+            ),
+            Event::EndElement(_) => self.end(),
+            Event::Text(t) | Event::CData(t) => self.text(t),
+            Event::Comment(c) => {
+                let s = self.push_str(c);
+                self.push_node(Kind::Comment(s));
             }
-            Event::EndElement(_) => {
-                if let Some(id) = self.open.pop() {
-                    self.nodes[id].end = self.nodes.len();
-                }
+            Event::Pi(pi) => {
+                let target = self.push_str(pi.target);
+                let data = self.push_str(pi.data);
+                self.push_node(Kind::Pi { target, data });
             }
-            Event::Text(t) | Event::CData(t) => {
-                let parent = self.parent();
-                // The data model has no text at document level; the reader reports none
-                // there but white space, which is dropped.
-                if parent == 0 {
-                    return;
-                }
-                // Consecutive pieces (long text, CDATA next to text) make one node.
-                if let Some(last) = self.nodes.last_mut() {
-                    if last.parent == parent {
-                        if let NodeKind::Text(s) = &mut last.kind {
-                            s.push_str(t);
-                            return;
-                        }
-                    }
-                }
-                self.push_leaf(NodeKind::Text(t.to_owned()));
-            }
-            Event::Comment(c) => self.push_leaf(NodeKind::Comment(c.to_owned())),
-            Event::Pi(pi) => self.push_leaf(NodeKind::Pi {
-                target: pi.target.to_owned(),
-                data: pi.data.to_owned(),
-            }),
-            Event::SkippedEntity(name) if !self.skipped.iter().any(|s| s == name) => {
-                self.skipped.push(name.to_owned());
+            Event::SkippedEntity(name) if !self.doc.skipped_entities.iter().any(|s| s == name) => {
+                self.doc.skipped_entities.push(name.to_owned());
             }
             _ => {}
         }
@@ -571,16 +722,27 @@ impl Builder {
 
     fn finish(mut self) -> Document {
         // A well-formed document closes every element; after an early end, close the rest.
-        while let Some(id) = self.open.pop() {
-            self.nodes[id].end = self.nodes.len();
+        while !self.open.is_empty() {
+            self.end();
         }
-        self.nodes[0].end = self.nodes.len();
-        Document {
-            nodes: self.nodes,
-            doctype: self.doctype,
-            skipped_entities: self.skipped,
-        }
+        let doc = &mut self.doc;
+        doc.nodes[0].end = doc.nodes.len();
+        // Growth left up to half of each buffer unused; a tree is read many times after.
+        doc.nodes.shrink_to_fit();
+        doc.attrs.shrink_to_fit();
+        doc.text.shrink_to_fit();
+        self.doc
     }
+}
+
+fn local(name: &str) -> &str {
+    name.split_once(':').map_or(name, |(_, l)| l)
+}
+
+fn write_end<W: Write>(out: &mut W, e: Element<'_>) -> io::Result<()> {
+    out.write_all(b"</")?;
+    out.write_all(e.name().as_bytes())?;
+    out.write_all(b">")
 }
 
 /// Escapes for the serializer: enough that reading the output gives back the same text and
@@ -611,56 +773,39 @@ fn write_escaped<W: Write>(out: &mut W, s: &str, in_attribute: bool) -> io::Resu
 mod tests {
     use super::*;
 
-    /// A tree built by hand through the builder, so these tests do not depend on the reader.
+    const NS: &str = "urn:x";
+
+    /// `<a x="1\t&quot;&lt;" p:y="2"><b>hi</b><c/>there &amp; \r<?p d?></a>`, built through
+    /// the builder so these tests do not depend on the reader.
     fn sample() -> Document {
         let mut b = Builder::new();
-        let leaf = |b: &mut Builder, kind| b.push_leaf(kind);
-        // <a x="1"><b>hi</b><c/>there<?p d?></a>
-        let start = |b: &mut Builder, name: &str, attrs: Vec<Attr>| {
-            let id = b.nodes.len();
-            let parent = b.parent();
-            b.nodes.push(NodeData {
-                kind: NodeKind::Element(Element {
-                    name: name.into(),
-                    prefix_len: 0,
-                    namespace: None,
-                    attributes: attrs,
-                }),
-                parent,
-                end: id + 1,
-            });
-            b.open.push(id);
-        };
-        let end = |b: &mut Builder| {
-            let id = b.open.pop().unwrap();
-            b.nodes[id].end = b.nodes.len();
-        };
-        start(
-            &mut b,
+        b.start(
             "a",
-            vec![Attr {
-                name: "x".into(),
-                prefix_len: 0,
-                namespace: None,
-                value: "1\t\"<".into(),
-                specified: true,
-            }],
+            None,
+            [("x", None, "1\t\"<", true), ("p:y", Some(NS), "2", false)].into_iter(),
         );
-        start(&mut b, "b", vec![]);
-        leaf(&mut b, NodeKind::Text("hi".into()));
-        end(&mut b);
-        start(&mut b, "c", vec![]);
-        end(&mut b);
-        leaf(&mut b, NodeKind::Text("there & \r".into()));
-        leaf(
-            &mut b,
-            NodeKind::Pi {
-                target: "p".into(),
-                data: "d".into(),
-            },
-        );
-        end(&mut b);
+        b.start("b", Some(NS), std::iter::empty());
+        b.text("h");
+        b.text("i");
+        b.end();
+        b.start("c", None, std::iter::empty());
+        b.end();
+        b.text("there & \r");
+        b.event(Event::Pi(crate::Pi {
+            target: "p",
+            data: "d",
+        }));
+        b.end();
         b.finish()
+    }
+
+    #[test]
+    fn arena_node_stays_small() {
+        // The point of the arena: no allocation and at most 64 bytes per node on 64-bit
+        // targets (56 with today's layout).
+        if cfg!(target_pointer_width = "64") {
+            assert!(std::mem::size_of::<NodeData>() <= 64);
+        }
     }
 
     #[test]
@@ -676,13 +821,31 @@ mod tests {
         assert_eq!(names, ["b", "c"]);
         assert_eq!(a.text_content(), "hithere & \r");
         let b = a.children().next().unwrap();
+        assert_eq!(b.element().unwrap().namespace(), Some(NS));
         assert_eq!(b.next_sibling().and_then(|n| n.name()), Some("c"));
         assert_eq!(a.next_sibling().map(|n| n.id()), None);
         let last = a.children().last().unwrap();
         assert!(last.next_sibling().is_none());
+        assert!(matches!(
+            last.kind(),
+            NodeKind::Pi {
+                target: "p",
+                data: "d"
+            }
+        ));
+        let e = a.element().unwrap();
         assert_eq!(a.attribute("x"), Some("1\t\"<"));
-        assert_eq!(a.element().unwrap().attribute_ns(None, "x"), Some("1\t\"<"));
+        assert_eq!(e.attribute_ns(None, "x"), Some("1\t\"<"));
+        assert_eq!(e.attribute_ns(Some(NS), "y"), Some("2"));
+        let y = e.attributes().nth(1).unwrap();
+        assert_eq!(
+            (y.prefix(), y.local_name(), y.specified),
+            (Some("p"), "y", false)
+        );
+        assert_eq!(e.attributes().len(), 2);
         assert_eq!(doc.node(NodeId(99)).map(|n| n.id()), None);
+        // One namespace, stored once.
+        assert_eq!(doc.namespaces.len(), 1);
     }
 
     #[test]
@@ -690,7 +853,7 @@ mod tests {
         let doc = sample();
         assert_eq!(
             doc.to_xml(),
-            "<a x=\"1&#9;&quot;&lt;\"><b>hi</b><c/>there &amp; &#13;<?p d?></a>"
+            "<a x=\"1&#9;&quot;&lt;\" p:y=\"2\"><b>hi</b><c/>there &amp; &#13;<?p d?></a>"
         );
     }
 
@@ -700,19 +863,7 @@ mod tests {
         let depth = 1_000_000;
         let mut b = Builder::new();
         for _ in 0..depth {
-            let id = b.nodes.len();
-            let parent = b.parent();
-            b.nodes.push(NodeData {
-                kind: NodeKind::Element(Element {
-                    name: "d".into(),
-                    prefix_len: 0,
-                    namespace: None,
-                    attributes: Vec::new(),
-                }),
-                parent,
-                end: id + 1,
-            });
-            b.open.push(id);
+            b.start("d", None, std::iter::empty());
         }
         let doc = b.finish();
         let xml = doc.to_xml();

@@ -15,6 +15,8 @@
 
 #[path = "conformance/catalog.rs"]
 mod catalog;
+#[path = "conformance/chunking.rs"]
+mod chunking;
 
 use catalog::{Expect, Suite, TestCase};
 use std::collections::{BTreeMap, HashMap};
@@ -377,7 +379,22 @@ fn run_one(t: &TestCase, root: &Path) -> Result<(), Failure> {
                 Ok(None) => return Err(fail("accepted a not-wf document", "no error")),
                 // The document must be rejected for what it is, not for an I/O failure, a
                 // limit or a refused entity.
-                Err(e) if e.fault() == Fault::Input => return Ok(()),
+                // ... and the error must say where and which rule (issue 2: "one error type
+                // with byte offset and line:column, a message that names the rule broken").
+                Err(e) if e.fault() == Fault::Input => {
+                    return match (e.position(), e.rule().is_empty()) {
+                        (Some(p), false) if p.line > 0 && p.column > 0 => Ok(()),
+                        (None, _) => Err(fail("not-wf rejected without a position", e.to_string())),
+                        (Some(_), false) => Err(fail(
+                            "not-wf rejected with a 0 line or column",
+                            e.to_string(),
+                        )),
+                        (Some(_), true) => Err(fail(
+                            format!("not-wf rejected without naming a rule: {:?}", e.kind()),
+                            e.to_string(),
+                        )),
+                    };
+                }
                 Err(e) => {
                     return Err(fail(
                         error_cause(
@@ -437,14 +454,13 @@ fn same_tree(a: &Document, b: &Document) -> Result<(), String> {
     for (x, y) in a.nodes().zip(b.nodes()) {
         let same = match (x.kind(), y.kind()) {
             (NodeKind::Element(e), NodeKind::Element(f)) => {
-                let attrs = |e: &wary_xml::tree::Element| {
+                let attrs = |e: wary_xml::tree::Element<'_>| {
                     e.attributes()
-                        .iter()
                         .map(|a| {
                             (
-                                a.name().to_owned(),
-                                a.namespace().map(str::to_owned),
-                                a.value().to_owned(),
+                                a.name.to_owned(),
+                                a.namespace.map(str::to_owned),
+                                a.value.to_owned(),
                             )
                         })
                         .collect::<Vec<_>>()

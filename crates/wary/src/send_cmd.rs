@@ -8,7 +8,8 @@
 //! address, 78 flags, 68 unresolvable host. Each failure prints one line on stderr.
 //!
 //! Beyond the contract: `--mbox` sends every message of an mbox (mboxrd) on stdin over one
-//! connection (pipelined, chunked when offered), `--auth-mechanism`, `--verbose`.
+//! connection (pipelined, chunked when offered), `--auth-mechanism`, the DSN options
+//! `--notify`, `--ret`, `--envid` (RFC 3461), `--verbose`.
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -17,7 +18,7 @@ use std::time::Duration;
 use wary_smtp::headers;
 use wary_smtp::proto::{
     AuthConfig, Credentials, DeliveryReport, Domain, Envelope, Fault, Mailbox, Mechanism, Message,
-    Outcome, ReversePath, Timeouts, TlsMode,
+    Notify, Outcome, Ret, ReversePath, Timeouts, TlsMode,
 };
 use wary_smtp::{Client, ClientConfig, Trust};
 
@@ -102,6 +103,16 @@ pub struct SendOpts {
     /// Do not use BDAT even when the server offers CHUNKING.
     #[arg(long)]
     no_chunking: bool,
+    /// DSN: when to notify the sender, `never` or a comma list of `success`, `failure`,
+    /// `delay` (RFC 3461 NOTIFY, for every recipient; the server must offer DSN).
+    #[arg(long, value_name = "WHEN")]
+    notify: Option<String>,
+    /// DSN: return the `full` message or only its `hdrs` in a notification (RFC 3461 RET).
+    #[arg(long, value_name = "full|hdrs")]
+    ret: Option<String>,
+    /// DSN: an envelope identifier returned in notifications (RFC 3461 ENVID).
+    #[arg(long, value_name = "ID")]
+    envid: Option<String>,
     /// Print each message's delivery report on stderr.
     #[arg(short, long)]
     verbose: bool,
@@ -174,51 +185,62 @@ fn send(args: &SendOpts) -> Result<u8, Failure> {
     let server = format!("{}:{}", config.host, config.port);
     let mut client = Client::connect(&config)
         .map_err(|e| Failure(code_for_fault(e.fault()), format!("{server}: {e}")))?;
-    let mut exit = 0;
-    for (i, out) in outgoing.iter().enumerate() {
-        let prefix = if many {
+    // Every message goes through send_many: with PIPELINING and CHUNKING, whole messages
+    // are pipelined, so an mbox costs about one round trip per window of messages.
+    let prefix = |i: usize| {
+        if many {
             format!("message {}: ", i + 1)
         } else {
             String::new()
+        }
+    };
+    let mut exit = 0;
+    let mut settled = 0;
+    let result = client.send_many(
+        outgoing.iter().map(|o| (&o.envelope, &o.message)),
+        |i, result| {
+            settled += 1;
+            let code = match result {
+                Ok(report) => {
+                    if args.verbose {
+                        print_report(&prefix(i), &report);
+                    }
+                    let code = report_code(&report);
+                    if code != 0 {
+                        eprintln!("wary send: {}{}", prefix(i), describe_refusal(&report));
+                    }
+                    code
+                }
+                Err(e) => {
+                    eprintln!("wary send: {}{e}", prefix(i));
+                    code_for_fault(e.fault())
+                }
+            };
+            if exit == 0 {
+                exit = code;
+            }
+        },
+    );
+    if let Err(e) = result {
+        let left = outgoing.len() - settled;
+        let code = if exit == 0 {
+            code_for_fault(e.fault())
+        } else {
+            exit
         };
-        match client.send(&out.envelope, &out.message) {
-            Ok(report) => {
-                if args.verbose {
-                    print_report(&prefix, &report);
-                }
-                let code = report_code(&report);
-                if code != 0 {
-                    eprintln!("wary send: {prefix}{}", describe_refusal(&report));
-                    if exit == 0 {
-                        exit = code;
-                    }
-                }
-            }
-            Err(e) => {
-                let code = code_for_fault(e.fault());
-                // A message refused before sending leaves the session usable; anything else
-                // ends it.
-                let usable = matches!(e, wary_smtp::Error::Submit(_)) && client.is_ready();
-                if usable {
-                    eprintln!("wary send: {prefix}{e}");
-                    if exit == 0 {
-                        exit = code;
-                    }
-                    continue;
-                }
-                return Err(Failure(
-                    if exit == 0 { code } else { exit },
-                    format!("{prefix}{server}: {e}"),
-                ));
-            }
-        }
-        if !client.is_ready() && i + 1 < outgoing.len() {
-            let left = outgoing.len() - i - 1;
-            return Err(Failure(
-                EX_TEMPFAIL,
-                format!("{server} closed the session; {left} message(s) not sent"),
-            ));
-        }
+        let what = if many {
+            format!("{server}: {e} ({left} message(s) not sent or not confirmed)")
+        } else {
+            format!("{server}: {e}")
+        };
+        return Err(Failure(code, what));
+    }
+    if args.verbose {
+        eprintln!(
+            "wary send: {} message(s) in {} round trips on this connection (greeting, EHLO, STARTTLS and AUTH included)",
+            outgoing.len(),
+            client.round_trips()
+        );
     }
     // The messages are settled; a failed QUIT changes nothing about them.
     let _ = client.quit();
@@ -371,8 +393,50 @@ fn prepare(args: &SendOpts, raw: &[u8]) -> Result<Outgoing, Failure> {
     };
     let message = Message::new(&body).map_err(|e| data_err(e.to_string()))?;
     Ok(Outgoing {
-        envelope: Envelope::new(from, recipients),
+        envelope: dsn_envelope(args, Envelope::new(from, recipients))?,
         message,
+    })
+}
+
+/// Adds the DSN options (RFC 3461) to an envelope.
+fn dsn_envelope(args: &SendOpts, mut envelope: Envelope) -> Result<Envelope, Failure> {
+    if let Some(when) = &args.notify {
+        let notify = parse_notify(when).ok_or_else(|| {
+            config_error(format!(
+                "--notify {when:?}: expected never or success,failure,delay"
+            ))
+        })?;
+        for r in &mut envelope.recipients {
+            r.notify = Some(notify);
+        }
+    }
+    envelope.ret = match args.ret.as_deref() {
+        None => None,
+        Some(r) if r.eq_ignore_ascii_case("full") => Some(Ret::Full),
+        Some(r) if r.eq_ignore_ascii_case("hdrs") => Some(Ret::Headers),
+        Some(r) => return Err(config_error(format!("--ret {r:?}: expected full or hdrs"))),
+    };
+    envelope.envid = args.envid.clone();
+    Ok(envelope)
+}
+
+fn parse_notify(when: &str) -> Option<Notify> {
+    if when.eq_ignore_ascii_case("never") {
+        return Some(Notify::Never);
+    }
+    let (mut success, mut failure, mut delay) = (false, false, false);
+    for word in when.split(',') {
+        match word.trim().to_ascii_lowercase().as_str() {
+            "success" => success = true,
+            "failure" => failure = true,
+            "delay" => delay = true,
+            _ => return None,
+        }
+    }
+    Some(Notify::On {
+        success,
+        failure,
+        delay,
     })
 }
 
@@ -432,7 +496,8 @@ fn report_code(r: &DeliveryReport) -> u8 {
         _ => match r.first_refusal() {
             Some((_, reply)) if reply.code().is_transient() => EX_TEMPFAIL,
             Some(_) => EX_UNAVAILABLE,
-            None => EX_PROTOCOL,
+            // No refusal and no final reply: the server closed first (421); retry.
+            None => EX_TEMPFAIL,
         },
     }
 }
@@ -509,6 +574,21 @@ mod tests {
         for bad in ["", ":25", "h:0", "h:x", "h:70000", "[::1", "[::1]x", "a b"] {
             assert!(split_server(bad, 25).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn notify() {
+        assert_eq!(parse_notify("NEVER"), Some(Notify::Never));
+        assert_eq!(
+            parse_notify("failure, delay"),
+            Some(Notify::On {
+                success: false,
+                failure: true,
+                delay: true
+            })
+        );
+        assert_eq!(parse_notify("sometimes"), None);
+        assert_eq!(parse_notify(""), None);
     }
 
     #[test]

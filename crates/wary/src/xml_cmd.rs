@@ -7,7 +7,7 @@
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use wary_xml::{canon, Error, ErrorKind, Event, ExternalEntities, Fault, Options, Reader};
+use wary_xml::{canon, Error, ErrorKind, Event, ExternalEntities, Fault, Limits, Options, Reader};
 
 /// Exit code: the document is well-formed (and its canonical form was written).
 const EXIT_OK: u8 = 0;
@@ -52,6 +52,68 @@ struct InputArgs {
     /// The document; `-` or nothing reads stdin.
     #[arg(value_name = "FILE")]
     file: Option<PathBuf>,
+    #[command(flatten)]
+    limits: LimitArgs,
+}
+
+/// Overrides of `wary_xml::Limits`; each defaults to the library's secure default.
+#[derive(clap::Args)]
+#[command(
+    next_help_heading = "Security limits (defaults are secure; raise one only for a \
+                               document you trust)"
+)]
+struct LimitArgs {
+    /// Maximum element nesting depth [default: 1024].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    max_depth: Option<u64>,
+    /// Maximum nesting of entity references being expanded [default: 32].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    max_entity_depth: Option<u64>,
+    /// Past the threshold, entity expansion may produce at most this many times the bytes
+    /// read [default: 100].
+    #[arg(long, value_name = "RATIO", value_parser = clap::value_parser!(u64).range(1..))]
+    max_amplification: Option<u64>,
+    /// Expansion output below this many bytes is never counted as amplification
+    /// [default: 8 MiB].
+    #[arg(long, value_name = "BYTES", value_parser = clap::value_parser!(u64).range(1..))]
+    amplification_threshold: Option<u64>,
+    /// Maximum attributes in one start tag, defaults included [default: 4096].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    max_attributes: Option<u64>,
+    /// Maximum length of a name in bytes [default: 50000].
+    #[arg(long, value_name = "BYTES", value_parser = clap::value_parser!(u64).range(1..))]
+    max_name_len: Option<u64>,
+    /// Maximum size of one token held whole (tag, comment, PI, declaration) [default: 10 MiB].
+    #[arg(long, value_name = "BYTES", value_parser = clap::value_parser!(u64).range(1..))]
+    max_token_len: Option<u64>,
+}
+
+impl LimitArgs {
+    fn apply(&self, limits: &mut Limits) {
+        // Values beyond usize (32-bit targets) saturate: a limit that high is no limit anyway.
+        let size = |v: u64| usize::try_from(v).unwrap_or(usize::MAX);
+        if let Some(v) = self.max_depth {
+            limits.max_depth = size(v);
+        }
+        if let Some(v) = self.max_entity_depth {
+            limits.max_entity_depth = size(v);
+        }
+        if let Some(v) = self.max_amplification {
+            limits.max_amplification = v;
+        }
+        if let Some(v) = self.amplification_threshold {
+            limits.amplification_threshold = v;
+        }
+        if let Some(v) = self.max_attributes {
+            limits.max_attributes = size(v);
+        }
+        if let Some(v) = self.max_name_len {
+            limits.max_name_len = size(v);
+        }
+        if let Some(v) = self.max_token_len {
+            limits.max_token_len = size(v);
+        }
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -84,7 +146,7 @@ fn run_input(args: &InputArgs, canonical: bool) -> u8 {
     let mut reader = match path {
         Some(p) => match Reader::from_path(p, options) {
             Ok(r) => r,
-            Err(e) => return report(&name, &e),
+            Err(e) => return report(&name, &e, args),
         },
         None => Reader::new(io::stdin().lock(), options),
     };
@@ -93,7 +155,7 @@ fn run_input(args: &InputArgs, canonical: bool) -> u8 {
         let stdout = io::stdout();
         match canon::write_canonical(&mut reader, stdout.lock()) {
             Ok(summary) => summary.skipped_entities,
-            Err(canon::CanonError::Xml(e)) => return report(&name, &e),
+            Err(canon::CanonError::Xml(e)) => return report(&name, &e, args),
             Err(canon::CanonError::Write(e)) => {
                 // A closed pipe (`wary xml canon f | head`) is the reader's choice, not an
                 // error worth a message, but the output is incomplete: say so by the status.
@@ -110,7 +172,7 @@ fn run_input(args: &InputArgs, canonical: bool) -> u8 {
     } else {
         match check(&mut reader) {
             Ok(skipped) => skipped,
-            Err(e) => return report(&name, &e),
+            Err(e) => return report(&name, &e, args),
         }
     };
     for entity in skipped.iter().take(10) {
@@ -165,14 +227,17 @@ fn options(args: &InputArgs) -> Result<Options, String> {
             }
         }
     };
+    let mut limits = Limits::default();
+    args.limits.apply(&mut limits);
     Ok(Options {
         external_entities,
+        limits,
         ..Options::default()
     })
 }
 
 /// Prints an error as `FILE:LINE:COL: error: …` and returns the exit code its fault calls for.
-fn report(name: &str, e: &Error) -> u8 {
+fn report(name: &str, e: &Error, args: &InputArgs) -> u8 {
     let mut line = match e.position() {
         Some(p) if e.fault() != Fault::Io && e.fault() != Fault::Caller => {
             format!("{name}:{}:{}: error: {}", p.line, p.column, e.message())
@@ -188,10 +253,16 @@ fn report(name: &str, e: &Error) -> u8 {
     let code = match e.fault() {
         Fault::Input => EXIT_NOT_WELL_FORMED,
         Fault::Limit if e.kind() == ErrorKind::ExternalEntityRefused => {
-            line.push_str(
-                "\nwary xml: external entities are loaded only with --external-entities local, \
-                 and only from inside the entity root (--entity-root)",
-            );
+            line.push_str(match args.external_entities {
+                ExternalMode::Off => {
+                    "\nwary xml: external entities are off; --external-entities local loads \
+                     local files inside the entity root (--entity-root)"
+                }
+                ExternalMode::Local => {
+                    "\nwary xml: only relative paths to files inside the entity root are \
+                     loaded; --entity-root sets that folder (default: the document's)"
+                }
+            });
             EXIT_LIMIT
         }
         Fault::Limit => {

@@ -29,7 +29,14 @@ fn run(args: &[&str], stdin: Option<&[u8]>) -> Output {
     let mut child = cmd.spawn().expect("the wary binary runs");
     let mut pipe = child.stdin.take().expect("stdin is piped");
     if let Some(input) = stdin {
-        pipe.write_all(input).expect("writing stdin");
+        // wary may exit before reading its input (a usage error): a closed pipe is fine.
+        if let Err(e) = pipe.write_all(input) {
+            assert_eq!(
+                e.kind(),
+                std::io::ErrorKind::BrokenPipe,
+                "writing stdin: {e}"
+            );
+        }
     }
     drop(pipe);
     child.wait_with_output().expect("wary finishes")
@@ -285,4 +292,45 @@ fn help_lists_exit_codes() {
     );
     let o = run(&["xml", "--help"], None);
     assert!(stdout(&o).contains("3 a security limit"), "{}", stdout(&o));
+}
+
+#[test]
+fn limit_flags_document_the_library_defaults_and_raise_limits() {
+    let o = run(&["xml", "check", "--help"], None);
+    let help = stdout(&o);
+    let d = wary_xml::Limits::default();
+    for (flag, default) in [
+        ("--max-depth", d.max_depth.to_string()),
+        ("--max-entity-depth", d.max_entity_depth.to_string()),
+        ("--max-amplification", d.max_amplification.to_string()),
+        (
+            "--amplification-threshold",
+            format!("{} MiB", d.amplification_threshold >> 20),
+        ),
+        ("--max-attributes", d.max_attributes.to_string()),
+        ("--max-name-len", d.max_name_len.to_string()),
+        ("--max-token-len", format!("{} MiB", d.max_token_len >> 20)),
+    ] {
+        let at = help
+            .find(&format!("{flag} <"))
+            .unwrap_or_else(|| panic!("{flag} in the help: {help}"));
+        let entry = &help[at..];
+        let entry = &entry[..entry[2..].find("\n      --").map_or(entry.len(), |e| e + 2)];
+        assert!(
+            entry.contains(&format!("[default: {default}]")),
+            "{flag} documents its default {default}: {entry}"
+        );
+    }
+
+    // A document nested 5 deep passes by default and hits --max-depth 4 (exit 3).
+    let doc = b"<a><b><c><d><e/></d></c></b></a>";
+    assert_eq!(code(&run(&["xml", "check", "-"], Some(doc))), 0);
+    let o = run(&["xml", "check", "--max-depth", "4", "-"], Some(doc));
+    assert_eq!(code(&o), 3, "{}", stderr(&o));
+    assert!(stderr(&o).contains("--max-depth"), "{}", stderr(&o));
+    // Zero is refused as a usage error rather than rejecting every document.
+    assert_eq!(
+        code(&run(&["xml", "check", "--max-depth", "0", "-"], Some(doc))),
+        2
+    );
 }

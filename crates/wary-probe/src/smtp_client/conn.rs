@@ -17,6 +17,9 @@ use std::time::{Duration, Instant};
 pub(crate) const MAX_LINE: usize = 64 * 1024;
 /// How long one blocking read waits before the stop flag and deadline are checked again.
 const POLL: Duration = Duration::from_millis(50);
+/// Most client and server bytes kept in one scenario's transcript; past it, bytes are still
+/// read (and answered) but no longer recorded, so a flood cannot exhaust memory.
+pub(crate) const MAX_RECORD: usize = 16 * 1024 * 1024;
 /// How long one write may block (a client that stops reading must not stall the server).
 const WRITE_TIMEOUT: Duration = Duration::from_secs(2);
 
@@ -121,32 +124,46 @@ fn lossy<S: serde::Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
 }
 
 /// The shared, append-only record of a scenario.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub(crate) struct Log {
-    started: Option<Instant>,
-    events: Arc<Mutex<Vec<Event>>>,
+    started: Instant,
+    events: Arc<Mutex<(Vec<Event>, usize)>>,
 }
 
 impl Log {
     pub(crate) fn new() -> Self {
         Log {
-            started: Some(Instant::now()),
+            started: Instant::now(),
             events: Arc::default(),
         }
     }
 
     pub(crate) fn push(&self, conn: u32, what: What) {
-        let at_ms = self.started.map_or(0, |t| {
-            u64::try_from(t.elapsed().as_millis()).unwrap_or(u64::MAX)
-        });
+        let at_ms = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX);
         // A poisoned lock means a server thread panicked; keep recording regardless.
-        let mut events = self.events.lock().unwrap_or_else(|p| p.into_inner());
+        let mut guard = self.events.lock().unwrap_or_else(|p| p.into_inner());
+        let (events, recorded) = &mut *guard;
+        if let What::Client { bytes, .. } | What::Server { bytes, .. } = &what {
+            if *recorded >= MAX_RECORD {
+                return;
+            }
+            *recorded += bytes.len();
+            if *recorded >= MAX_RECORD {
+                events.push(Event {
+                    conn,
+                    at_ms,
+                    what: What::Closed {
+                        reason: format!("transcript full ({MAX_RECORD} bytes): recording stops"),
+                    },
+                });
+            }
+        }
         events.push(Event { conn, at_ms, what });
     }
 
     pub(crate) fn take(&self) -> Vec<Event> {
-        let mut events = self.events.lock().unwrap_or_else(|p| p.into_inner());
-        std::mem::take(&mut *events)
+        let mut guard = self.events.lock().unwrap_or_else(|p| p.into_inner());
+        std::mem::take(&mut guard.0)
     }
 }
 
@@ -231,10 +248,14 @@ impl Conn {
     }
 
     /// Reads whatever arrives next (one chunk) into the line buffer.
+    ///
+    /// The stop flag is only honoured once nothing more is waiting: the client may have
+    /// written its last (leaking) bytes just before it exited, and they must be recorded.
+    /// The deadline is honoured at once, so a flood cannot hold the server.
     pub(crate) fn read_some(&mut self) -> Result<usize, End> {
         let mut chunk = [0u8; 16 * 1024];
         loop {
-            if self.should_stop() {
+            if Instant::now() >= self.deadline {
                 return Err(End::Stopped);
             }
             let result = match &mut self.wire {
@@ -252,6 +273,7 @@ impl Conn {
                     self.buf.extend_from_slice(&chunk[..n]);
                     return Ok(n);
                 }
+                Err(e) if is_timeout(&e) && self.should_stop() => return Err(End::Stopped),
                 Err(e) if is_timeout(&e) => continue,
                 Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Err(End::Eof),
                 Err(e) => return Err(End::Failed(format!("read failed: {e}"))),
@@ -334,16 +356,13 @@ impl Conn {
                 Ok(()) => sent += filler.len(),
                 Err(e) if is_timeout(&e) => continue,
                 Err(_) => {
-                    self.record(What::Closed {
-                        reason: format!("client stopped reading after {sent} bytes of the line"),
-                    });
-                    return End::Eof;
+                    return End::Failed(format!(
+                        "client stopped reading after {sent} bytes of the endless line"
+                    ))
                 }
             }
         }
-        self.record(What::Closed {
-            reason: format!("endless line stopped at the probe's cap of {cap} bytes"),
-        });
+        // The cap is reached and the client is still reading: hold the line open, silent.
         self.silence()
     }
 
@@ -422,4 +441,40 @@ fn is_timeout(e: &io::Error) -> bool {
         e.kind(),
         io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn transcript_stops_recording_at_its_cap() {
+        let log = Log::new();
+        let chunk = vec![b'x'; 1024 * 1024];
+        for _ in 0..40 {
+            log.push(
+                0,
+                What::Client {
+                    channel: Channel::Plain,
+                    bytes: chunk.clone(),
+                },
+            );
+        }
+        let events = log.take();
+        let kept: usize = events
+            .iter()
+            .map(|e| match &e.what {
+                What::Client { bytes, .. } => bytes.len(),
+                _ => 0,
+            })
+            .sum();
+        assert_eq!(kept, MAX_RECORD);
+        assert!(matches!(
+            events.last().map(|e| &e.what),
+            Some(What::Client { .. })
+        ));
+        assert!(events.iter().any(
+            |e| matches!(&e.what, What::Closed { reason } if reason.contains("transcript full"))
+        ));
+    }
 }

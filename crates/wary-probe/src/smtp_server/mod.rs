@@ -533,7 +533,6 @@ fn roots(ca_file: Option<&std::path::Path>) -> Result<RootCertStore, ServerProbe
     Ok(store)
 }
 
-#[allow(clippy::too_many_arguments)]
 fn finding(
     name: &str,
     attack: &str,

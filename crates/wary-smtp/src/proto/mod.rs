@@ -11,7 +11,7 @@ pub mod report;
 pub mod sasl;
 pub mod session;
 pub mod timeouts;
-mod transaction;
+pub mod transaction;
 pub mod types;
 
 pub use caps::Capabilities;

@@ -140,8 +140,10 @@ pub struct DeliveryReport {
     pub final_reply: Option<Reply>,
     /// The TLS session, or `None` in plain text.
     pub tls: Option<TlsInfo>,
-    /// Round trips this message took (batches written then waited on; RFC 2920 pipelining
-    /// makes it 1 with CHUNKING, 2 with DATA).
+    /// Round trips between queuing this message and its final reply: 1 with PIPELINING
+    /// and CHUNKING, 2 with PIPELINING and DATA, one per command without PIPELINING.
+    /// Messages pipelined behind each other share round trips; for the cost per message on
+    /// a busy connection divide [`crate::proto::Session::round_trips`] by the messages sent.
     pub round_trips: u32,
 }
 

@@ -92,26 +92,13 @@ pub fn choose(
     };
     let pick = fits
         .iter()
-        .filter(|name| wanted.is_none_or_name(name))
+        .filter(|name| wanted.map_or(true, |m| m.as_str() == **name))
         .find(|name| offered.iter().any(|m| m.as_str() == **name));
     match pick.and_then(|n| Mechanism::parse(n).ok()) {
         Some(m) => Ok(m),
         None => Err(SaslError::NoMechanism {
             offered: offered.iter().map(|m| m.to_string()).collect(),
         }),
-    }
-}
-
-trait WantedExt {
-    fn is_none_or_name(&self, name: &str) -> bool;
-}
-
-impl WantedExt for Option<&Mechanism> {
-    fn is_none_or_name(&self, name: &str) -> bool {
-        match self {
-            None => true,
-            Some(m) => m.as_str() == name,
-        }
     }
 }
 

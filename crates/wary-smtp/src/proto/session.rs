@@ -155,8 +155,9 @@ pub(super) enum Phase {
     Auth(Box<SaslClient>),
     /// Idle: a message may start.
     Ready,
-    /// A message transaction is in flight.
-    Txn(Box<super::transaction::Txn>),
+    /// Message transactions are in flight (several only with PIPELINING and CHUNKING); they
+    /// are in `Session::txns`, oldest first.
+    Txn,
     /// RSET sent after a failed transaction; the report goes out when it is answered.
     Reset(Box<DeliveryReport>),
     /// QUIT sent.
@@ -184,6 +185,9 @@ pub struct Session {
     last_verb: &'static str,
     nonce: String,
     pub(super) round_trips: u32,
+    /// Bytes went out since the last input: the next input completes a round trip.
+    awaiting_flight: bool,
+    pub(super) txns: VecDeque<Box<super::transaction::Txn>>,
 }
 
 impl Session {
@@ -198,7 +202,7 @@ impl Session {
         if config.auth.is_some() && config.tls == TlsMode::DangerPlainText {
             return Err(SessionError::AuthWithoutTls);
         }
-        let nonce = AuthValueNonce::from(entropy);
+        let nonce = ScramNonce::from(entropy);
         let mut s = Session {
             phase: Phase::Opening,
             caps: None,
@@ -212,6 +216,8 @@ impl Session {
             last_verb: "the greeting",
             nonce: nonce.0,
             round_trips: 0,
+            awaiting_flight: false,
+            txns: VecDeque::new(),
             config,
         };
         if s.config.tls == TlsMode::Implicit {
@@ -231,7 +237,7 @@ impl Session {
         }
         self.sent = self.pending.len();
         if !self.pending.is_empty() {
-            self.round_trips += 1;
+            self.awaiting_flight = true;
             if self.deadline.is_none() {
                 self.arm(now);
             }
@@ -264,9 +270,27 @@ impl Session {
         self.tls.as_ref()
     }
 
-    /// True when the session can take a message.
+    /// True when the session is open and idle: no message in flight.
     pub fn is_ready(&self) -> bool {
         matches!(self.phase, Phase::Ready) && self.events.is_empty()
+    }
+
+    /// True when [`Session::send_message`] would take a message now: the session is idle,
+    /// or PIPELINING and CHUNKING are in use and fewer than
+    /// [`MAX_MESSAGES_IN_FLIGHT`](super::transaction::MAX_MESSAGES_IN_FLIGHT) messages await
+    /// their replies (RFC 2920 §3.1, RFC 3030 §4.2: the next MAIL may follow `BDAT … LAST`
+    /// in the same batch, so many messages share one round trip).
+    pub fn can_send(&self) -> bool {
+        match self.phase {
+            Phase::Ready => true,
+            Phase::Txn => super::transaction::can_queue(self),
+            _ => false,
+        }
+    }
+
+    /// Messages sent whose reports have not been handed out yet.
+    pub fn messages_in_flight(&self) -> usize {
+        self.txns.len()
     }
 
     /// True when the session is over (closed or failed).
@@ -282,6 +306,10 @@ impl Session {
             return self.fail(SessionError::StartTlsInjection { octets: data.len() });
         }
         self.inbuf.extend_from_slice(data);
+        if std::mem::take(&mut self.awaiting_flight) {
+            self.round_trips += 1;
+        }
+        let mut replies = 0;
         while self.sent > 0 {
             let Some(&front) = self.pending.front() else {
                 break;
@@ -298,6 +326,7 @@ impl Session {
                     self.inbuf.drain(..used);
                     self.pending.pop_front();
                     self.sent -= 1;
+                    replies += 1;
                     self.last_verb = front.verb();
                     if let Err(e) = self.on_reply(front, reply) {
                         return self.fail(e);
@@ -315,9 +344,13 @@ impl Session {
                 octets,
             });
         }
-        self.deadline = None;
-        if !self.pending.is_empty() {
-            self.arm(now);
+        // Only a whole reply restarts the clock: a server dripping one octet at a time
+        // cannot keep the client waiting past the phase's timeout.
+        if replies > 0 {
+            self.deadline = None;
+            if !self.pending.is_empty() {
+                self.arm(now);
+            }
         }
         Ok(())
     }
@@ -393,7 +426,7 @@ impl Session {
         envelope: &Envelope,
         message: &Message,
     ) -> Result<(), SubmitError> {
-        if !self.is_ready() {
+        if !self.can_send() {
             return Err(SubmitError::NotReady);
         }
         super::transaction::start(self, envelope, message)
@@ -407,7 +440,8 @@ impl Session {
         }
     }
 
-    /// Round trips so far (batches written and then waited on).
+    /// Round trips so far: times input arrived after output was sent (a pipelined batch,
+    /// however many commands and messages it holds, is one).
     pub fn round_trips(&self) -> u32 {
         self.round_trips
     }
@@ -425,6 +459,7 @@ impl Session {
     pub(super) fn fail(&mut self, e: SessionError) -> Result<(), SessionError> {
         self.phase = Phase::Failed(e.clone());
         self.clear_pending();
+        self.txns.clear();
         self.outbuf.clear();
         self.deadline = None;
         Err(e)
@@ -632,11 +667,11 @@ impl Session {
 }
 
 /// The SCRAM client nonce: base64 of 18 random octets (24 printable characters, no `,`).
-struct AuthValueNonce(String);
+struct ScramNonce(String);
 
-impl From<[u8; 18]> for AuthValueNonce {
+impl From<[u8; 18]> for ScramNonce {
     fn from(entropy: [u8; 18]) -> Self {
         use base64::Engine as _;
-        AuthValueNonce(base64::engine::general_purpose::STANDARD.encode(entropy))
+        ScramNonce(base64::engine::general_purpose::STANDARD.encode(entropy))
     }
 }

@@ -4,6 +4,13 @@
 //! command waits for its reply. Per-recipient replies are kept; no recipient accepted means
 //! the message data is never sent (or, when already pipelined behind BDAT, must be refused by
 //! the server — accepting it is a protocol violation).
+//!
+//! With PIPELINING and CHUNKING the next message may be queued before the previous one is
+//! answered (its MAIL follows `BDAT … LAST` in the same batch), up to
+//! [`MAX_MESSAGES_IN_FLIGHT`]; replies are matched to transactions in order. A transaction
+//! that fails while later ones are already on the wire gets no RSET (there is no place for
+//! one): `BDAT … LAST` ends the transaction either way (RFC 3030 §2), and a server that
+//! disagrees refuses the next MAIL, which is reported, never hidden.
 
 use super::command::Command;
 use super::error::{SessionError, SubmitError};
@@ -13,7 +20,11 @@ use super::report::{DeliveryReport, Envelope, Notify, RecipientResult, Ret};
 use super::session::{Event, Expect, Phase, Session};
 use super::types::{xtext, EsmtpParam, ReversePath};
 
-/// State of the transaction in flight.
+/// Most messages awaiting replies at once. Their replies (a few dozen octets each) fit in
+/// any socket buffer, so the client and server cannot both block writing (RFC 2920 §3.1).
+pub const MAX_MESSAGES_IN_FLIGHT: usize = 32;
+
+/// State of one transaction in flight.
 pub(super) struct Txn {
     report: DeliveryReport,
     pipelined: bool,
@@ -22,6 +33,19 @@ pub(super) struct Txn {
     /// The DATA form (dot-stuffed, with `.CRLF`) or the BDAT chunk.
     payload: Vec<u8>,
     start_round_trips: u32,
+    /// Replies still due for this transaction's commands.
+    outstanding: usize,
+}
+
+/// True when another message can be queued behind those in flight.
+pub(super) fn can_queue(s: &Session) -> bool {
+    let caps = s.caps.as_ref();
+    let whole_batch = s.config.pipelining
+        && s.config.chunking
+        && caps.is_some_and(|c| c.pipelining && c.chunking);
+    whole_batch
+        && s.txns.len() < MAX_MESSAGES_IN_FLIGHT
+        && s.txns.iter().all(|t| t.pipelined && t.bdat)
 }
 
 fn param(keyword: &str, value: Option<&str>) -> Result<EsmtpParam, SubmitError> {
@@ -148,6 +172,7 @@ pub(super) fn start(s: &mut Session, env: &Envelope, msg: &Message) -> Result<()
         rcpts,
         payload,
         start_round_trips: s.round_trips,
+        outstanding: 1,
     };
     s.send(Command::Mail(env.from.clone(), mail_params), Expect::Mail);
     if pipelined {
@@ -155,15 +180,18 @@ pub(super) fn start(s: &mut Session, env: &Envelope, msg: &Message) -> Result<()
         for (i, cmd) in txn.rcpts.iter().enumerate() {
             cmd.encode(&mut s.outbuf);
             s.pending.push_back(Expect::Rcpt(i));
+            txn.outstanding += 1;
         }
         send_body_command(s, &mut txn);
     }
-    s.phase = Phase::Txn(Box::new(txn));
+    s.txns.push_back(Box::new(txn));
+    s.phase = Phase::Txn;
     Ok(())
 }
 
 /// DATA, or `BDAT n LAST` followed by the chunk (RFC 3030 §2).
 fn send_body_command(s: &mut Session, txn: &mut Txn) {
+    txn.outstanding += 1;
     if txn.bdat {
         let payload = std::mem::take(&mut txn.payload);
         s.send(
@@ -181,12 +209,14 @@ fn send_body_command(s: &mut Session, txn: &mut Txn) {
 
 /// Handles the reply to MAIL, RCPT, DATA, the end of data, or BDAT.
 pub(super) fn on_reply(s: &mut Session, expect: Expect, reply: Reply) -> Result<(), SessionError> {
-    let Phase::Txn(mut txn) = std::mem::replace(&mut s.phase, Phase::Ready) else {
+    // Replies come in command order, so this one belongs to the oldest transaction.
+    let Some(mut txn) = s.txns.pop_front() else {
         return Err(SessionError::UnexpectedReply {
             command: expect.verb(),
             reply,
         });
     };
+    txn.outstanding = txn.outstanding.saturating_sub(1);
     let code = reply.code();
     let refusal = code.is_transient() || code.is_permanent();
     let unexpected = |reply| SessionError::UnexpectedReply {
@@ -209,6 +239,7 @@ pub(super) fn on_reply(s: &mut Session, expect: Expect, reply: Reply) -> Result<
                 }
                 let first = txn.rcpts[0].clone();
                 s.send(first, Expect::Rcpt(0));
+                txn.outstanding += 1;
             }
         }
         Expect::Rcpt(i) => {
@@ -221,6 +252,7 @@ pub(super) fn on_reply(s: &mut Session, expect: Expect, reply: Reply) -> Result<
             if !closing && !txn.pipelined {
                 if let Some(next) = txn.rcpts.get(i + 1).cloned() {
                     s.send(next, Expect::Rcpt(i + 1));
+                    txn.outstanding += 1;
                 } else if accepted(&txn) == 0 {
                     // RFC 5321 §3.3: no recipient, no DATA.
                     return finish(s, txn, true);
@@ -248,6 +280,7 @@ pub(super) fn on_reply(s: &mut Session, expect: Expect, reply: Reply) -> Result<
                 let payload = std::mem::take(&mut txn.payload);
                 s.outbuf.extend_from_slice(&payload);
                 s.pending.push_back(Expect::DataEnd);
+                txn.outstanding += 1;
             } else if refusal {
                 txn.report.data = Some(reply);
                 if !closing {
@@ -287,32 +320,42 @@ pub(super) fn on_reply(s: &mut Session, expect: Expect, reply: Reply) -> Result<
         _ => return Err(unexpected(reply)),
     }
     if closing {
+        // Every message still in flight is reported, unanswered, so none is lost silently.
         txn.report.round_trips = s.round_trips - txn.start_round_trips;
         s.clear_pending();
         s.phase = Phase::Closed;
         s.events.push_back(Event::Delivered(Box::new(txn.report)));
+        while let Some(rest) = s.txns.pop_front() {
+            s.events.push_back(Event::Delivered(Box::new(rest.report)));
+        }
         s.events.push_back(Event::Closed);
         return Ok(());
     }
-    s.phase = Phase::Txn(txn);
+    s.txns.push_front(txn);
+    s.phase = Phase::Txn;
     Ok(())
 }
 
 /// Ends the transaction: hands out the report, after an RSET when the server may still hold
 /// transaction state.
 fn finish(s: &mut Session, mut txn: Box<Txn>, reset: bool) -> Result<(), SessionError> {
-    if !s.pending.is_empty() {
+    if txn.outstanding > 0 {
         // Pipelined replies still due: keep collecting them first.
-        s.phase = Phase::Txn(txn);
+        s.txns.push_front(txn);
+        s.phase = Phase::Txn;
         return Ok(());
     }
     txn.report.round_trips = s.round_trips - txn.start_round_trips;
-    if reset {
+    if reset && s.txns.is_empty() {
         s.send(Command::Rset, Expect::Rset);
         s.phase = Phase::Reset(Box::new(txn.report));
     } else {
-        s.ready();
         s.events.push_back(Event::Delivered(Box::new(txn.report)));
+        if s.txns.is_empty() {
+            s.ready();
+        } else {
+            s.phase = Phase::Txn;
+        }
     }
     Ok(())
 }

@@ -3,9 +3,8 @@
 //! replacement text is padded with a space on each side (XML 1.0 §4.4.8). In the internal
 //! subset a reference inside a declaration is an error (WFC: PEs in Internal Subset).
 
-use super::EntityKind;
 use crate::chars;
-use crate::input::{Frame, FrameKind};
+use crate::input::FrameKind;
 use crate::reader::Reader;
 use crate::{Error, ErrorKind};
 
@@ -118,44 +117,7 @@ impl<'r> Reader<'r> {
 
     /// A parameter-entity reference inside a declaration (external subset only).
     pub(super) fn pe_in_decl(&mut self) -> Result<(), Error> {
-        let name = self.pe_ref_token()?;
-        let Some(ent) = self.dtd.params.get(name.as_str()).cloned() else {
-            self.undeclared_pe(&name)?;
-            return Ok(());
-        };
-        self.check_pe_recursion(&ent)?;
-        match &ent.kind {
-            EntityKind::Internal(text) => {
-                self.count_expansion(text.len())?;
-                let mut f = Frame::fixed(format!(" {text} "), FrameKind::ParamInDecl);
-                self.push_pe_frame(&mut f, &ent);
-                self.frames.push(f);
-            }
-            EntityKind::External { system, base, .. } => {
-                match self.open_external(
-                    system,
-                    base.as_deref(),
-                    FrameKind::ParamInDecl,
-                    &format!("%{}", ent.name),
-                )? {
-                    Some(mut f) => {
-                        self.push_pe_frame(&mut f, &ent);
-                        f.pad_end = true;
-                        self.frames.push(f);
-                        self.external_text_decl()?;
-                        let top = self.top();
-                        let f = &mut self.frames[top];
-                        f.text.insert(f.pos, ' ');
-                    }
-                    None => {
-                        if self.standalone != Some(true) {
-                            self.dtd.ignoring = true;
-                        }
-                    }
-                }
-            }
-        }
-        Ok(())
+        self.pe_reference(FrameKind::ParamInDecl)
     }
 
     /// A name in the top frame (names never span entities: the padding ends them).

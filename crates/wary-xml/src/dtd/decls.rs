@@ -3,7 +3,7 @@
 
 use super::{normalize_pubid, AttDef, AttType, Entity, EntityKind};
 use crate::chars;
-use crate::input::{Frame, FrameKind};
+use crate::input::FrameKind;
 use crate::reader::{push_span, Ev, Reader};
 use crate::tags::{collapse_spaces, normalize_attr, qname_prefix_len};
 use crate::{Error, ErrorKind};
@@ -439,34 +439,7 @@ impl<'r> Reader<'r> {
                             "a parameter-entity reference inside an entity value is not allowed in the internal subset",
                         ));
                     }
-                    let name = self.pe_ref_token()?;
-                    let Some(ent) = self.dtd.params.get(name.as_str()).cloned() else {
-                        self.undeclared_pe(&name)?;
-                        continue;
-                    };
-                    self.check_pe_recursion(&ent)?;
-                    match &ent.kind {
-                        EntityKind::Internal(text) => {
-                            self.count_expansion(text.len())?;
-                            let mut f = Frame::fixed(text.to_string(), FrameKind::ParamInLiteral);
-                            self.push_pe_frame(&mut f, &ent);
-                            self.frames.push(f);
-                        }
-                        EntityKind::External { system, base, .. } => {
-                            if let Some(mut f) = self.open_external(
-                                system,
-                                base.as_deref(),
-                                FrameKind::ParamInLiteral,
-                                &format!("%{}", ent.name),
-                            )? {
-                                self.push_pe_frame(&mut f, &ent);
-                                self.frames.push(f);
-                                self.external_text_decl()?;
-                            } else if self.standalone != Some(true) {
-                                self.dtd.ignoring = true;
-                            }
-                        }
-                    }
+                    self.pe_reference(FrameKind::ParamInLiteral)?;
                 }
                 _ => {
                     // '&': a character reference is expanded; an entity reference is kept.

@@ -347,36 +347,51 @@ impl<'r> Reader<'r> {
         if self.frames[top].kind == FrameKind::Document {
             self.dtd.has_pe_refs = true;
         }
+        self.pe_reference(FrameKind::ParamDeclSep)
+    }
+
+    /// Reads `%name;` at the top frame's position and pushes the entity's text as a frame of
+    /// `kind`: padded with a space on each side inside declarations (§4.4.8), as it is
+    /// elsewhere. An undeclared entity, or an external one that is not loaded, makes later
+    /// declarations unprocessed in a document that is not standalone (§5.1).
+    pub(super) fn pe_reference(&mut self, kind: FrameKind) -> Result<(), Error> {
         let name = self.pe_ref_token()?;
         let Some(ent) = self.dtd.params.get(name.as_str()).cloned() else {
             return self.undeclared_pe(&name);
         };
         self.check_pe_recursion(&ent)?;
-        match &ent.kind {
+        let padded = kind == FrameKind::ParamInDecl;
+        let frame = match &ent.kind {
             EntityKind::Internal(text) => {
                 self.count_expansion(text.len())?;
-                let mut f = Frame::fixed(text.to_string(), FrameKind::ParamDeclSep);
-                self.push_pe_frame(&mut f, &ent);
-                self.frames.push(f);
+                let text = if padded {
+                    format!(" {text} ")
+                } else {
+                    text.to_string()
+                };
+                Some(Frame::fixed(text, kind))
             }
             EntityKind::External { system, base, .. } => {
-                match self.open_external(
-                    system,
-                    base.as_deref(),
-                    FrameKind::ParamDeclSep,
-                    &format!("%{}", ent.name),
-                )? {
-                    Some(mut f) => {
-                        self.push_pe_frame(&mut f, &ent);
-                        self.frames.push(f);
-                        self.external_text_decl()?;
-                    }
-                    None => {
-                        if self.standalone != Some(true) {
-                            self.dtd.ignoring = true;
-                        }
-                    }
-                }
+                let label = format!("%{}", ent.name);
+                self.open_external(system, base.as_deref(), kind, &label)?
+            }
+        };
+        let Some(mut f) = frame else {
+            if self.standalone != Some(true) {
+                self.dtd.ignoring = true;
+            }
+            return Ok(());
+        };
+        self.push_pe_frame(&mut f, &ent);
+        let external = f.external;
+        f.pad_end = padded && external;
+        self.frames.push(f);
+        if external {
+            self.external_text_decl()?;
+            if padded {
+                let top = self.top();
+                let f = &mut self.frames[top];
+                f.text.insert(f.pos, ' ');
             }
         }
         Ok(())
