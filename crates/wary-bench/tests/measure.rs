@@ -1,6 +1,7 @@
 //! The benchmark's own child processes, run as the benchmark runs them: `measure` must report
 //! each child's peak memory on its own (not its parent's, not an earlier child's), and `parse`
 //! must see every element and fail on a broken document.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::PathBuf;
 use std::process::Command;
