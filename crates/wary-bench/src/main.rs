@@ -87,7 +87,7 @@ struct RunArgs {
     #[arg(long)]
     out: Option<PathBuf>,
     /// Only these parsers (comma-separated ids: wary-cli, wary, quick-xml, xmlparser,
-    /// roxmltree, xml-rs, xmlwf, xmllint).
+    /// roxmltree, xml-rs, xmlwf, xmlwf-r, xmllint).
     #[arg(long, value_delimiter = ',')]
     parsers: Option<Vec<String>>,
     /// Skip the callgrind profile of wary.
