@@ -1,7 +1,7 @@
 //! The blocking driver: `std::net` sockets and rustls around the sans-IO [`Session`]. It only
 //! moves bytes and time: every protocol decision is the session's. One [`Client`] is one
-//! connection, which can carry many messages ([`Client::send`] per message), pipelined and
-//! chunked when the server offers it.
+//! connection, which can carry many messages ([`Client::send`] per message, or
+//! [`Client::send_many`]), pipelined and chunked when the server offers it.
 //!
 //! The driver never buffers plain text of its own: whatever a read returns goes to the
 //! session, so bytes injected after the 220 to STARTTLS are seen (and refused) by the
@@ -163,10 +163,13 @@ impl Client {
         })
     }
 
-    /// Sends many messages over this connection. With PIPELINING and CHUNKING, whole
-    /// messages are pipelined behind each other (up to
-    /// [`MAX_MESSAGES_IN_FLIGHT`](crate::proto::transaction::MAX_MESSAGES_IN_FLIGHT)), so
-    /// a round trip carries many messages; otherwise they go one after the other.
+    /// Sends many messages over this connection. With PIPELINING, messages are queued in
+    /// the session (up to
+    /// [`MAX_MESSAGES_IN_FLIGHT`](crate::proto::transaction::MAX_MESSAGES_IN_FLIGHT)) and
+    /// each envelope goes in the same write as the previous message's content, so n
+    /// messages cost n + 1 round trips instead of [`Client::send`]'s 2n. A message's content
+    /// still leaves only after its own RCPT replies accepted someone. Without PIPELINING
+    /// they go one after the other.
     ///
     /// `on_report` is called exactly once per message with its index: with its report (check
     /// [`DeliveryReport::outcome`]), or with the reason it was refused before sending. An

@@ -5,9 +5,10 @@
 //!   behind it yields the value that lets the driver start TLS, and crossing it discards
 //!   every capability learned in plain text.
 //! - [`Client`]: the blocking driver over `std::net` and rustls; one connection, many
-//!   messages, each returning a `#[must_use]` [`DeliveryReport`]. [`Client::send_many`]
-//!   pipelines whole messages when the server offers PIPELINING and CHUNKING, so one round
-//!   trip carries up to 32 of them.
+//!   messages, each returning a `#[must_use]` [`DeliveryReport`]. A message's content leaves
+//!   only after its RCPT replies accepted at least one recipient, so one message costs two
+//!   round trips after the session opens; [`Client::send_many`] sends each envelope with the
+//!   previous message's content, so n messages cost n + 1.
 //! - [`tls`]: rustls configuration (ring, TLS ≥ 1.2, system roots or a CA file, host name
 //!   always verified).
 //! - [`headers`]: recipients and sender from a message's header section (`-t`).

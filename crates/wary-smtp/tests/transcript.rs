@@ -11,6 +11,8 @@ const EHLO_PLAIN: &str =
 struct Peer {
     s: Session,
     now: Instant,
+    /// Every octet the client wrote, for "this never left the client" checks.
+    wire: Vec<u8>,
 }
 
 fn domain() -> Domain {
@@ -59,6 +61,7 @@ impl Peer {
         Peer {
             s: Session::new(cfg, [7; 18], now).unwrap(),
             now,
+            wire: Vec::new(),
         }
     }
     /// Everything the client wants to send now.
@@ -67,6 +70,7 @@ impl Peer {
         while let Some(b) = self.s.poll_transmit(self.now) {
             out.extend(b);
         }
+        self.wire.extend_from_slice(&out);
         String::from_utf8(out).unwrap()
     }
     fn expect(&mut self, want: &str) {
@@ -91,6 +95,10 @@ impl Peer {
     }
     fn ready(&mut self) {
         assert!(matches!(self.event(), Some(Event::Ready)));
+    }
+    /// Everything the client ever wrote, as text.
+    fn wire(&self) -> String {
+        String::from_utf8(self.wire.clone()).unwrap()
     }
     fn report(&mut self) -> DeliveryReport {
         match self.event() {
@@ -615,21 +623,6 @@ fn pipelining_batches_envelope_and_data() {
 }
 
 #[test]
-fn pipelined_data_accepted_without_recipients_is_a_violation() {
-    let mut p = Peer::open_plain("250-mx\r\n250 PIPELINING\r\n");
-    p.s.send_message(
-        &envelope(&["b@x.test"]),
-        &Message::new(b"secret\n").unwrap(),
-    )
-    .unwrap();
-    p.expect("MAIL FROM:<a@client.test>\r\nRCPT TO:<b@x.test>\r\nDATA\r\n");
-    let err = p.server("250 ok\r\n550 no\r\n354 go\r\n").unwrap_err();
-    assert!(matches!(err, SessionError::UnexpectedReply { .. }));
-    assert_eq!(err.fault(), Fault::Protocol);
-    p.expect(""); // the message never left
-}
-
-#[test]
 fn pipelined_data_refused_without_recipients() {
     let mut p = Peer::open_plain("250-mx\r\n250 PIPELINING\r\n");
     p.s.send_message(
@@ -645,29 +638,6 @@ fn pipelined_data_refused_without_recipients() {
 }
 
 #[test]
-fn bdat_chunking_with_pipelining_is_one_round_trip() {
-    let mut p = Peer::open_plain("250-mx\r\n250-PIPELINING\r\n250 CHUNKING\r\n");
-    let msg = Message::new(b".dot\nline\n").unwrap();
-    p.s.send_message(&envelope(&["b@x.test"]), &msg).unwrap();
-    // BDAT carries the message raw: no dot-stuffing, no terminator (RFC 3030 §2).
-    p.expect("MAIL FROM:<a@client.test>\r\nRCPT TO:<b@x.test>\r\nBDAT 12 LAST\r\n.dot\r\nline\r\n");
-    p.ok("250 ok\r\n250 ok\r\n250 2.0.0 queued\r\n");
-    let r = p.report();
-    assert_eq!(r.outcome(), Outcome::Delivered);
-    assert_eq!(r.round_trips, 1);
-    // The connection is reused for a second message.
-    p.s.send_message(&envelope(&["c@x.test"]), &Message::new(b"two\n").unwrap())
-        .unwrap();
-    p.expect("MAIL FROM:<a@client.test>\r\nRCPT TO:<c@x.test>\r\nBDAT 5 LAST\r\ntwo\r\n");
-    p.ok("250 ok\r\n250 ok\r\n250 queued\r\n");
-    assert_eq!(p.report().outcome(), Outcome::Delivered);
-    p.s.quit();
-    p.expect("QUIT\r\n");
-    p.ok("221 bye\r\n");
-    assert!(matches!(p.event(), Some(Event::Closed)));
-}
-
-#[test]
 fn bdat_without_pipelining_waits_for_recipients() {
     let mut p = Peer::open_plain("250-mx\r\n250 CHUNKING\r\n");
     p.s.send_message(&envelope(&["b@x.test"]), &Message::new(b"x\n").unwrap())
@@ -679,28 +649,6 @@ fn bdat_without_pipelining_waits_for_recipients() {
     p.expect("BDAT 3 LAST\r\nx\r\n");
     p.ok("250 ok\r\n");
     assert_eq!(p.report().outcome(), Outcome::Delivered);
-}
-
-#[test]
-fn bdat_accepted_without_recipients_is_a_violation() {
-    let mut p = Peer::open_plain("250-mx\r\n250-PIPELINING\r\n250 CHUNKING\r\n");
-    p.s.send_message(&envelope(&["b@x.test"]), &Message::new(b"x\n").unwrap())
-        .unwrap();
-    p.client();
-    let err = p.server("250 ok\r\n550 no\r\n250 queued\r\n").unwrap_err();
-    assert!(matches!(err, SessionError::UnexpectedReply { .. }));
-}
-
-#[test]
-fn bdat_refused_resets() {
-    let mut p = Peer::open_plain("250-mx\r\n250-PIPELINING\r\n250 CHUNKING\r\n");
-    p.s.send_message(&envelope(&["b@x.test"]), &Message::new(b"x\n").unwrap())
-        .unwrap();
-    p.client();
-    p.ok("250 ok\r\n550 no\r\n554 no valid recipients\r\n");
-    p.expect("RSET\r\n");
-    p.ok("250 ok\r\n");
-    assert_eq!(p.report().outcome(), Outcome::NotDelivered);
 }
 
 #[test]
@@ -885,30 +833,267 @@ fn dripping_octets_do_not_extend_the_deadline() {
     );
 }
 
-// ---------- several messages per round trip ----------
+// ---------- content only after the RCPT replies (issue 4 §3) ----------
 
 const EHLO_FAST: &str = "250-mx\r\n250-PIPELINING\r\n250 CHUNKING\r\n";
+const EHLO_PIPE: &str = "250-mx\r\n250 PIPELINING\r\n";
 
 #[test]
-fn whole_messages_pipelined_behind_each_other() {
+fn issue_4_all_rcpt_refused_with_chunking_sends_no_bdat_and_no_content() {
     let mut p = Peer::open_plain(EHLO_FAST);
-    assert!(p.s.can_send());
+    p.s.send_message(
+        &envelope(&["b@x.test", "c@x.test"]),
+        &Message::new(b"Subject: secret\n\nsecret body\n").unwrap(),
+    )
+    .unwrap();
+    // The envelope alone: BDAT and its chunk wait for the RCPT replies.
+    p.expect("MAIL FROM:<a@client.test>\r\nRCPT TO:<b@x.test>\r\nRCPT TO:<c@x.test>\r\n");
+    p.ok("250 2.1.0 ok\r\n550 5.1.1 no such user\r\n");
+    p.expect("");
+    p.ok("551 5.1.6 moved\r\n");
+    // None accepted: no BDAT, no content; the open transaction is reset.
+    p.expect("RSET\r\n");
+    p.ok("250 2.0.0 reset\r\n");
+    let r = p.report();
+    assert_eq!(r.outcome(), Outcome::NotDelivered);
+    assert!(r
+        .recipients
+        .iter()
+        .all(|x| !x.accepted() && x.reply.is_some()));
+    assert!(r.data.is_none() && r.final_reply.is_none());
+    assert_eq!(r.first_refusal().unwrap().0, "RCPT");
+    let wire = p.wire();
+    assert!(!wire.contains("BDAT") && !wire.contains("DATA"), "{wire}");
+    assert!(
+        !wire.contains("secret"),
+        "message bytes left the client: {wire}"
+    );
+    // The session goes on: the next message is sent normally.
+    assert!(p.s.is_ready());
+    p.s.send_message(&envelope(&["d@x.test"]), &Message::new(b"ok\n").unwrap())
+        .unwrap();
+    p.expect("MAIL FROM:<a@client.test>\r\nRCPT TO:<d@x.test>\r\n");
+    p.ok("250 ok\r\n250 ok\r\n");
+    p.expect("BDAT 4 LAST\r\nok\r\n");
+    p.ok("250 queued\r\n");
+    assert_eq!(p.report().outcome(), Outcome::Delivered);
+}
+
+#[test]
+fn issue_4_mail_refused_with_chunking_sends_nothing_more() {
+    let mut p = Peer::open_plain(EHLO_FAST);
+    p.s.send_message(
+        &envelope(&["b@x.test"]),
+        &Message::new(b"secret\n").unwrap(),
+    )
+    .unwrap();
+    p.expect("MAIL FROM:<a@client.test>\r\nRCPT TO:<b@x.test>\r\n");
+    // No transaction was opened, so there is nothing to reset either.
+    p.ok("530 5.7.0 authentication required\r\n503 5.5.1 no MAIL\r\n");
+    p.expect("");
+    let r = p.report();
+    assert_eq!(r.first_refusal().unwrap().0, "MAIL");
+    assert!(!p.wire().contains("secret") && !p.wire().contains("BDAT"));
+    assert!(p.s.is_ready());
+}
+
+#[test]
+fn one_of_two_refused_content_goes_once_after_the_replies() {
+    let mut p = Peer::open_plain(EHLO_FAST);
+    let msg = Message::new(b".dot\nline\n").unwrap();
+    p.s.send_message(&envelope(&["b@x.test", "c@x.test"]), &msg)
+        .unwrap();
+    p.expect("MAIL FROM:<a@client.test>\r\nRCPT TO:<b@x.test>\r\nRCPT TO:<c@x.test>\r\n");
+    // Part of the replies: still nothing.
+    p.ok("250 ok\r\n250 ok\r\n");
+    p.expect("");
+    p.ok("550 5.1.1 no\r\n");
+    // BDAT carries the message raw: no dot-stuffing, no terminator (RFC 3030 §2).
+    p.expect("BDAT 12 LAST\r\n.dot\r\nline\r\n");
+    assert_eq!(p.s.deadline(), Some(p.now + Duration::from_secs(600)));
+    p.ok("250 2.0.0 queued\r\n");
+    let r = p.report();
+    assert_eq!(r.outcome(), Outcome::PartlyDelivered);
+    assert!(r.recipients[0].accepted() && !r.recipients[1].accepted());
+    assert_eq!(r.round_trips, 2, "envelope, then content");
+    assert_eq!(p.wire().matches(".dot\r\nline\r\n").count(), 1);
+    assert_eq!(p.wire().matches("BDAT").count(), 1);
+    assert!(p.s.is_ready());
+    p.expect("");
+}
+
+#[test]
+fn bdat_refused_resets() {
+    let mut p = Peer::open_plain(EHLO_FAST);
+    p.s.send_message(&envelope(&["b@x.test"]), &Message::new(b"x\n").unwrap())
+        .unwrap();
+    p.expect("MAIL FROM:<a@client.test>\r\nRCPT TO:<b@x.test>\r\n");
+    p.ok("250 ok\r\n250 ok\r\n");
+    p.expect("BDAT 3 LAST\r\nx\r\n");
+    p.ok("554 5.6.0 spam\r\n");
+    p.expect("RSET\r\n");
+    p.ok("250 ok\r\n");
+    let r = p.report();
+    assert_eq!(r.outcome(), Outcome::NotDelivered);
+    assert_eq!(r.first_refusal().unwrap().0, "end of data");
+}
+
+#[test]
+fn pipelined_data_accepted_without_recipients_gets_a_lone_dot() {
+    // RFC 2920 §3.1: a server may accept a pipelined DATA although every RCPT failed; the
+    // client "should send a single dot". The content never follows.
+    let mut p = Peer::open_plain(EHLO_PIPE);
+    p.s.send_message(
+        &envelope(&["b@x.test"]),
+        &Message::new(b"secret\n").unwrap(),
+    )
+    .unwrap();
+    p.expect("MAIL FROM:<a@client.test>\r\nRCPT TO:<b@x.test>\r\nDATA\r\n");
+    p.ok("250 ok\r\n550 no\r\n354 go\r\n");
+    p.expect(".\r\n");
+    p.ok("554 5.5.1 no valid recipients\r\n");
+    let r = p.report();
+    assert_eq!(r.outcome(), Outcome::NotDelivered);
+    assert_eq!(r.first_refusal().unwrap().0, "RCPT");
+    assert!(!p.wire().contains("secret"), "{}", p.wire());
+    assert!(p.s.is_ready());
+    // Even a server that "accepts" the empty message delivers nothing of it.
+    let mut p = Peer::open_plain(EHLO_PIPE);
+    p.s.send_message(
+        &envelope(&["b@x.test"]),
+        &Message::new(b"secret\n").unwrap(),
+    )
+    .unwrap();
+    p.client();
+    p.ok("250 ok\r\n550 no\r\n354 go\r\n");
+    p.expect(".\r\n");
+    p.ok("250 queued\r\n");
+    assert_eq!(p.report().outcome(), Outcome::NotDelivered);
+    assert!(!p.wire().contains("secret"));
+}
+
+// ---------- pipelining across messages (issue 6 §4) ----------
+
+#[test]
+fn send_many_bdat_content_goes_with_the_next_envelope() {
+    let mut p = Peer::open_plain(EHLO_FAST);
+    let setup = p.s.round_trips();
+    assert_eq!(setup, 1, "EHLO");
+    for (rcpt, body) in [
+        ("b@x.test", "one\n"),
+        ("c@x.test", "two\n"),
+        ("d@x.test", "three\n"),
+    ] {
+        assert!(p.s.can_send());
+        p.s.send_message(&envelope(&[rcpt]), &Message::new(body.as_bytes()).unwrap())
+            .unwrap();
+    }
+    assert_eq!(p.s.messages_in_flight(), 3);
+    // Batch 1: the first envelope only (the second MAIL would be nested in the first
+    // transaction until its content closes it).
+    p.expect("MAIL FROM:<a@client.test>\r\nRCPT TO:<b@x.test>\r\n");
+    p.ok("250 ok\r\n250 ok\r\n");
+    // Batch 2: content 1 and envelope 2 in one write.
+    p.expect(concat!(
+        "BDAT 5 LAST\r\none\r\n",
+        "MAIL FROM:<a@client.test>\r\nRCPT TO:<c@x.test>\r\n"
+    ));
+    p.ok("250 one queued\r\n250 ok\r\n250 ok\r\n");
+    let r1 = p.report();
+    assert_eq!(r1.final_reply.unwrap().text(), "one queued");
+    // Batch 3: content 2 and envelope 3.
+    p.expect(concat!(
+        "BDAT 5 LAST\r\ntwo\r\n",
+        "MAIL FROM:<a@client.test>\r\nRCPT TO:<d@x.test>\r\n"
+    ));
+    p.ok("250 two queued\r\n250 ok\r\n250 ok\r\n");
+    assert_eq!(p.report().final_reply.unwrap().text(), "two queued");
+    // Batch 4: content 3 alone (nothing more queued).
+    p.expect("BDAT 7 LAST\r\nthree\r\n");
+    p.ok("250 three queued\r\n");
+    assert_eq!(p.report().final_reply.unwrap().text(), "three queued");
+    assert_eq!(
+        p.s.round_trips() - setup,
+        4,
+        "3 messages, n + 1 round trips"
+    );
+    assert!(p.s.is_ready());
+    p.expect("");
+}
+
+#[test]
+fn send_many_data_content_and_final_dot_go_with_the_next_envelope() {
+    let mut p = Peer::open_plain(EHLO_PIPE);
+    let setup = p.s.round_trips();
     p.s.send_message(&envelope(&["b@x.test"]), &Message::new(b"one\n").unwrap())
         .unwrap();
-    assert!(p.s.can_send() && !p.s.is_ready());
+    p.s.send_message(&envelope(&["c@x.test"]), &Message::new(b".two\n").unwrap())
+        .unwrap();
+    // MAIL, RCPT and DATA pipelined; DATA ends the group (RFC 2920 §3.1).
+    p.expect("MAIL FROM:<a@client.test>\r\nRCPT TO:<b@x.test>\r\nDATA\r\n");
+    p.ok("250 ok\r\n250 ok\r\n");
+    p.expect("");
+    p.ok("354 go\r\n");
+    // The content and its dot, then the next envelope and DATA, in one write.
+    p.expect(concat!(
+        "one\r\n.\r\n",
+        "MAIL FROM:<a@client.test>\r\nRCPT TO:<c@x.test>\r\nDATA\r\n"
+    ));
+    p.ok("250 one queued\r\n250 ok\r\n250 ok\r\n354 go\r\n");
+    assert_eq!(p.report().final_reply.unwrap().text(), "one queued");
+    p.expect("..two\r\n.\r\n");
+    p.ok("250 two queued\r\n");
+    let r2 = p.report();
+    assert_eq!(r2.outcome(), Outcome::Delivered);
+    assert_eq!(r2.data.unwrap().code().value(), 354);
+    assert_eq!(
+        p.s.round_trips() - setup,
+        3,
+        "2 messages, n + 1 round trips"
+    );
+    assert!(p.s.is_ready());
+}
+
+#[test]
+fn send_many_refused_message_is_reset_and_the_next_proceeds() {
+    // BDAT path: message 1 has no accepted recipient; RSET and envelope 2 share a write.
+    let mut p = Peer::open_plain(EHLO_FAST);
+    p.s.send_message(
+        &envelope(&["b@x.test"]),
+        &Message::new(b"secret\n").unwrap(),
+    )
+    .unwrap();
     p.s.send_message(&envelope(&["c@x.test"]), &Message::new(b"two\n").unwrap())
         .unwrap();
-    p.expect(concat!(
-        "MAIL FROM:<a@client.test>\r\nRCPT TO:<b@x.test>\r\nBDAT 5 LAST\r\none\r\n",
-        "MAIL FROM:<a@client.test>\r\nRCPT TO:<c@x.test>\r\nBDAT 5 LAST\r\ntwo\r\n"
-    ));
-    assert_eq!(p.s.messages_in_flight(), 2);
-    p.ok("250 ok\r\n250 ok\r\n250 one queued\r\n250 ok\r\n250 ok\r\n250 two queued\r\n");
-    let (r1, r2) = (p.report(), p.report());
-    assert_eq!(r1.final_reply.unwrap().text(), "one queued");
-    assert_eq!(r2.final_reply.unwrap().text(), "two queued");
-    assert_eq!(p.s.round_trips(), 2, "one for EHLO, one for both messages");
-    assert!(p.s.is_ready());
+    p.expect("MAIL FROM:<a@client.test>\r\nRCPT TO:<b@x.test>\r\n");
+    p.ok("250 ok\r\n550 5.1.1 no\r\n");
+    p.expect("RSET\r\nMAIL FROM:<a@client.test>\r\nRCPT TO:<c@x.test>\r\n");
+    p.ok("250 reset\r\n250 ok\r\n250 ok\r\n");
+    let r1 = p.report();
+    assert_eq!(r1.outcome(), Outcome::NotDelivered);
+    assert!(r1.final_reply.is_none());
+    p.expect("BDAT 5 LAST\r\ntwo\r\n");
+    p.ok("250 queued\r\n");
+    assert_eq!(p.report().outcome(), Outcome::Delivered);
+    assert!(!p.wire().contains("secret"));
+    // DATA path: the refused DATA, then RSET and envelope 2 in one write.
+    let mut p = Peer::open_plain(EHLO_PIPE);
+    p.s.send_message(
+        &envelope(&["b@x.test"]),
+        &Message::new(b"secret\n").unwrap(),
+    )
+    .unwrap();
+    p.s.send_message(&envelope(&["c@x.test"]), &Message::new(b"two\n").unwrap())
+        .unwrap();
+    p.client();
+    p.ok("250 ok\r\n550 no\r\n554 5.5.1 no valid recipients\r\n");
+    p.expect("RSET\r\nMAIL FROM:<a@client.test>\r\nRCPT TO:<c@x.test>\r\nDATA\r\n");
+    p.ok("250 reset\r\n250 ok\r\n250 ok\r\n354 go\r\n");
+    assert_eq!(p.report().outcome(), Outcome::NotDelivered);
+    p.expect("two\r\n.\r\n");
+    p.ok("250 queued\r\n");
+    assert_eq!(p.report().outcome(), Outcome::Delivered);
+    assert!(!p.wire().contains("secret"));
 }
 
 #[test]
@@ -919,23 +1104,29 @@ fn pipelined_failure_does_not_disturb_the_next_message() {
     p.s.send_message(&envelope(&["c@x.test"]), &Message::new(b"two\n").unwrap())
         .unwrap();
     p.client();
-    p.ok("250 ok\r\n550 no\r\n554 no valid recipients\r\n250 ok\r\n250 ok\r\n250 queued\r\n");
+    p.ok("250 ok\r\n250 ok\r\n");
+    p.client();
+    // BDAT 1 refused while envelope 2 is already on the wire: no RSET can go between them.
+    p.ok("554 5.6.0 spam\r\n250 ok\r\n250 ok\r\n");
     assert_eq!(p.report().outcome(), Outcome::NotDelivered);
+    p.expect("BDAT 5 LAST\r\ntwo\r\n");
+    p.ok("250 queued\r\n");
     assert_eq!(p.report().outcome(), Outcome::Delivered);
-    // No RSET could be placed between them; none is sent afterwards either.
     p.expect("");
     assert!(p.s.is_ready());
 }
 
 #[test]
-fn closing_421_reports_every_message_in_flight() {
+fn closing_421_reports_every_message_held() {
     let mut p = Peer::open_plain(EHLO_FAST);
     for r in ["b@x.test", "c@x.test", "d@x.test"] {
         p.s.send_message(&envelope(&[r]), &Message::new(b"m\n").unwrap())
             .unwrap();
     }
     p.client();
-    p.ok("250 ok\r\n250 ok\r\n250 queued\r\n421 4.3.2 shutting down\r\n");
+    p.ok("250 ok\r\n250 ok\r\n");
+    p.client();
+    p.ok("250 queued\r\n421 4.3.2 shutting down\r\n");
     assert_eq!(p.report().outcome(), Outcome::Delivered);
     let r2 = p.report();
     assert_eq!(r2.outcome(), Outcome::NotDelivered);
@@ -944,11 +1135,30 @@ fn closing_421_reports_every_message_in_flight() {
     assert!(r3.mail.is_none() && r3.final_reply.is_none());
     assert!(matches!(p.event(), Some(Event::Closed)));
     assert!(!p.s.can_send());
+    p.expect("");
 }
 
 #[test]
-fn no_message_pipelining_without_chunking() {
-    let mut p = Peer::open_plain("250-mx\r\n250 PIPELINING\r\n");
+fn rset_refused_ends_the_session_and_reports_everything_held() {
+    let mut p = Peer::open_plain(EHLO_FAST);
+    p.s.send_message(&envelope(&["b@x.test"]), &Message::new(b"m\n").unwrap())
+        .unwrap();
+    p.s.send_message(&envelope(&["c@x.test"]), &Message::new(b"m\n").unwrap())
+        .unwrap();
+    p.client();
+    p.ok("250 ok\r\n550 no\r\n");
+    p.client();
+    p.ok("500 5.5.1 what\r\n");
+    assert_eq!(p.report().outcome(), Outcome::NotDelivered);
+    let r2 = p.report();
+    assert!(r2.mail.is_none(), "message 2 was never answered");
+    assert!(matches!(p.event(), Some(Event::Closed)));
+    assert!(p.s.is_closed());
+}
+
+#[test]
+fn no_message_queueing_without_pipelining() {
+    let mut p = Peer::open_plain("250-mx\r\n250 CHUNKING\r\n");
     p.s.send_message(&envelope(&["b@x.test"]), &Message::new(b"one\n").unwrap())
         .unwrap();
     assert!(!p.s.can_send());

@@ -225,7 +225,7 @@ fn recycle<'b>(mut v: Vec<Attribute<'_>>) -> Vec<Attribute<'b>> {
 }
 
 /// A literal in single quotes, as the suite writes them; double quotes when it holds a `'`
-/// (a SystemLiteral may, XML 1.0 [11]; a PubidLiteral may not hold both).
+/// (a SystemLiteral may, XML 1.0 \[11\]; a PubidLiteral may not hold both).
 fn write_literal<W: Write>(out: &mut W, s: &str) -> io::Result<()> {
     let q: &[u8] = if s.contains('\'') { b"\"" } else { b"'" };
     out.write_all(q)?;

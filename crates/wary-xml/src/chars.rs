@@ -1,4 +1,4 @@
-//! Character classes of XML 1.0 Fifth Edition: [2] Char, [4] NameStartChar, [4a] NameChar,
+//! Character classes of XML 1.0 Fifth Edition: \[2\] Char, \[4\] NameStartChar, \[4a\] NameChar,
 //! with ASCII fast paths through a byte table.
 
 /// Byte classes for the ASCII range (bit flags).
@@ -57,25 +57,25 @@ static ASCII: [u8; 128] = {
     t
 };
 
-/// XML 1.0 [3] S: one white-space byte.
+/// XML 1.0 \[3\] S: one white-space byte.
 #[inline]
 pub fn is_space(b: u8) -> bool {
     b < 128 && ASCII[b as usize] & SPACE != 0
 }
 
-/// XML 1.0 [13] PubidChar (all ASCII).
+/// XML 1.0 \[13\] PubidChar (all ASCII).
 #[inline]
 pub fn is_pubid_char(c: char) -> bool {
     (c as u32) < 128 && ASCII[c as usize] & PUBID != 0
 }
 
-/// XML 1.0 [2] Char.
+/// XML 1.0 \[2\] Char.
 #[inline]
 pub fn is_char(c: u32) -> bool {
     matches!(c, 0x9 | 0xA | 0xD | 0x20..=0xD7FF | 0xE000..=0xFFFD | 0x10000..=0x10FFFF)
 }
 
-/// XML 1.0 Fifth Edition [4] NameStartChar.
+/// XML 1.0 Fifth Edition \[4\] NameStartChar.
 #[inline]
 pub fn is_name_start_char(c: char) -> bool {
     let u = c as u32;
@@ -88,7 +88,7 @@ pub fn is_name_start_char(c: char) -> bool {
         | 0xF900..=0xFDCF | 0xFDF0..=0xFFFD | 0x10000..=0xEFFFF)
 }
 
-/// XML 1.0 Fifth Edition [4a] NameChar.
+/// XML 1.0 Fifth Edition \[4a\] NameChar.
 #[inline]
 pub fn is_name_char(c: char) -> bool {
     let u = c as u32;
@@ -105,7 +105,7 @@ pub fn char_at(s: &str, i: usize) -> Option<(char, usize)> {
     Some((c, c.len_utf8()))
 }
 
-/// The length of the [5] Name at the start of `s` (0 if none), and whether the input ended
+/// The length of the \[5\] Name at the start of `s` (0 if none), and whether the input ended
 /// inside it (so more input could make it longer). Only the ASCII bytes take the table path.
 pub fn name_len(s: &str) -> usize {
     let b = s.as_bytes();
@@ -127,7 +127,7 @@ pub fn name_len(s: &str) -> usize {
     nmtoken_rest(s, b, i)
 }
 
-/// The length of the [7] Nmtoken at the start of `s` (0 if none).
+/// The length of the \[7\] Nmtoken at the start of `s` (0 if none).
 pub fn nmtoken_len(s: &str) -> usize {
     nmtoken_rest(s, s.as_bytes(), 0)
 }
@@ -171,7 +171,7 @@ static ASCII_NAME_START: [bool; 256] = {
     t
 };
 
-/// The length of the [5] Name at the start of `b` when it is all ASCII and ends before the
+/// The length of the \[5\] Name at the start of `b` when it is all ASCII and ends before the
 /// end of `b` on an ASCII byte; `None` sends the caller to [`name_len`].
 #[inline]
 pub fn ascii_name_len(b: &[u8]) -> Option<usize> {
@@ -185,7 +185,7 @@ pub fn ascii_name_len(b: &[u8]) -> Option<usize> {
     (i < b.len() && b[i] < 128).then_some(i)
 }
 
-/// Whether a character may start a name part after a colon (for splitting a [5] Name that
+/// Whether a character may start a name part after a colon (for splitting a \[5\] Name that
 /// is known to be valid into prefix and local part).
 #[inline]
 pub fn starts_ncname(s: &str) -> bool {
@@ -196,12 +196,12 @@ pub fn starts_ncname(s: &str) -> bool {
     }
 }
 
-/// Whether `s` is exactly one [5] Name.
+/// Whether `s` is exactly one \[5\] Name.
 pub fn is_name(s: &str) -> bool {
     !s.is_empty() && name_len(s) == s.len()
 }
 
-/// Whether `s` is exactly one NCName (Namespaces in XML 1.0 [4]).
+/// Whether `s` is exactly one NCName (Namespaces in XML 1.0 \[4\]).
 pub fn is_ncname(s: &str) -> bool {
     is_name(s) && !s.contains(':')
 }

@@ -115,7 +115,7 @@ impl<'a> Cur<'a> {
         }
     }
 
-    /// Skips XML 1.0 [3] S; returns whether any was there.
+    /// Skips XML 1.0 \[3\] S; returns whether any was there.
     #[inline]
     pub fn ws(&mut self) -> bool {
         let start = self.i;
@@ -135,7 +135,7 @@ impl<'a> Cur<'a> {
         Err(self.syntax(msg.to_string()))
     }
 
-    /// A [5] Name (no more than `max` bytes).
+    /// A \[5\] Name (no more than `max` bytes).
     pub fn name(&mut self, max: usize, what: &str) -> PResult<&'a str> {
         if let Some(n) = chars::ascii_name_len(&self.bytes()[self.i..]) {
             if n <= max {

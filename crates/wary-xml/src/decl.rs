@@ -1,5 +1,5 @@
-//! The XML declaration (XML 1.0 [23] XMLDecl) and the text declaration of external entities
-//! ([77] TextDecl).
+//! The XML declaration (XML 1.0 \[23\] XMLDecl) and the text declaration of external entities
+//! (\[77\] TextDecl).
 
 use crate::cursor::{Cur, PResult};
 
@@ -25,7 +25,7 @@ impl Decl<'_> {
     }
 }
 
-/// Parses a declaration starting at `<?xml`. `text_decl` selects [77] TextDecl rules:
+/// Parses a declaration starting at `<?xml`. `text_decl` selects \[77\] TextDecl rules:
 /// version optional, encoding required, no standalone.
 pub(crate) fn parse<'a>(c: &mut Cur<'a>, text_decl: bool) -> PResult<Decl<'a>> {
     c.expect("<?xml", "expected '<?xml'")?;
@@ -124,13 +124,13 @@ pub(crate) fn parse<'a>(c: &mut Cur<'a>, text_decl: bool) -> PResult<Decl<'a>> {
     Ok(d)
 }
 
-/// XML 1.0 [26] VersionNum: `1.` followed by digits.
+/// XML 1.0 \[26\] VersionNum: `1.` followed by digits.
 fn is_version(v: &str) -> bool {
     v.strip_prefix("1.")
         .is_some_and(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()))
 }
 
-/// XML 1.0 [81] EncName.
+/// XML 1.0 \[81\] EncName.
 fn is_enc_name(v: &str) -> bool {
     let mut b = v.bytes();
     b.next().is_some_and(|c| c.is_ascii_alphabetic())

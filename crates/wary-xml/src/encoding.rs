@@ -1,7 +1,7 @@
 //! Turning an entity's bytes into checked UTF-8 text (XML 1.0 §4.3.3 and Appendix F).
 //!
 //! The decoder sniffs the byte-order mark and first bytes, reads the encoding declaration,
-//! and then delivers text that is already (a) valid UTF-8, (b) made only of [2] Char, and
+//! and then delivers text that is already (a) valid UTF-8, (b) made only of \[2\] Char, and
 //! (c) end-of-line normalized (§2.11: CR LF and lone CR become LF). Doing all three once, at
 //! the edge, lets the tokenizer work on plain bytes and never look at a CR or a control
 //! character again.
@@ -347,7 +347,7 @@ enum Family {
 }
 
 /// Appends `s` to `out`, normalizing line ends and stopping at the first character that
-/// is not an XML 1.0 [2] Char (recording the error in `pending`).
+/// is not an XML 1.0 \[2\] Char (recording the error in `pending`).
 fn push_checked(out: &mut String, s: &str, after_cr: &mut bool, pending: &mut Option<Error>) {
     if pending.is_some() {
         return;

@@ -23,7 +23,7 @@ pub enum Fault {
 pub enum ErrorKind {
     /// A production of the XML 1.0 grammar was not matched.
     Syntax,
-    /// A character that XML 1.0 [2] Char does not allow, or a bad character reference.
+    /// A character that XML 1.0 \[2\] Char does not allow, or a bad character reference.
     InvalidChar,
     /// The byte stream is not valid in its encoding, or the encoding is unknown,
     /// unsupported or contradicts the byte-order mark.
@@ -38,7 +38,7 @@ pub enum ErrorKind {
     /// An entity refers to itself, directly or indirectly (WFC: No Recursion).
     RecursiveEntity,
     /// An entity's replacement text is not well balanced or is otherwise ill-formed where
-    /// it is used (XML 1.0 §4.3.2, [43] content).
+    /// it is used (XML 1.0 §4.3.2, \[43\] content).
     EntityStructure,
     /// A Namespaces in XML 1.0 constraint was broken.
     Namespace,
@@ -135,7 +135,7 @@ impl Error {
         &self.0.message
     }
 
-    /// The rule broken, for example `XML 1.0 [40] STag` or `WFC: Unique Att Spec`
+    /// The rule broken, for example `XML 1.0 \[40\] STag` or `WFC: Unique Att Spec`
     /// (empty for I/O and caller errors).
     pub fn rule(&self) -> &'static str {
         self.0.rule

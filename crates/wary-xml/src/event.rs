@@ -33,13 +33,13 @@ pub(crate) struct AttrRec {
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum Event<'a> {
-    /// The XML declaration `<?xml version=... ?>` (XML 1.0 [23]).
+    /// The XML declaration `<?xml version=... ?>` (XML 1.0 \[23\]).
     XmlDecl(XmlDecl<'a>),
-    /// The start of the document type declaration (XML 1.0 [28]).
+    /// The start of the document type declaration (XML 1.0 \[28\]).
     DoctypeStart(Doctype<'a>),
-    /// A notation declaration (XML 1.0 [82]).
+    /// A notation declaration (XML 1.0 \[82\]).
     Notation(Notation<'a>),
-    /// An unparsed entity declaration, `<!ENTITY name SYSTEM "..." NDATA n>` (XML 1.0 [76]).
+    /// An unparsed entity declaration, `<!ENTITY name SYSTEM "..." NDATA n>` (XML 1.0 \[76\]).
     UnparsedEntity(UnparsedEntity<'a>),
     /// The end of the document type declaration.
     DoctypeEnd,
@@ -56,8 +56,11 @@ pub enum Event<'a> {
     Comment(&'a str),
     /// A processing instruction.
     Pi(Pi<'a>),
-    /// A reference to an external general entity that was not loaded because external
-    /// entities are off (XML 1.0 §4.4.3 allows a non-validating processor to skip it).
+    /// A reference to a general entity whose text was not read: an external entity while
+    /// external entities are off (XML 1.0 §4.4.3 lets a non-validating processor skip it),
+    /// or an undeclared entity in a document whose DTD was not read completely or refers to
+    /// parameter entities, where XML 1.0 makes that a validity error only (VC: Entity
+    /// Declared).
     SkippedEntity(&'a str),
 }
 

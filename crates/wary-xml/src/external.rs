@@ -105,7 +105,7 @@ impl<'r> Reader<'r> {
         Ok(Some(f))
     }
 
-    /// Reads the text declaration ([77] TextDecl) at the start of the top frame, if any.
+    /// Reads the text declaration (\[77\] TextDecl) at the start of the top frame, if any.
     pub(crate) fn external_text_decl(&mut self) -> Result<(), Error> {
         self.ensure(6)?;
         let top = self.top();

@@ -46,11 +46,15 @@ pub(crate) struct Frame<'r> {
     pub cond_at_start: usize,
     /// A parameter entity referenced in a declaration still owes its trailing space.
     pub pad_end: bool,
+    /// An input error found while reading ahead, held back until the text before it has
+    /// been parsed, so that the first error in the document is the one reported whatever
+    /// the chunk sizes.
+    deferred: Option<Error>,
     /// For errors: a label of the entity and where its text came from.
     pub label: Option<Arc<str>>,
     base_offset: u64,
     base_line: u64,
-    /// Characters between the last newline before `text[0]` and `text[0]`.
+    /// Characters between the last newline before `text\[0\]` and `text\[0\]`.
     base_column: u64,
 }
 
@@ -77,6 +81,7 @@ impl<'r> Frame<'r> {
             depth_at_start: 0,
             cond_at_start: 0,
             pad_end: false,
+            deferred: None,
             label: None,
             base_offset: 0,
             base_line: 0,
@@ -109,6 +114,9 @@ impl<'r> Frame<'r> {
 
     /// Reads more text. Returns `false` at the end of the entity.
     pub fn more(&mut self) -> Result<bool, Error> {
+        if let Some(e) = self.deferred.take() {
+            return Err(e);
+        }
         if self.eof {
             return Ok(false);
         }
@@ -154,8 +162,10 @@ impl<'r> Frame<'r> {
         }
         let target = (have * 2).max(have + 1);
         while self.avail() < target {
-            if !self.more()? {
-                return Ok(self.avail() > have);
+            match self.more() {
+                Ok(true) => {}
+                Ok(false) => return Ok(self.avail() > have),
+                Err(e) => return self.defer_if_progress(e, have),
             }
         }
         Ok(true)
@@ -163,12 +173,27 @@ impl<'r> Frame<'r> {
 
     /// Makes at least `n` bytes available if the entity has them. Returns whether it does.
     pub fn ensure(&mut self, n: usize) -> Result<bool, Error> {
+        let have = self.avail();
         while self.avail() < n {
-            if !self.more()? {
-                return Ok(false);
+            match self.more() {
+                Ok(true) => {}
+                Ok(false) => return Ok(false),
+                Err(e) => return self.defer_if_progress(e, have).map(|_| self.avail() >= n),
             }
         }
         Ok(true)
+    }
+
+    /// An error while reading ahead: if new text arrived first, let the caller parse it and
+    /// report the error on the next read.
+    fn defer_if_progress(&mut self, e: Error, had: usize) -> Result<bool, Error> {
+        if self.avail() > had {
+            self.deferred = Some(e);
+            // The text stops here: nothing more comes after the error.
+            self.eof = false;
+            return Ok(true);
+        }
+        Err(e)
     }
 
     fn discard_consumed(&mut self) {

@@ -695,7 +695,7 @@ impl<'r> Reader<'r> {
         Ok(Some(Ev::Text(Loc::Frame(top, start, end))))
     }
 
-    /// A piece of a CDATA section ([18]-[21]); the section's start was consumed already.
+    /// A piece of a CDATA section (\[18\]-\[21\]); the section's start was consumed already.
     fn cdata_piece(&mut self) -> Result<Option<Ev>, Error> {
         let top = self.top();
         let fr = &mut self.frames[top];
@@ -730,7 +730,7 @@ impl<'r> Reader<'r> {
         Ok(Some(Ev::CData(Loc::Frame(top, start, end))))
     }
 
-    /// A comment, XML 1.0 [15].
+    /// A comment, XML 1.0 \[15\].
     pub(crate) fn comment(&mut self) -> Result<Ev, Error> {
         let top = self.top();
         let ((a, b), start, _) = self.token("a comment", "XML 1.0 [15] Comment", |c, _| {
@@ -759,7 +759,7 @@ impl<'r> Reader<'r> {
         Ok(Ev::Comment(Loc::Frame(top, start + a, start + b)))
     }
 
-    /// A processing instruction, XML 1.0 [16].
+    /// A processing instruction, XML 1.0 \[16\].
     pub(crate) fn pi(&mut self) -> Result<Ev, Error> {
         let top = self.top();
         let max_name = self.options.limits.max_name_len;

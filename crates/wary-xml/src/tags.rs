@@ -1,4 +1,4 @@
-//! Start tags, end tags and references in content: XML 1.0 [40]-[44], [66]-[68], attribute
+//! Start tags, end tags and references in content: XML 1.0 \[40\]-\[44\], \[66\]-\[68\], attribute
 //! value normalization (§3.3.3), and the namespace constraints of Namespaces in XML 1.0.
 
 use crate::cursor::{Cur, PResult, Stop};
@@ -264,7 +264,7 @@ impl Reader<'_> {
         Ok(())
     }
 
-    /// An end tag, XML 1.0 [42].
+    /// An end tag, XML 1.0 \[42\].
     pub(crate) fn end_tag(&mut self) -> Result<Option<Ev>, Error> {
         let top = self.top();
         let Some(open) = self.open.last() else {
@@ -348,7 +348,7 @@ impl Reader<'_> {
         self.end_element_reported()
     }
 
-    /// A character or entity reference in content, XML 1.0 [66]-[68].
+    /// A character or entity reference in content, XML 1.0 \[66\]-\[68\].
     pub(crate) fn reference(&mut self) -> Result<Option<Ev>, Error> {
         let top = self.top();
         let max = self.options.limits.max_name_len;
@@ -667,7 +667,7 @@ pub(crate) fn collapse_spaces(buf: &mut String, from: usize) {
     buf.push_str(&collapsed);
 }
 
-/// The character of a character reference, after `&#`, through `;` (XML 1.0 [66], WFC:
+/// The character of a character reference, after `&#`, through `;` (XML 1.0 \[66\], WFC:
 /// Legal Character).
 pub(crate) fn char_ref(c: &mut Cur<'_>) -> PResult<char> {
     let hex = c.eat(b'x')?;
@@ -809,8 +809,8 @@ fn is_xmlns_decl(a: &AttrRec, buf: &str) -> bool {
     n == "xmlns" || n.starts_with("xmlns:")
 }
 
-/// Namespaces in XML 1.0 [7] QName: the prefix length (0 when unprefixed). `name` is
-/// already a valid [5] Name, so it is a QName when it has at most one colon, not first or
+/// Namespaces in XML 1.0 \[7\] QName: the prefix length (0 when unprefixed). `name` is
+/// already a valid \[5\] Name, so it is a QName when it has at most one colon, not first or
 /// last, and the local part starts with a name-start character.
 pub(crate) fn qname_prefix_len(name: &str, what: &str) -> Result<u32, Error> {
     let b = name.as_bytes();

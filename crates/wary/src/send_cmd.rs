@@ -61,7 +61,7 @@ pub struct SendArgs {
     after_help = "Exit codes (sysexits.h): 0 delivered to every recipient; 75 4xx reply, timeout or network error (retry later); 69 5xx reply; 76 protocol violation, TLS downgrade, injection or certificate failure; 77 authentication failed; 65 message or address cannot be sent as given; 78 bad flags; 68 host cannot be resolved."
 )]
 pub struct SendOpts {
-    /// The submission server, HOST[:PORT] (`[::1]:587` for IPv6).
+    /// The submission server, `HOST[:PORT]` (`[::1]:587` for IPv6).
     #[arg(long, value_name = "HOST[:PORT]")]
     server: String,
     /// TLS mode.
@@ -185,8 +185,9 @@ fn send(args: &SendOpts) -> Result<u8, Failure> {
     let server = format!("{}:{}", config.host, config.port);
     let mut client = Client::connect(&config)
         .map_err(|e| Failure(code_for_fault(e.fault()), format!("{server}: {e}")))?;
-    // Every message goes through send_many: with PIPELINING and CHUNKING, whole messages
-    // are pipelined, so an mbox costs about one round trip per window of messages.
+    // Every message goes through send_many: with PIPELINING each envelope goes with the
+    // previous message's content (which itself waits for its RCPT replies), so an mbox of
+    // n messages costs n + 1 round trips after the session opens.
     let prefix = |i: usize| {
         if many {
             format!("message {}: ", i + 1)

@@ -140,10 +140,12 @@ pub struct DeliveryReport {
     pub final_reply: Option<Reply>,
     /// The TLS session, or `None` in plain text.
     pub tls: Option<TlsInfo>,
-    /// Round trips between queuing this message and its final reply: 1 with PIPELINING
-    /// and CHUNKING, 2 with PIPELINING and DATA, one per command without PIPELINING.
-    /// Messages pipelined behind each other share round trips; for the cost per message on
-    /// a busy connection divide [`crate::proto::Session::round_trips`] by the messages sent.
+    /// Round trips between this message's envelope going on the wire and its final reply:
+    /// 2 with PIPELINING (the envelope, with DATA when there is no CHUNKING; then the
+    /// content, which never goes before the RCPT replies), one per command without it.
+    /// Messages queued behind each other share round trips (the next envelope goes with this
+    /// content), so n messages cost n + 1; for the cost per message on a busy connection
+    /// divide [`crate::proto::Session::round_trips`] by the messages sent.
     pub round_trips: u32,
 }
 

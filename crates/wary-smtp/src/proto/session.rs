@@ -155,11 +155,9 @@ pub(super) enum Phase {
     Auth(Box<SaslClient>),
     /// Idle: a message may start.
     Ready,
-    /// Message transactions are in flight (several only with PIPELINING and CHUNKING); they
+    /// Message transactions are queued or on the wire (several only with PIPELINING); they
     /// are in `Session::txns`, oldest first.
     Txn,
-    /// RSET sent after a failed transaction; the report goes out when it is answered.
-    Reset(Box<DeliveryReport>),
     /// QUIT sent.
     Quit,
     /// Over.
@@ -276,10 +274,11 @@ impl Session {
     }
 
     /// True when [`Session::send_message`] would take a message now: the session is idle,
-    /// or PIPELINING and CHUNKING are in use and fewer than
-    /// [`MAX_MESSAGES_IN_FLIGHT`](super::transaction::MAX_MESSAGES_IN_FLIGHT) messages await
-    /// their replies (RFC 2920 §3.1, RFC 3030 §4.2: the next MAIL may follow `BDAT … LAST`
-    /// in the same batch, so many messages share one round trip).
+    /// or PIPELINING is in use and fewer than
+    /// [`MAX_MESSAGES_IN_FLIGHT`](super::transaction::MAX_MESSAGES_IN_FLIGHT) messages are
+    /// held. A queued message's envelope goes on the wire in the same write as the content of
+    /// the one before it (RFC 2920 §3.1), so n messages cost n + 1 round trips, not 2n; its
+    /// content still waits for its own RCPT replies.
     pub fn can_send(&self) -> bool {
         match self.phase {
             Phase::Ready => true,
@@ -288,7 +287,8 @@ impl Session {
         }
     }
 
-    /// Messages sent whose reports have not been handed out yet.
+    /// Messages taken by [`Session::send_message`] whose reports have not been handed out
+    /// yet (queued or on the wire).
     pub fn messages_in_flight(&self) -> usize {
         self.txns.len()
     }
@@ -545,29 +545,18 @@ impl Session {
             }
             Expect::StartTls => self.on_starttls_reply(reply),
             Expect::Auth => self.on_auth_reply(reply),
-            Expect::Rset => {
-                let phase = std::mem::replace(&mut self.phase, Phase::Ready);
-                if let Phase::Reset(report) = phase {
-                    self.events.push_back(Event::Delivered(report));
-                }
-                if !code.is_positive() {
-                    // The transaction is settled and reported; a server that cannot reset
-                    // cannot take another message, so the session ends here.
-                    self.phase = Phase::Closed;
-                    self.clear_pending();
-                    self.events.push_back(Event::Closed);
-                }
-                Ok(())
-            }
             Expect::Quit => {
                 // After QUIT any reply ends the session; the message (if any) is long settled.
                 self.phase = Phase::Closed;
                 self.events.push_back(Event::Closed);
                 Ok(())
             }
-            Expect::Mail | Expect::Rcpt(_) | Expect::Data | Expect::DataEnd | Expect::Bdat => {
-                super::transaction::on_reply(self, expect, reply)
-            }
+            Expect::Mail
+            | Expect::Rcpt(_)
+            | Expect::Data
+            | Expect::DataEnd
+            | Expect::Bdat
+            | Expect::Rset => super::transaction::on_reply(self, expect, reply),
             _ => Err(unexpected(reply)),
         }
     }

@@ -1,16 +1,36 @@
 //! One mail transaction inside a session (RFC 5321 §3.3): MAIL, RCPT per recipient, then DATA
-//! and the dot-stuffed message, or `BDAT n LAST` and the raw message (RFC 3030). With
-//! PIPELINING (RFC 2920) the whole envelope and DATA/BDAT go in one batch; without it each
-//! command waits for its reply. Per-recipient replies are kept; no recipient accepted means
-//! the message data is never sent (or, when already pipelined behind BDAT, must be refused by
-//! the server — accepting it is a protocol violation).
+//! and the dot-stuffed message, or `BDAT n LAST` and the raw message (RFC 3030).
 //!
-//! With PIPELINING and CHUNKING the next message may be queued before the previous one is
-//! answered (its MAIL follows `BDAT … LAST` in the same batch), up to
-//! [`MAX_MESSAGES_IN_FLIGHT`]; replies are matched to transactions in order. A transaction
-//! that fails while later ones are already on the wire gets no RSET (there is no place for
-//! one): `BDAT … LAST` ends the transaction either way (RFC 3030 §2), and a server that
-//! disagrees refuses the next MAIL, which is reported, never hidden.
+//! The rule this module exists for: **the message content leaves the client only after every
+//! RCPT of its transaction was answered and at least one recipient was accepted** (and MAIL
+//! was). With none accepted, no BDAT is sent at all and DATA's content never follows; the
+//! transaction is reset and reported with every refusal. Pipelining therefore never sends
+//! `BDAT … LAST` and the content in the same batch as the envelope.
+//!
+//! Round trips stay low by pipelining *across* messages instead (RFC 2920 §3.1: message
+//! content may be the first "command" of a group, and MAIL, RCPT and RSET may appear anywhere
+//! in it). Transactions are queued with [`start`]; the envelope of the next one goes on the
+//! wire as soon as the previous one is closed on the wire (its `BDAT … LAST` and chunk, its
+//! content and final dot, or its RSET), in the same write:
+//!
+//! ```text
+//! C: MAIL 1, RCPT 1…   [, DATA 1]                    S: replies to the envelope of 1
+//! C: content 1, MAIL 2, RCPT 2… [, DATA 2]           S: final reply 1, envelope replies of 2
+//! C: content 2, MAIL 3, …                             …
+//! ```
+//!
+//! so n messages cost n + 1 round trips on one connection, and one message alone costs two.
+//! Fewer is impossible without sending content ahead of its RCPT replies: SMTP has one
+//! transaction open at a time (RFC 5321 §4.1.4: MAIL, RCPT…, then the data, in that order; a
+//! MAIL inside an open transaction is refused with 503, "nested MAIL command" in Exim and
+//! Postfix), and a transaction can only be closed by its content or by RSET, which must wait
+//! for that transaction's RCPT replies. So at most two transactions are on the
+//! wire at once: one whose final reply is due, and the next, whose envelope replies are due.
+//!
+//! A transaction whose final reply is a refusal while the next envelope is already on the
+//! wire gets no RSET (there is no place for one): `BDAT … LAST` and the final dot end the
+//! transaction either way (RFC 3030 §2, RFC 5321 §4.1.1.4), and a server that disagrees
+//! refuses the next MAIL, which is reported, never hidden.
 
 use super::command::Command;
 use super::error::{SessionError, SubmitError};
@@ -20,39 +40,57 @@ use super::report::{DeliveryReport, Envelope, Notify, RecipientResult, Ret};
 use super::session::{Event, Expect, Phase, Session};
 use super::types::{xtext, EsmtpParam, ReversePath};
 
-/// Most messages awaiting replies at once. Their replies (a few dozen octets each) fit in
-/// any socket buffer, so the client and server cannot both block writing (RFC 2920 §3.1).
-pub const MAX_MESSAGES_IN_FLIGHT: usize = 32;
+/// Most messages a session holds at once (queued or on the wire, reports not yet handed
+/// out). At most two are on the wire at a time (see the module docs); the rest are queued so
+/// the next envelope is ready to go in the same write as the previous content. More would
+/// only hold more copies of messages in memory without saving a round trip.
+pub const MAX_MESSAGES_IN_FLIGHT: usize = 4;
 
-/// State of one transaction in flight.
+/// Where a transaction is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    /// Accepted by [`start`]; nothing on the wire yet, because an earlier transaction is
+    /// still open on the wire.
+    Queued,
+    /// MAIL and RCPT (with PIPELINING and DATA, also DATA) are on the wire; their replies
+    /// decide whether the content goes.
+    Envelope,
+    /// The content is on the wire (`BDAT … LAST` and the chunk, or the content and its final
+    /// dot): the transaction is closed on the wire and its final reply is due.
+    Content,
+    /// RSET is on the wire; the report goes out when it is answered.
+    Reset,
+}
+
+/// State of one transaction.
 pub(super) struct Txn {
     report: DeliveryReport,
+    stage: Stage,
     pipelined: bool,
     bdat: bool,
+    mail: Command,
     rcpts: Vec<Command>,
-    /// The DATA form (dot-stuffed, with `.CRLF`) or the BDAT chunk.
+    /// The DATA form (dot-stuffed, with `.CRLF`) or the BDAT chunk. Leaves only through
+    /// [`send_content`].
     payload: Vec<u8>,
     start_round_trips: u32,
     /// Replies still due for this transaction's commands.
     outstanding: usize,
 }
 
-/// True when another message can be queued behind those in flight.
+/// True when another message can be queued: with PIPELINING in use, up to
+/// [`MAX_MESSAGES_IN_FLIGHT`]; without it, one at a time (the session must be idle).
 pub(super) fn can_queue(s: &Session) -> bool {
-    let caps = s.caps.as_ref();
-    let whole_batch = s.config.pipelining
-        && s.config.chunking
-        && caps.is_some_and(|c| c.pipelining && c.chunking);
-    whole_batch
-        && s.txns.len() < MAX_MESSAGES_IN_FLIGHT
-        && s.txns.iter().all(|t| t.pipelined && t.bdat)
+    let pipelined = s.config.pipelining && s.caps.as_ref().is_some_and(|c| c.pipelining);
+    pipelined && s.txns.len() < MAX_MESSAGES_IN_FLIGHT
 }
 
 fn param(keyword: &str, value: Option<&str>) -> Result<EsmtpParam, SubmitError> {
     EsmtpParam::new(keyword, value).map_err(SubmitError::Value)
 }
 
-/// Checks the message against the server's capabilities and queues the first batch.
+/// Checks the message against the server's capabilities and queues it; its envelope goes on
+/// the wire at once when no earlier transaction is open on the wire.
 pub(super) fn start(s: &mut Session, env: &Envelope, msg: &Message) -> Result<(), SubmitError> {
     let caps = s.caps.clone().unwrap_or_default();
     if env.recipients.is_empty() {
@@ -165,67 +203,116 @@ pub(super) fn start(s: &mut Session, env: &Envelope, msg: &Message) -> Result<()
         tls: s.tls.clone(),
         round_trips: 0,
     };
-    let mut txn = Txn {
+    s.txns.push_back(Box::new(Txn {
         report,
+        stage: Stage::Queued,
         pipelined,
         bdat,
+        mail: Command::Mail(env.from.clone(), mail_params),
         rcpts,
         payload,
         start_round_trips: s.round_trips,
-        outstanding: 1,
+        outstanding: 0,
+    }));
+    s.phase = Phase::Txn;
+    pump(s);
+    Ok(())
+}
+
+/// Puts the envelope of the first queued transaction on the wire, when every earlier one is
+/// closed on the wire (RFC 5321 §4.1.4: no nested MAIL). Without PIPELINING only one
+/// transaction exists at a time, so this starts it.
+fn pump(s: &mut Session) {
+    if s.txns.iter().any(|t| t.stage == Stage::Envelope) {
+        // Its RCPT replies decide between content and RSET; nothing may go before that.
+        return;
+    }
+    let Some(txn) = s.txns.iter_mut().find(|t| t.stage == Stage::Queued) else {
+        return;
     };
-    s.send(Command::Mail(env.from.clone(), mail_params), Expect::Mail);
-    if pipelined {
-        // RFC 2920 §3.1: MAIL and RCPT may be batched; DATA or BDAT ends the batch.
+    txn.stage = Stage::Envelope;
+    txn.start_round_trips = s.round_trips;
+    txn.mail.encode(&mut s.outbuf);
+    s.pending.push_back(Expect::Mail);
+    txn.outstanding = 1;
+    if txn.pipelined {
+        // RFC 2920 §3.1: MAIL and RCPT may be batched; DATA may end the batch, because the
+        // server must answer it only after the RCPT replies and the content waits for 354.
+        // BDAT may not: its chunk follows the command line unasked.
         for (i, cmd) in txn.rcpts.iter().enumerate() {
             cmd.encode(&mut s.outbuf);
             s.pending.push_back(Expect::Rcpt(i));
             txn.outstanding += 1;
         }
-        send_body_command(s, &mut txn);
+        if !txn.bdat {
+            Command::Data.encode(&mut s.outbuf);
+            s.pending.push_back(Expect::Data);
+            txn.outstanding += 1;
+        }
     }
-    s.txns.push_back(Box::new(txn));
-    s.phase = Phase::Txn;
-    Ok(())
 }
 
-/// DATA, or `BDAT n LAST` followed by the chunk (RFC 3030 §2).
-fn send_body_command(s: &mut Session, txn: &mut Txn) {
-    txn.outstanding += 1;
+/// True when the content may be sent: MAIL and at least one RCPT were accepted.
+fn deliverable(txn: &Txn) -> bool {
+    let mail_ok = txn
+        .report
+        .mail
+        .as_ref()
+        .is_some_and(|r| r.code().is_positive());
+    mail_ok && txn.report.recipients.iter().any(RecipientResult::accepted)
+}
+
+/// True when the server may hold transaction state: some envelope command was accepted.
+fn opened(txn: &Txn) -> bool {
+    let mail_ok = txn
+        .report
+        .mail
+        .as_ref()
+        .is_some_and(|r| r.code().is_positive());
+    mail_ok || txn.report.recipients.iter().any(RecipientResult::accepted)
+}
+
+/// The only place message content is written. `BDAT n LAST` and the chunk (RFC 3030 §2), or
+/// after 354 the dot-stuffed content with its final `.CRLF`.
+fn send_content(s: &mut Session, txn: &mut Txn) {
+    debug_assert!(deliverable(txn), "content without an accepted recipient");
+    let payload = std::mem::take(&mut txn.payload);
     if txn.bdat {
-        let payload = std::mem::take(&mut txn.payload);
-        s.send(
-            Command::Bdat {
-                size: payload.len(),
-                last: true,
-            },
-            Expect::Bdat,
-        );
+        Command::Bdat {
+            size: payload.len(),
+            last: true,
+        }
+        .encode(&mut s.outbuf);
         s.outbuf.extend_from_slice(&payload);
+        s.pending.push_back(Expect::Bdat);
     } else {
-        s.send(Command::Data, Expect::Data);
+        s.outbuf.extend_from_slice(&payload);
+        s.pending.push_back(Expect::DataEnd);
     }
+    txn.outstanding += 1;
+    txn.stage = Stage::Content;
 }
 
-/// Handles the reply to MAIL, RCPT, DATA, the end of data, or BDAT.
+/// Handles the reply to MAIL, RCPT, DATA, the end of data, BDAT, or the RSET that ended a
+/// transaction.
 pub(super) fn on_reply(s: &mut Session, expect: Expect, reply: Reply) -> Result<(), SessionError> {
-    // Replies come in command order, so this one belongs to the oldest transaction.
-    let Some(mut txn) = s.txns.pop_front() else {
-        return Err(SessionError::UnexpectedReply {
-            command: expect.verb(),
-            reply,
-        });
-    };
-    txn.outstanding = txn.outstanding.saturating_sub(1);
-    let code = reply.code();
-    let refusal = code.is_transient() || code.is_permanent();
     let unexpected = |reply| SessionError::UnexpectedReply {
         command: expect.verb(),
         reply,
     };
+    // Replies come in command order, and a transaction's commands all go before the next
+    // one's, so this reply belongs to the oldest transaction.
+    let Some(mut txn) = s.txns.pop_front() else {
+        return Err(unexpected(reply));
+    };
+    if txn.outstanding == 0 {
+        return Err(unexpected(reply));
+    }
+    txn.outstanding -= 1;
+    let code = reply.code();
+    let refusal = code.is_transient() || code.is_permanent();
     // 421: the server is closing the channel (RFC 5321 §3.8); nothing else will come.
     let closing = code.value() == 421;
-    let accepted = |t: &Txn| t.report.recipients.iter().filter(|r| r.accepted()).count();
     match expect {
         Expect::Mail => {
             if !(code.is_positive() || refusal) {
@@ -249,42 +336,41 @@ pub(super) fn on_reply(s: &mut Session, expect: Expect, reply: Reply) -> Result<
             if let Some(slot) = txn.report.recipients.get_mut(i) {
                 slot.reply = Some(reply);
             }
-            if !closing && !txn.pipelined {
-                if let Some(next) = txn.rcpts.get(i + 1).cloned() {
+            if !closing {
+                if !txn.pipelined && i + 1 < txn.rcpts.len() {
+                    let next = txn.rcpts[i + 1].clone();
                     s.send(next, Expect::Rcpt(i + 1));
                     txn.outstanding += 1;
-                } else if accepted(&txn) == 0 {
-                    // RFC 5321 §3.3: no recipient, no DATA.
-                    return finish(s, txn, true);
-                } else {
-                    send_body_command(s, &mut txn);
+                } else if txn.outstanding == 0 {
+                    // Every envelope reply is in (with PIPELINING and DATA, DATA's reply is
+                    // still due and decides instead).
+                    return envelope_answered(s, txn);
                 }
             }
         }
         Expect::Data => {
             if code.value() == 354 {
-                let mail_ok = txn
-                    .report
-                    .mail
-                    .as_ref()
-                    .is_some_and(|r| r.code().is_positive());
-                if !mail_ok || accepted(&txn) == 0 {
-                    // RFC 2920 §3.1: with no valid recipient the server must refuse DATA.
-                    // Sending the message now could deliver it nowhere or somewhere unknown.
-                    return Err(SessionError::UnexpectedReply {
-                        command: "DATA (no recipient was accepted)",
-                        reply,
-                    });
-                }
                 txn.report.data = Some(reply);
-                let payload = std::mem::take(&mut txn.payload);
-                s.outbuf.extend_from_slice(&payload);
-                s.pending.push_back(Expect::DataEnd);
-                txn.outstanding += 1;
+                if deliverable(&txn) {
+                    send_content(s, &mut txn);
+                } else {
+                    // DATA was pipelined and accepted although no recipient was: the content
+                    // stays here. RFC 2920 §3.1: "if the DATA command was accepted the client
+                    // SMTP should send a single dot", an empty body that ends data mode.
+                    s.outbuf.extend_from_slice(b".\r\n");
+                    s.pending.push_back(Expect::DataEnd);
+                    txn.outstanding += 1;
+                    txn.stage = Stage::Content;
+                }
+                s.txns.push_front(txn);
+                pump(s);
+                return Ok(());
             } else if refusal {
                 txn.report.data = Some(reply);
                 if !closing {
-                    return finish(s, txn, true);
+                    // RFC 5321 §4.1.1.4: after a refused DATA the content must not be sent.
+                    let reset = opened(&txn);
+                    return finish(s, txn, reset);
                 }
             } else {
                 return Err(unexpected(reply));
@@ -301,61 +387,91 @@ pub(super) fn on_reply(s: &mut Session, expect: Expect, reply: Reply) -> Result<
             }
         }
         Expect::Bdat => {
-            if code.is_positive() && accepted(&txn) == 0 {
-                return Err(SessionError::UnexpectedReply {
-                    command: "BDAT LAST (no recipient was accepted)",
-                    reply,
-                });
-            }
             if !(code.is_positive() || refusal) {
                 return Err(unexpected(reply));
             }
-            let ok = code.is_positive();
             txn.report.final_reply = Some(reply);
             if !closing {
                 // RFC 3030 §2: after a failed BDAT the transaction state is unclear; reset.
-                return finish(s, txn, !ok);
+                return finish(s, txn, refusal);
             }
+        }
+        Expect::Rset => {
+            if code.is_positive() {
+                return finish(s, txn, false);
+            }
+            // The transaction is settled and reported; a server that cannot reset cannot take
+            // another message, so the session ends here.
+            close(s, txn);
+            return Ok(());
         }
         _ => return Err(unexpected(reply)),
     }
     if closing {
-        // Every message still in flight is reported, unanswered, so none is lost silently.
-        txn.report.round_trips = s.round_trips - txn.start_round_trips;
-        s.clear_pending();
-        s.phase = Phase::Closed;
-        s.events.push_back(Event::Delivered(Box::new(txn.report)));
-        while let Some(rest) = s.txns.pop_front() {
-            s.events.push_back(Event::Delivered(Box::new(rest.report)));
-        }
-        s.events.push_back(Event::Closed);
+        close(s, txn);
         return Ok(());
     }
     s.txns.push_front(txn);
-    s.phase = Phase::Txn;
+    Ok(())
+}
+
+/// Every reply to MAIL and RCPT is in (no DATA pending): the content goes, or it never does.
+fn envelope_answered(s: &mut Session, mut txn: Box<Txn>) -> Result<(), SessionError> {
+    if !deliverable(&txn) {
+        // RFC 5321 §3.3: no recipient, no DATA (nor BDAT).
+        let reset = opened(&txn);
+        return finish(s, txn, reset);
+    }
+    if txn.bdat {
+        send_content(s, &mut txn);
+    } else {
+        // Without PIPELINING DATA was not sent with the envelope; it is now.
+        s.send(Command::Data, Expect::Data);
+        txn.outstanding += 1;
+    }
+    s.txns.push_front(txn);
+    pump(s);
     Ok(())
 }
 
 /// Ends the transaction: hands out the report, after an RSET when the server may still hold
-/// transaction state.
+/// transaction state and no later transaction is on the wire yet.
 fn finish(s: &mut Session, mut txn: Box<Txn>, reset: bool) -> Result<(), SessionError> {
     if txn.outstanding > 0 {
         // Pipelined replies still due: keep collecting them first.
         s.txns.push_front(txn);
-        s.phase = Phase::Txn;
+        return Ok(());
+    }
+    let later_on_wire = s.txns.iter().any(|t| t.stage != Stage::Queued);
+    if reset && !later_on_wire {
+        s.send(Command::Rset, Expect::Rset);
+        txn.outstanding = 1;
+        txn.stage = Stage::Reset;
+        s.txns.push_front(txn);
+        // RSET may be followed by the next MAIL in the same batch (RFC 2920 §3.1).
+        pump(s);
         return Ok(());
     }
     txn.report.round_trips = s.round_trips - txn.start_round_trips;
-    if reset && s.txns.is_empty() {
-        s.send(Command::Rset, Expect::Rset);
-        s.phase = Phase::Reset(Box::new(txn.report));
-    } else {
-        s.events.push_back(Event::Delivered(Box::new(txn.report)));
-        if s.txns.is_empty() {
-            s.ready();
-        } else {
-            s.phase = Phase::Txn;
-        }
+    s.events.push_back(Event::Delivered(Box::new(txn.report)));
+    pump(s);
+    if s.txns.is_empty() {
+        s.ready();
     }
     Ok(())
+}
+
+/// The server is closing (421) or cannot reset: this transaction and every other one held
+/// are reported as they stand (unanswered ones with no replies), so none is lost silently.
+fn close(s: &mut Session, mut txn: Box<Txn>) {
+    txn.report.round_trips = s.round_trips - txn.start_round_trips;
+    s.clear_pending();
+    s.outbuf.clear();
+    s.phase = Phase::Closed;
+    s.events.push_back(Event::Delivered(Box::new(txn.report)));
+    while let Some(mut rest) = s.txns.pop_front() {
+        rest.report.round_trips = s.round_trips.saturating_sub(rest.start_round_trips);
+        s.events.push_back(Event::Delivered(Box::new(rest.report)));
+    }
+    s.events.push_back(Event::Closed);
 }

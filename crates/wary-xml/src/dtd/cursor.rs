@@ -145,7 +145,7 @@ impl<'r> Reader<'r> {
         }
     }
 
-    /// An Nmtoken ([7]) in the top frame.
+    /// An Nmtoken (\[7\]) in the top frame.
     pub(super) fn d_nmtoken(&mut self, rule: &'static str) -> Result<String, Error> {
         loop {
             self.d_peek()?;

@@ -1,4 +1,4 @@
-//! The markup declarations, XML 1.0 [45]-[84]: element, attribute-list, entity and notation
+//! The markup declarations, XML 1.0 \[45\]-\[84\]: element, attribute-list, entity and notation
 //! declarations, and conditional sections.
 
 use super::{normalize_pubid, AttDef, AttType, Entity, EntityKind};
@@ -10,7 +10,7 @@ use crate::{Error, ErrorKind};
 use std::sync::Arc;
 
 impl<'r> Reader<'r> {
-    /// [45] elementdecl.
+    /// \[45\] elementdecl.
     pub(super) fn element_decl(&mut self) -> Result<(), Error> {
         const R: &str = "XML 1.0 [45] elementdecl";
         self.d_bump(9);
@@ -31,7 +31,7 @@ impl<'r> Reader<'r> {
         self.d_end(R)
     }
 
-    /// [46]-[51] a content model, after `(` is next; iterative, with an explicit stack.
+    /// \[46\]-\[51\] a content model, after `(` is next; iterative, with an explicit stack.
     pub(super) fn content_model(&mut self) -> Result<(), Error> {
         const R: &str = "XML 1.0 [47] children";
         self.d_bump(1);
@@ -143,7 +143,7 @@ impl<'r> Reader<'r> {
         Ok(())
     }
 
-    /// [52] AttlistDecl.
+    /// \[52\] AttlistDecl.
     pub(super) fn attlist_decl(&mut self) -> Result<(), Error> {
         const R: &str = "XML 1.0 [52] AttlistDecl";
         self.d_bump(9);
@@ -182,7 +182,7 @@ impl<'r> Reader<'r> {
         }
     }
 
-    /// [54] AttType.
+    /// \[54\] AttType.
     pub(super) fn att_type(&mut self) -> Result<AttType, Error> {
         const R: &str = "XML 1.0 [54] AttType";
         if self.d_peek()? == Some(b'(') {
@@ -242,7 +242,7 @@ impl<'r> Reader<'r> {
         }
     }
 
-    /// [60] DefaultDecl; returns the normalized default value, if any.
+    /// \[60\] DefaultDecl; returns the normalized default value, if any.
     pub(super) fn default_decl(&mut self, ty: AttType) -> Result<Option<Arc<str>>, Error> {
         const R: &str = "XML 1.0 [60] DefaultDecl";
         if self.d_peek()? == Some(b'#') {
@@ -260,9 +260,11 @@ impl<'r> Reader<'r> {
                 }
             }
         }
-        let top = self.top();
-        let at = self.frames[top].pos + 1;
         let raw = self.d_quoted("XML 1.0 [10] AttValue", "default value")?;
+        // Where the literal's content starts, taken after reading it: reading may have
+        // dropped consumed text from the window (and popped finished entities).
+        let top = self.top();
+        let at = self.frames[top].pos - raw.len() - 1;
         let mut out = String::new();
         let standalone = self.standalone == Some(true);
         let limits = self.options.limits.clone();
@@ -285,7 +287,7 @@ impl<'r> Reader<'r> {
         Ok(Some(Arc::from(out)))
     }
 
-    /// [70] EntityDecl. Returns an event for unparsed entities.
+    /// \[70\] EntityDecl. Returns an event for unparsed entities.
     pub(super) fn entity_decl(&mut self) -> Result<Option<Ev>, Error> {
         const R: &str = "XML 1.0 [70] EntityDecl";
         self.d_bump(8);
@@ -384,7 +386,7 @@ impl<'r> Reader<'r> {
         Ok(ev)
     }
 
-    /// [9] EntityValue: parameter-entity references (external subset only) and character
+    /// \[9\] EntityValue: parameter-entity references (external subset only) and character
     /// references are expanded; general entity references are kept as they are (§4.5).
     pub(super) fn entity_value(&mut self) -> Result<String, Error> {
         const R: &str = "XML 1.0 [9] EntityValue";
@@ -462,7 +464,7 @@ impl<'r> Reader<'r> {
         }
     }
 
-    /// [75] ExternalID (or, for notations, [83] PublicID): returns (public, system).
+    /// \[75\] ExternalID (or, for notations, \[83\] PublicID): returns (public, system).
     pub(super) fn d_external_id(
         &mut self,
         notation: bool,
@@ -477,10 +479,10 @@ impl<'r> Reader<'r> {
             }
             "PUBLIC" => {
                 self.d_req_sep(R, "after PUBLIC")?;
-                let top = self.top();
-                let at = self.frames[top].pos;
                 let p = self.d_quoted("XML 1.0 [12] PubidLiteral", "public identifier")?;
-                if let Some(bad) = p.chars().find(|&c| !chars::is_pubid_char(c)) {
+                if let Some((i, bad)) = p.char_indices().find(|&(_, c)| !chars::is_pubid_char(c)) {
+                    let top = self.top();
+                    let at = self.frames[top].pos - p.len() - 1 + i;
                     return Err(self.err_at(
                         top,
                         at,
@@ -515,7 +517,7 @@ impl<'r> Reader<'r> {
         }
     }
 
-    /// [82] NotationDecl.
+    /// \[82\] NotationDecl.
     pub(super) fn notation_decl(&mut self) -> Result<Ev, Error> {
         const R: &str = "XML 1.0 [82] NotationDecl";
         self.d_bump(10);
@@ -542,7 +544,7 @@ impl<'r> Reader<'r> {
         })
     }
 
-    /// [61] conditionalSect, at `<![`.
+    /// \[61\] conditionalSect, at `<![`.
     pub(super) fn conditional_section(&mut self) -> Result<(), Error> {
         const R: &str = "XML 1.0 [61] conditionalSect";
         self.d_bump(3);
@@ -567,7 +569,7 @@ impl<'r> Reader<'r> {
         }
     }
 
-    /// [63]-[65]: skips an IGNORE section, counting nested `<![ ... ]]>`.
+    /// \[63\]-\[65\]: skips an IGNORE section, counting nested `<![ ... ]]>`.
     pub(super) fn ignore_section(&mut self) -> Result<(), Error> {
         let top = self.top();
         let mut depth = 1usize;

@@ -1,4 +1,4 @@
-//! The document type declaration: XML 1.0 [28]-[31] and the markup declarations [45]-[84],
+//! The document type declaration: XML 1.0 \[28\]-\[31\] and the markup declarations \[45\]-\[84\],
 //! with parameter entities and conditional sections, and the store of what they declare.
 //!
 //! Declarations are read through a small cursor over the frame stack (`d_*` methods), so a
@@ -341,7 +341,7 @@ impl<'r> Reader<'r> {
         }
     }
 
-    /// A parameter-entity reference between declarations ([28a] DeclSep).
+    /// A parameter-entity reference between declarations (\[28a\] DeclSep).
     pub(super) fn pe_between_decls(&mut self) -> Result<(), Error> {
         let top = self.top();
         if self.frames[top].kind == FrameKind::Document {
@@ -464,7 +464,7 @@ impl<'r> Reader<'r> {
     }
 }
 
-/// [75] ExternalID inside one token (the DOCTYPE), after optional white space.
+/// \[75\] ExternalID inside one token (the DOCTYPE), after optional white space.
 fn external_id<'a>(
     c: &mut Cur<'a>,
     notation: bool,

@@ -114,8 +114,6 @@ fn outcome(bytes: &[u8], path: &Path, root: &Path, chunk: usize) -> Outcome {
 }
 
 #[test]
-#[ignore = "reader bug: error positions inside DTD literals (public ids, attribute defaults) \
-            depend on chunking in 21 not-wf documents; run with --ignored"]
 fn chunking_changes_no_result() {
     let suite = Suite::load();
     let files = suite.extract();
