@@ -87,11 +87,13 @@ struct RunArgs {
     /// The `wary` binary (default: next to this one).
     #[arg(long)]
     wary: Option<PathBuf>,
-    /// The report to write the XML part of; the SVG charts go beside it.
-    #[arg(long, default_value = "docs/performance.md")]
-    out: PathBuf,
+    /// The report to write the XML part of; the SVG charts go beside it. Default:
+    /// docs/performance.md, or target/bench-quick/performance.md with `--quick`, so that
+    /// indicative numbers never replace the committed ones by accident.
+    #[arg(long)]
+    out: Option<PathBuf>,
     /// Only these parsers (comma-separated ids: wary-cli, wary, quick-xml, xmlparser,
-    /// roxmltree, xml-rs, xmlwf, xmllint).
+    /// roxmltree, xml-rs, xmlwf, xmlwf-r, xmllint).
     #[arg(long, value_delimiter = ',')]
     parsers: Option<Vec<String>>,
     /// Skip the callgrind profile of wary.
@@ -182,13 +184,20 @@ fn run_main(args: RunArgs) -> Result<()> {
     let results = run::run(config)?;
     let verdicts = report::verdicts(&results);
     let doc = report::markdown(&results, &machine, &verdicts);
-    let out_dir = args.out.parent().unwrap_or(std::path::Path::new("."));
+    let out = args.out.unwrap_or_else(|| {
+        PathBuf::from(if args.quick {
+            "target/bench-quick/performance.md"
+        } else {
+            "docs/performance.md"
+        })
+    });
+    let out_dir = out.parent().unwrap_or(std::path::Path::new("."));
     std::fs::create_dir_all(out_dir)?;
     let write = |name: &std::path::Path, text: &str| {
         std::fs::write(name, text).with_context(|| format!("cannot write {}", name.display()))
     };
-    let existing = std::fs::read_to_string(&args.out).ok();
-    write(&args.out, &doc::with_part(existing.as_deref(), "xml", &doc))?;
+    let existing = std::fs::read_to_string(&out).ok();
+    write(&out, &doc::with_part(existing.as_deref(), "xml", &doc))?;
     write(
         &out_dir.join(report::THROUGHPUT_SVG),
         &report::throughput_svg(&results),
@@ -202,6 +211,6 @@ fn run_main(args: RunArgs) -> Result<()> {
     for v in &verdicts {
         println!("  {}  {}", v.word(), v.text);
     }
-    eprintln!("bench: wrote {}", args.out.display());
+    eprintln!("bench: wrote {}", out.display());
     Ok(())
 }
