@@ -1,6 +1,7 @@
 //! The SMTP clients the benchmark measures, each sending the same messages over one
 //! connection with STARTTLS and a certificate verified against the run's test CA:
-//! wary-smtp's library (`Client::send` per message), `wary send --mbox` (a whole process),
+//! wary-smtp's library (`Client::send_many`, and `Client::send` per message for comparison),
+//! `wary send --mbox` (a whole process),
 //! lettre's `SmtpTransport` with its connection pool (one pooled connection reused), and
 //! Python's smtplib (`starttls` with a verifying context, `sendmail` per message).
 
@@ -19,8 +20,10 @@ pub const TO: &str = "bench-rcpt@example.net";
 /// A client under test.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Client {
-    /// wary-smtp's blocking `Client`, in process.
+    /// wary-smtp's blocking `Client::send_many`, in process.
     WaryLib,
+    /// wary-smtp's blocking `Client::send`, one call per message, in process.
+    WaryEach,
     /// The `wary send --mbox` command.
     WarySend,
     /// lettre's `SmtpTransport` (pooled), in process.
@@ -30,8 +33,9 @@ pub enum Client {
 }
 
 /// Every client, in report order.
-pub const ALL: [Client; 4] = [
+pub const ALL: [Client; 5] = [
     Client::WaryLib,
+    Client::WaryEach,
     Client::WarySend,
     Client::Lettre,
     Client::Smtplib,
@@ -42,6 +46,7 @@ impl Client {
     pub fn id(self) -> &'static str {
         match self {
             Client::WaryLib => "wary",
+            Client::WaryEach => "wary-each",
             Client::WarySend => "wary-send",
             Client::Lettre => "lettre",
             Client::Smtplib => "smtplib",
@@ -50,7 +55,8 @@ impl Client {
     /// The label in tables and charts.
     pub fn label(self) -> &'static str {
         match self {
-            Client::WaryLib => "wary-smtp (library)",
+            Client::WaryLib => "wary-smtp send_many",
+            Client::WaryEach => "wary-smtp send per message",
             Client::WarySend => "wary send --mbox",
             Client::Lettre => "lettre SmtpTransport (pooled)",
             Client::Smtplib => "Python smtplib",
@@ -115,14 +121,15 @@ pub fn messages(n: usize) -> Vec<Vec<u8>> {
 /// Runs one client against the sink.
 pub fn run(client: Client, setup: &Setup) -> Result<ClientRun> {
     match client {
-        Client::WaryLib => wary_lib(setup),
+        Client::WaryLib => wary_lib(setup, true),
+        Client::WaryEach => wary_lib(setup, false),
         Client::WarySend => wary_send(setup),
         Client::Lettre => lettre(setup),
         Client::Smtplib => smtplib(setup),
     }
 }
 
-fn wary_lib(setup: &Setup) -> Result<ClientRun> {
+fn wary_lib(setup: &Setup, many: bool) -> Result<ClientRun> {
     use wary_smtp::proto::{Domain, Envelope, Mailbox, Message, Outcome, ReversePath};
     let start = Instant::now();
     let mut config = wary_smtp::ClientConfig::new("127.0.0.1", setup.addr.port());
@@ -134,24 +141,44 @@ fn wary_lib(setup: &Setup) -> Result<ClientRun> {
         ReversePath::Mailbox(Mailbox::parse(FROM)?),
         vec![Mailbox::parse(TO)?],
     );
-    let mut round_trips = 0u64;
-    for (i, raw) in setup.messages.iter().enumerate() {
-        let message = Message::new(raw)?;
-        let report = client
-            .send(&envelope, &message)
-            .with_context(|| format!("wary: message {i}"))?;
-        if report.outcome() != Outcome::Delivered {
-            bail!(
-                "wary: message {i} not delivered: {:?}",
-                report.first_refusal()
-            );
+    let messages = setup
+        .messages
+        .iter()
+        .map(|m| Message::new(m))
+        .collect::<Result<Vec<_>, _>>()?;
+    let before = client.round_trips();
+    let mut delivered = 0usize;
+    let mut refused = Vec::new();
+    let mut check = |i: usize, r: Result<wary_smtp::DeliveryReport, String>| match r {
+        Ok(report) if report.outcome() == Outcome::Delivered => delivered += 1,
+        Ok(report) => refused.push(format!("message {i}: {:?}", report.first_refusal())),
+        Err(e) => refused.push(format!("message {i}: {e}")),
+    };
+    if many {
+        client
+            .send_many(messages.iter().map(|m| (&envelope, m)), |i, r| {
+                check(i, r.map_err(|e| e.to_string()))
+            })
+            .context("wary: send_many")?;
+    } else {
+        for (i, m) in messages.iter().enumerate() {
+            let r = client
+                .send(&envelope, m)
+                .with_context(|| format!("wary: message {i}"))?;
+            check(i, Ok(r));
         }
-        round_trips += u64::from(report.round_trips);
     }
+    if let Some(first) = refused.first() {
+        bail!("wary: {} not delivered, first {first}", refused.len());
+    }
+    if delivered != messages.len() {
+        bail!("wary: {delivered} of {} reported delivered", messages.len());
+    }
+    let round_trips = client.round_trips() - before;
     client.quit().context("wary: QUIT")?;
     Ok(ClientRun {
         wall: start.elapsed(),
-        own_round_trips: Some(round_trips),
+        own_round_trips: Some(u64::from(round_trips)),
     })
 }
 
