@@ -269,6 +269,28 @@ pub fn markdown(r: &Results, m: &Machine, verdicts: &[Verdict], expected_octets:
          - On plain loopback there is no wait to save, so the differences are CPU: TLS \
          records, parsing, and for the processes their start-up (left out of messages/s)."
     );
+    // The waits above, as the sink measured them in this run.
+    if let Some((si, setting)) = r
+        .settings
+        .iter()
+        .enumerate()
+        .find(|(_, x)| !x.delay.is_zero() && x.chunking)
+    {
+        let measured: Vec<String> = r
+            .rows
+            .iter()
+            .filter(|x| x.setting == si)
+            .filter_map(|x| Some(format!("{} {:.3}", x.client.label(), x.round_trips(n)?)))
+            .collect();
+        if !measured.is_empty() {
+            let _ = writeln!(
+                s,
+                "\nWaits per message measured by the sink in this run ({}): {}.",
+                setting.name(),
+                measured.join(", ")
+            );
+        }
+    }
     s
 }
 
