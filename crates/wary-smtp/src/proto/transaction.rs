@@ -9,7 +9,7 @@
 //!
 //! Round trips stay low by pipelining *across* messages instead (RFC 2920 §3.1: message
 //! content may be the first "command" of a group, and MAIL, RCPT and RSET may appear anywhere
-//! in it). Transactions are queued with [`start`]; the envelope of the next one goes on the
+//! in it). Transactions are queued with `start`; the envelope of the next one goes on the
 //! wire as soon as the previous one is closed on the wire (its `BDAT … LAST` and chunk, its
 //! content and final dot, or its RSET), in the same write:
 //!
