@@ -133,53 +133,11 @@ pub fn markdown(r: &Results, m: &Machine, verdicts: &[Verdict], expected_octets:
             ""
         }
     );
-    let _ = writeln!(
-        s,
-        "Each client sends the same {n} small messages ({:.0} octets on average) to one \
-         recipient, over **one** connection with STARTTLS, verifying the sink's certificate \
-         against a test CA generated for the run (rcgen), then QUIT. The sink is \
-         `wary-bench`'s own SMTP server on 127.0.0.1 (an ephemeral port): rustls, \
-         PIPELINING, SIZE, 8BITMIME and — unless the setting says otherwise — CHUNKING; it \
-         accepts every message and checks that all {n} arrived on one TLS connection.\n",
-        expected_octets as f64 / n as f64
-    );
-    let _ = writeln!(
-        s,
-        "The messages hold {expected_octets} octets in all; *content octets* is what the sink \
-         received after removing DATA's dot-stuffing (≠ marks a difference).\n"
-    );
-    let _ = writeln!(
-        s,
-        "- **Simulated round trip.** The sink writes each reply {} ms after the client bytes \
-         that complete its command arrived, never earlier; replies that fall due together \
-         go out in one write. A pipelined batch (RFC 2920) is therefore answered after one \
-         delay, as a pipelining-aware server across a real link answers it. The TLS \
-         handshake itself is not delayed (it happens once per run).\n\
-         - **Messages per second** = {n} / the time from the first MAIL command's arrival to \
-         the write of the last message's acceptance, on the sink's clock: connection setup, \
-         TLS handshake and process start-up are left out for every client alike.\n\
-         - **Round trips per message** are counted at the sink, not taken from the clients: \
-         the sink counts one each time client bytes arrive while it owes the client no reply \
-         and holds no partial command — the client had read every answer before it could \
-         go on. A lock-step client scores one per command; a pipelined batch scores one. \
-         From the first MAIL until QUIT, divided by {n}. wary-smtp's own count (its delivery \
-         reports) is shown beside it as a cross-check.\n",
-        r.settings
-            .iter()
-            .map(|x| x.delay.as_millis())
-            .max()
-            .unwrap_or(0)
-    );
-    let _ = writeln!(
-        s,
-        "Clients: **wary-smtp** in process, through its connection-reusing \
-         `Client::send_many` and, for comparison, `Client::send` once per message; **`wary \
-         send --mbox`** (the CLI, a process reading an mbox), **lettre** {} (`SmtpTransport` with \
-         its pool, `max_size(1)`, STARTTLS required, rustls trusting only the test CA; \
-         `send_raw` per message), **Python smtplib** ({}, `starttls()` with \
-         `ssl.create_default_context(cafile=…)`, `sendmail()` per message).\n",
-        LETTRE_VERSION, r.python
-    );
+    let _ = writeln!(s, "### Targets (issue 6 §4)\n");
+    for v in verdicts {
+        let _ = writeln!(s, "- **{}** {}", v.word(), v.text);
+    }
+    let _ = writeln!(s);
     let _ = writeln!(s, "![messages per second]({CHART_SVG})\n");
     for (si, setting) in r.settings.iter().enumerate() {
         let rows: Vec<&Row> = r.rows.iter().filter(|x| x.setting == si).collect();
@@ -238,11 +196,57 @@ pub fn markdown(r: &Results, m: &Machine, verdicts: &[Verdict], expected_octets:
         }
         let _ = writeln!(s);
     }
-    let _ = writeln!(s, "### Targets (issue 6 §4)\n");
-    for v in verdicts {
-        let _ = writeln!(s, "- **{}** {}", v.word(), v.text);
-    }
-    let _ = writeln!(s, "\n### Why the numbers are what they are\n");
+    let _ = writeln!(s, "### Method\n");
+    let _ = writeln!(
+        s,
+        "Each client sends the same {n} small messages ({:.0} octets on average) to one \
+         recipient, over **one** connection with STARTTLS, verifying the sink's certificate \
+         against a test CA generated for the run (rcgen), then QUIT. The sink is \
+         `wary-bench`'s own SMTP server on 127.0.0.1 (an ephemeral port): rustls, \
+         PIPELINING, SIZE, 8BITMIME and — unless the setting says otherwise — CHUNKING; it \
+         accepts every message and checks that all {n} arrived on one TLS connection.\n",
+        expected_octets as f64 / n as f64
+    );
+    let _ = writeln!(
+        s,
+        "The messages hold {expected_octets} octets in all; *content octets* is what the sink \
+         received after removing DATA's dot-stuffing (≠ marks a difference).\n"
+    );
+    let _ = writeln!(
+        s,
+        "- **Simulated round trip.** The sink writes each reply {} ms after the client bytes \
+         that complete its command arrived, never earlier; replies that fall due together \
+         go out in one write. A pipelined batch (RFC 2920) is therefore answered after one \
+         delay, as a pipelining-aware server across a real link answers it. The TLS \
+         handshake itself is not delayed (it happens once per run).\n\
+         - **Messages per second** = {n} / the time from the first MAIL command's arrival to \
+         the write of the last message's acceptance, on the sink's clock: connection setup, \
+         TLS handshake and process start-up are left out for every client alike.\n\
+         - **Round trips per message** are counted at the sink, not taken from the clients: \
+         the sink counts one each time client bytes arrive while it owes the client no reply \
+         and holds no partial command — the client had read every answer before it could \
+         go on. A lock-step client scores one per command; a pipelined batch scores one. \
+         From the first MAIL until QUIT, divided by {n}. wary-smtp's own count (its session's \
+         round-trip counter) is shown beside it as a cross-check.\n\
+         - **Loopback** numbers are CPU-bound and move with other work on the machine (the \
+         load above); the simulated round trip is what the target is about.\n",
+        r.settings
+            .iter()
+            .map(|x| x.delay.as_millis())
+            .max()
+            .unwrap_or(0)
+    );
+    let _ = writeln!(
+        s,
+        "Clients: **wary-smtp** in process, through its connection-reusing \
+         `Client::send_many` and, for comparison, `Client::send` once per message; **`wary \
+         send --mbox`** (the CLI, a process reading an mbox), **lettre** {} (`SmtpTransport` with \
+         its pool, `max_size(1)`, STARTTLS required, rustls trusting only the test CA; \
+         `send_raw` per message), **Python smtplib** ({}, `starttls()` with \
+         `ssl.create_default_context(cafile=…)`, `sendmail()` per message).\n",
+        LETTRE_VERSION, r.python
+    );
+    let _ = writeln!(s, "### Why the numbers are what they are\n");
     let _ = writeln!(
         s,
         "- wary-smtp never sends a message's content before its RCPT replies accepted a \
