@@ -7,6 +7,10 @@
 //!   sends is recorded, inside TLS too, and judged: safe, LEAK (what, and where), or broken.
 //! - [`smtp_server`]: one mail server is checked for STARTTLS, AUTH before TLS, the
 //!   CVE-2011-0411 pipelined-command injection, its certificate and its TLS versions.
+//! - [`xml_parser`]: an XML parser (any command) is run over a generated hostile corpus
+//!   ([`xml_corpus`]) under time and memory limits, with a loopback HTTP canary and canary
+//!   files, and judged: blocked, survived, slow, memory blow-up, fetched, read a file,
+//!   disclosed, crashed, hung.
 //! - [`report`]: the shared report model and its terminal, JSON and HTML renderings.
 //!
 //! Everything runs on 127.0.0.1 or against the one host the caller names, with bounded
@@ -22,3 +26,5 @@ pub mod process;
 pub mod report;
 pub mod smtp_client;
 pub mod smtp_server;
+pub mod xml_corpus;
+pub mod xml_parser;

@@ -155,9 +155,7 @@ impl<'a> Cur<'a> {
                 show_next(rest)
             )));
         }
-        if n == rest.len() && !self.eof {
-            return Err(Stop::More);
-        }
+        // Over the limit already: fail now rather than read the rest of a huge name.
         if n > max {
             return Err(self.fail(
                 ErrorKind::Limit,
@@ -166,6 +164,9 @@ impl<'a> Cur<'a> {
                     "a name is longer than the limit of {max} bytes (raise it with --max-name-len)"
                 ),
             ));
+        }
+        if n == rest.len() && !self.eof {
+            return Err(Stop::More);
         }
         let s = &rest[..n];
         self.i += n;

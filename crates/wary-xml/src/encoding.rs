@@ -365,15 +365,17 @@ fn push_checked(out: &mut String, s: &str, after_cr: &mut bool, pending: &mut Op
             bytes.get(i + 1) == Some(&0xBF) && matches!(bytes.get(i + 2), Some(0xBE | 0xBF))
         });
     if !special {
-        let s = if *after_cr {
+        let rest = if *after_cr {
             s.strip_prefix('\n').unwrap_or(s)
         } else {
             s
         };
+        // Any character after a CR ends its pending state, the LF it swallowed included:
+        // otherwise a lone LF read on its own after CR LF would be dropped too.
         if !s.is_empty() {
             *after_cr = false;
         }
-        out.push_str(s);
+        out.push_str(rest);
         return;
     }
     let mut start = 0;

@@ -9,7 +9,7 @@
 //! error needs one.
 
 use crate::encoding::Decoder;
-use crate::{Error, ErrorKind, Position};
+use crate::{Error, Position};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -150,17 +150,10 @@ impl<'r> Frame<'r> {
     pub fn grow(&mut self, max_token: usize) -> Result<bool, Error> {
         let have = self.avail();
         if have > max_token {
-            return Err(Error::new(
-                ErrorKind::Limit,
-                "Limits::max_token_len",
-                format!(
-                    "a single token is longer than the limit of {max_token} bytes \
-                     (raise it with --max-token-len)"
-                ),
-            )
-            .at(self.position_at(self.pos)));
+            return Err(crate::reader::token_too_long(max_token).at(self.position_at(self.pos)));
         }
-        let target = (have * 2).max(have + 1);
+        // Never read far past the limit just to find that the token is too long.
+        let target = (have * 2).max(have + 1).min(max_token.saturating_add(1));
         while self.avail() < target {
             match self.more() {
                 Ok(true) => {}
@@ -173,12 +166,19 @@ impl<'r> Frame<'r> {
 
     /// Makes at least `n` bytes available if the entity has them. Returns whether it does.
     pub fn ensure(&mut self, n: usize) -> Result<bool, Error> {
-        let have = self.avail();
         while self.avail() < n {
             match self.more() {
                 Ok(true) => {}
                 Ok(false) => return Ok(false),
-                Err(e) => return self.defer_if_progress(e, have).map(|_| self.avail() >= n),
+                // Whether or not new text came first, the caller looks at what is here
+                // before the error is reported: otherwise a read that happened to end just
+                // before the bad byte would decide whether an earlier error in that text
+                // (or the one here) is the one reported.
+                Err(e) => {
+                    self.deferred = Some(e);
+                    self.eof = false;
+                    return Ok(self.avail() >= n);
+                }
             }
         }
         Ok(true)

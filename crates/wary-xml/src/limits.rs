@@ -17,15 +17,18 @@ pub struct Limits {
     /// Default 8 MiB (as Expat ≥ 2.4).
     pub amplification_threshold: u64,
     /// Once past the threshold, bytes produced by entity expansion may not exceed this many
-    /// times the bytes read from the input. Default 100 (as Expat ≥ 2.4).
+    /// times the bytes read from the input. Default 100 (as Expat ≥ 2.4). Expansion counts
+    /// replacement text in content and in the DTD (parameter entities), references expanded
+    /// in attribute values, and attributes added from DTD defaults (names and values).
     pub max_amplification: u64,
     /// Maximum attributes in one start tag, defaults included. Default 4,096.
     pub max_attributes: usize,
     /// Maximum length of a name in bytes. Default 50,000 (as libxml2).
     pub max_name_len: usize,
     /// Maximum size in bytes of one token the reader must hold whole: a tag with its
-    /// attributes, a comment, a PI, an entity value, a DTD declaration. Text and CDATA are
-    /// delivered in pieces and are not bound by it. Default 10 MiB (as libxml2).
+    /// attributes (their values after entity expansion included), a comment, a PI, an entity
+    /// value, a DTD declaration. Text and CDATA are delivered in pieces and are not bound by
+    /// it. Default 10 MiB (as libxml2).
     pub max_token_len: usize,
 }
 

@@ -100,8 +100,16 @@ impl Namespaces {
             let Some(p) = self.undo.pop() else { break };
             if p.start == p.end {
                 self.default.pop();
-            } else if let Some(v) = self.map.get_mut(p.of(&self.buf)) {
-                v.pop();
+            } else {
+                let prefix = p.of(&self.buf);
+                if let Some(v) = self.map.get_mut(prefix) {
+                    v.pop();
+                    // Forget prefixes no longer bound, so that a long document declaring a
+                    // new prefix on each element does not grow the map without end.
+                    if v.is_empty() {
+                        self.map.remove(prefix);
+                    }
+                }
             }
         }
         self.buf.truncate(mark.1);

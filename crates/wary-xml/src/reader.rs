@@ -362,7 +362,12 @@ impl<'r> Reader<'r> {
         mut f: impl FnMut(&mut Cur<'_>, &mut TokenCtx<'_>) -> PResult<T>,
     ) -> Result<(T, usize, usize), Error> {
         let top = self.top();
+        // A parse that stops for more text is run again from the token's start: what it
+        // counted as expansion the first time must not be counted twice.
+        let expanded_before = self.expanded;
+        let max = self.options.limits.max_token_len;
         loop {
+            let read = self.input_read();
             let fr = &self.frames[top];
             let start = fr.pos;
             let mut cur = Cur::new(fr.rest(), fr.eof, what, rule);
@@ -373,22 +378,37 @@ impl<'r> Reader<'r> {
                 attrs: &mut self.attrs,
                 scratch: &mut self.scratch,
                 expanded: &mut self.expanded,
+                read,
                 tag_name_len: &mut self.tag_name_len,
                 standalone: self.standalone == Some(true),
             };
             match f(&mut cur, &mut ctx) {
                 Ok(v) => {
                     let len = cur.i;
+                    // The window may hold a little more than the limit (reads come in
+                    // chunks), so a token that fits in it can still be too long.
+                    if len > max {
+                        return Err(self.err_at(top, start, token_too_long(max)));
+                    }
                     self.frames[top].pos += len;
                     return Ok((v, start, len));
                 }
                 Err(Stop::More) => {
-                    let max = self.options.limits.max_token_len;
+                    self.expanded = expanded_before;
                     self.frames[top].grow(max)?;
                 }
                 Err(Stop::Fail(e, at)) => return Err(self.err_at(top, start + at, e)),
             }
         }
+    }
+
+    /// The markup at the top frame's position, for an error message. Reads a little ahead
+    /// first so that the excerpt does not depend on how the input was split into reads; an
+    /// error while doing so is dropped, since the caller is about to report its own.
+    pub(crate) fn markup_here(&mut self) -> String {
+        let _ = self.ensure(48);
+        let top = self.top();
+        show_markup(self.frames[top].rest())
     }
 
     /// Makes sure the top frame has `n` bytes available if it can; returns whether it does.
@@ -404,13 +424,18 @@ impl<'r> Reader<'r> {
         self.check_amplification()
     }
 
+    /// Raw bytes read so far from the document and every external entity: the measure
+    /// entity expansion is compared with.
+    pub(crate) fn input_read(&self) -> u64 {
+        self.external_read + self.frames.iter().map(|f| f.bytes_read()).sum::<u64>()
+    }
+
     pub(crate) fn check_amplification(&self) -> Result<(), Error> {
         let l = &self.options.limits;
         if self.expanded <= l.amplification_threshold {
             return Ok(());
         }
-        let read: u64 =
-            self.external_read + self.frames.iter().map(|f| f.bytes_read()).sum::<u64>();
+        let read = self.input_read();
         if self.expanded > read.max(1).saturating_mul(l.max_amplification) {
             return Err(self.err_here(
                 ErrorKind::Limit,
@@ -562,7 +587,7 @@ impl<'r> Reader<'r> {
         } else {
             format!(
                 "unexpected markup {} outside the root element",
-                show_markup(rest)
+                self.markup_here()
             )
         };
         Err(self.err_here(ErrorKind::Syntax, "XML 1.0 [27] Misc", msg))
@@ -596,13 +621,13 @@ impl<'r> Reader<'r> {
                             self.state = State::CData;
                             Ok(None)
                         } else {
+                            let markup = self.markup_here();
                             Err(self.err_here(
                                 ErrorKind::Syntax,
                                 "XML 1.0 [43] content",
                                 format!(
-                                    "unexpected markup {} in content: only elements, comments, \
-                                     CDATA sections and PIs may start with '<'",
-                                    show_markup(rest)
+                                    "unexpected markup {markup} in content: only elements, \
+                                     comments, CDATA sections and PIs may start with '<'"
                                 ),
                             ))
                         }
@@ -675,6 +700,11 @@ impl<'r> Reader<'r> {
                         break j;
                     }
                     if bytes.get(j + 1) == Some(&b']') && bytes.get(j + 2) == Some(&b'>') {
+                        // Deliver the text before it first, as when the input arrives in
+                        // pieces that end just before the ']]>'; the next call reports it.
+                        if j > start {
+                            break j;
+                        }
                         let e = Error::new(
                             ErrorKind::Syntax,
                             "XML 1.0 [14] CharData",
@@ -710,6 +740,12 @@ impl<'r> Reader<'r> {
             return Ok(Some(Ev::CData(Loc::Frame(top, start, start + k))));
         }
         if fr.eof {
+            // Deliver what is here first, as when the end has not been seen yet, so that the
+            // events and the error's position do not depend on how the input was read.
+            if start < bytes.len() {
+                fr.pos = bytes.len();
+                return Ok(Some(Ev::CData(Loc::Frame(top, start, bytes.len()))));
+            }
             let e = Error::new(
                 ErrorKind::Syntax,
                 "XML 1.0 [18] CDSect",
@@ -843,8 +879,22 @@ pub(crate) struct TokenCtx<'a> {
     pub attrs: &'a mut Vec<AttrRec>,
     pub scratch: &'a mut String,
     pub expanded: &'a mut u64,
+    /// Raw input bytes read so far (for the amplification limit).
+    pub read: u64,
     pub tag_name_len: &'a mut u32,
     pub standalone: bool,
+}
+
+/// The error for a token longer than [`crate::Limits::max_token_len`].
+pub(crate) fn token_too_long(max: usize) -> Error {
+    Error::new(
+        ErrorKind::Limit,
+        "Limits::max_token_len",
+        format!(
+            "a single token is longer than the limit of {max} bytes (raise it with \
+             --max-token-len)"
+        ),
+    )
 }
 
 /// Appends `s` to `buf` and returns where it is.

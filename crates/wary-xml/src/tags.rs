@@ -63,23 +63,40 @@ impl Reader<'_> {
             return Ok(());
         };
         let mut added = 0usize;
+        // Which attributes were specified: a set when there are many, so that a long
+        // attribute-list declaration against a long tag stays linear.
+        let specified: Option<HashSet<&str>> = (self.attrs.len() > SMALL).then(|| {
+            self.attrs
+                .iter()
+                .map(|a| a.name.of(&self.attr_buf))
+                .collect()
+        });
+        let mut missing = Vec::new();
         for def in &decls.defs {
             let Some(value) = def.default_value() else {
                 continue;
             };
-            let present = self
-                .attrs
-                .iter()
-                .any(|a| a.specified && a.name.of(&self.attr_buf) == def.name.as_ref());
-            if present {
-                continue;
+            let present = match &specified {
+                Some(set) => set.contains(def.name.as_ref()),
+                None => self
+                    .attrs
+                    .iter()
+                    .any(|a| a.name.of(&self.attr_buf) == def.name.as_ref()),
+            };
+            if !present {
+                missing.push((&def.name, value));
             }
-            if self.attrs.len() >= self.options.limits.max_attributes {
+            if self.attrs.len() + missing.len() > self.options.limits.max_attributes {
                 return Err(too_many_attrs(&self.options.limits));
             }
-            let name = push_span(&mut self.attr_buf, &def.name);
+        }
+        for (name, value) in missing {
+            let name = push_span(&mut self.attr_buf, name);
             let value = push_span(&mut self.attr_buf, value);
-            added += value.end as usize - value.start as usize;
+            // Every defaulted attribute is output made from no input: its name and value
+            // count as expansion (a long attribute list applied to many empty tags is an
+            // amplification attack even when the values are empty).
+            added += (name.end - name.start + value.end - value.start) as usize + 1;
             self.attrs.push(AttrRec {
                 name,
                 prefix_len: 0,
@@ -294,12 +311,14 @@ impl Reader<'_> {
         } else {
             None
         };
-        let start = fr.pos;
+        let mut start = fr.pos;
         match matched {
             Some(len) => self.frames[top].pos += len,
             None => {
                 let max = self.options.limits.max_name_len;
-                self.token("an end tag", "XML 1.0 [42] ETag", |c, ctx| {
+                // `token` may read more and drop consumed text, moving the window: the tag
+                // starts where it says.
+                (_, start, _) = self.token("an end tag", "XML 1.0 [42] ETag", |c, ctx| {
                     c.i = 2;
                     let name = c.name(max, "an element name")?;
                     ctx.scratch.clear();
@@ -481,10 +500,17 @@ fn parse_start_tag(c: &mut Cur<'_>, ctx: &mut TokenCtx<'_>) -> PResult<bool> {
             ctx.dtd,
             ctx.standalone,
             ctx.attr_buf,
-            ctx.expanded,
+            (ctx.expanded, ctx.read),
             ctx.limits,
         )
         .map_err(|(e, at)| Stop::Fail(e, vat + at))?;
+        // Expanded values are held whole with the tag: they count against the token limit.
+        if ctx.attr_buf.len() > ctx.limits.max_token_len {
+            return Err(Stop::Fail(
+                crate::reader::token_too_long(ctx.limits.max_token_len),
+                vat,
+            ));
+        }
         if let Some(d) = decls.and_then(|d| d.get(aname)) {
             if d.ty != AttType::Cdata {
                 collapse_spaces(ctx.attr_buf, v0);
@@ -511,7 +537,7 @@ pub(crate) fn normalize_attr(
     dtd: &Dtd,
     standalone: bool,
     out: &mut String,
-    expanded: &mut u64,
+    (expanded, read): (&mut u64, u64),
     limits: &Limits,
 ) -> Result<(), (Error, usize)> {
     let plain = !raw
@@ -620,18 +646,29 @@ pub(crate) fn normalize_attr(
                         if stack.len() > limits.max_entity_depth {
                             return Err((entity_depth(limits), at(i, outer_at)));
                         }
+                        // The same measure as Reader::check_amplification: all expansion
+                        // so far against all input read so far.
                         *expanded += rt.len() as u64;
                         if *expanded > limits.amplification_threshold
-                            && *expanded
-                                > (raw.len() as u64 + limits.amplification_threshold)
-                                    * limits.max_amplification
+                            && *expanded > read.max(1).saturating_mul(limits.max_amplification)
                         {
                             return Err((
                                 Error::new(
                                     ErrorKind::Limit,
                                     "Limits::max_amplification",
-                                    "entity expansion in an attribute value is too large (billion laughs?); raise it with --max-amplification",
+                                    format!(
+                                        "entity expansion produced {} bytes from {read} bytes of \
+                                         input, more than {}x (an entity-expansion attack such \
+                                         as billion laughs?); raise it with --max-amplification",
+                                        *expanded, limits.max_amplification
+                                    ),
                                 ),
+                                at(i, outer_at),
+                            ));
+                        }
+                        if out.len() > limits.max_token_len {
+                            return Err((
+                                crate::reader::token_too_long(limits.max_token_len),
                                 at(i, outer_at),
                             ));
                         }

@@ -129,15 +129,16 @@ impl<'r> Reader<'r> {
             let f = &mut self.frames[top];
             let rest = f.rest();
             let n = chars::name_len(rest);
+            // Over the limit already: fail now rather than read the rest of a huge name.
+            if n > max {
+                return Err(self.d_err(ErrorKind::Limit, "Limits::max_name_len", format!("a name is longer than the limit of {max} bytes (raise it with --max-name-len)")));
+            }
             if n == rest.len() && !f.eof {
                 f.grow(self.options.limits.max_token_len)?;
                 continue;
             }
             if n == 0 {
                 return Err(self.d_syntax(rule, what));
-            }
-            if n > max {
-                return Err(self.d_err(ErrorKind::Limit, "Limits::max_name_len", format!("a name is longer than the limit of {max} bytes (raise it with --max-name-len)")));
             }
             let s = rest[..n].to_string();
             f.pos += n;

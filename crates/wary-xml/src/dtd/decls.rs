@@ -269,12 +269,13 @@ impl<'r> Reader<'r> {
         let standalone = self.standalone == Some(true);
         let limits = self.options.limits.clone();
         let mut expanded = self.expanded;
+        let read = self.input_read();
         let r = normalize_attr(
             &raw,
             &self.dtd,
             standalone,
             &mut out,
-            &mut expanded,
+            (&mut expanded, read),
             &limits,
         );
         self.expanded = expanded;

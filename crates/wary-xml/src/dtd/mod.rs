@@ -308,12 +308,12 @@ impl<'r> Reader<'r> {
                 self.conditional_section()?;
                 continue;
             }
+            let markup = self.markup_here();
             return Err(self.err_here(
                 ErrorKind::Syntax,
                 "XML 1.0 [29] markupdecl",
                 format!(
-                    "expected a markup declaration, a comment, a PI or a parameter-entity reference in the DTD, found {}",
-                    crate::reader::show_markup(rest)
+                    "expected a markup declaration, a comment, a PI or a parameter-entity reference in the DTD, found {markup}"
                 ),
             ));
         }

@@ -1,11 +1,92 @@
-//! `wary probe xml-parser`. (Being written: see issue 5.)
+//! `wary probe xml-parser [--json] [--html FILE] [--only NAME] -- CMD ARGS…`: runs an XML
+//! parser over the generated hostile corpus, under a time and memory limit per case, with a
+//! loopback HTTP canary and canary files, and reports what it did.
+//! Exit status: 0 safe on every case (slow or lenient cases are warnings), 1 some case
+//! hung, crashed, blew up memory, read or fetched something, or disclosed a file, 2 usage or
+//! harness error.
 use std::process::ExitCode;
+use std::time::Duration;
+use wary_probe::report::{stdout_wants_colour, Progress};
+use wary_probe::xml_corpus::CORPUS;
+use wary_probe::xml_parser::{self, Options};
 
 /// Flags.
 #[derive(clap::Args)]
-pub struct Args {}
+#[command(
+    after_help = "Placeholder in CMD ARGS: {file} (the document's path).\n\
+    Examples: wary probe xml-parser -- wary xml check {file}\n          \
+    wary probe xml-parser -- xmllint --noout --noent {file}\n          \
+    wary probe xml-parser -- xmlwf {file}"
+)]
+pub struct Args {
+    /// Print the report as JSON on stdout instead of the table.
+    #[arg(long)]
+    json: bool,
+    /// Also write the report as a self-contained HTML page to FILE.
+    #[arg(long, value_name = "FILE")]
+    html: Option<std::path::PathBuf>,
+    /// Run only this case (repeatable; comma-separated lists work too).
+    #[arg(long, value_name = "NAME", value_delimiter = ',')]
+    only: Vec<String>,
+    /// Kill the parser after this many seconds in any one case.
+    #[arg(long, value_name = "SECS", default_value_t = 3.0)]
+    time_limit: f64,
+    /// Kill the parser when its resident memory passes this many MiB.
+    #[arg(long, value_name = "MIB", default_value_t = 512, value_parser = clap::value_parser!(u64).range(8..=1_048_576))]
+    memory_limit: u64,
+    /// List the cases and exit.
+    #[arg(long)]
+    list: bool,
+    /// The parser command, after `--`, with `{file}` where the document goes.
+    #[arg(last = true, value_name = "CMD ARGS")]
+    command: Vec<String>,
+}
 
-pub fn run(_args: Args) -> ExitCode {
-    eprintln!("wary probe xml-parser: not built yet");
-    ExitCode::from(2)
+pub fn run(args: Args) -> ExitCode {
+    if args.list {
+        for c in CORPUS {
+            println!("{:<40} {}", c.name, c.attack);
+        }
+        return ExitCode::SUCCESS;
+    }
+    if args.command.is_empty() {
+        eprintln!("wary probe xml-parser: give the parser command after `--` (see --help)");
+        return ExitCode::from(2);
+    }
+    if !(args.time_limit > 0.0 && args.time_limit <= 600.0) {
+        eprintln!("wary probe xml-parser: --time-limit must be between 0 and 600 seconds");
+        return ExitCode::from(2);
+    }
+    let options = Options {
+        command: args.command,
+        time_limit: Duration::from_secs_f64(args.time_limit),
+        memory_limit: args.memory_limit << 20,
+        only: args.only,
+    };
+    let mut progress = Progress::new();
+    let result = xml_parser::run(&options, |i, n, name| progress.step(i, n, name));
+    progress.finish();
+    let probe = match result {
+        Ok(probe) => probe,
+        Err(e) => {
+            eprintln!("wary probe xml-parser: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let report = probe.report();
+    if let Some(path) = &args.html {
+        if let Err(e) = std::fs::write(path, report.to_html()) {
+            eprintln!(
+                "wary probe xml-parser: cannot write {}: {e}",
+                path.display()
+            );
+            return ExitCode::from(2);
+        }
+    }
+    if args.json {
+        println!("{}", report.to_json());
+    } else {
+        print!("{}", report.to_table(stdout_wants_colour()));
+    }
+    ExitCode::from(probe.exit_code())
 }

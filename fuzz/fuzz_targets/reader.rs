@@ -1,0 +1,56 @@
+//! Fuzz target `reader`: any bytes through the streaming reader, with the default limits and
+//! with tiny ones (so that every limit's error path runs). Invariants: no panic; the reader
+//! ends with `Ok(None)` or one error, after which it refuses to continue; an error about the
+//! input has a position with 1-based line and column.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use wary_xml::{Fault, Limits, Options, Reader};
+
+fn run(data: &[u8], options: Options) {
+    let mut reader = Reader::from_bytes(data, options);
+    let mut events = 0usize;
+    loop {
+        match reader.next_event() {
+            Ok(Some(_)) => events += 1,
+            Ok(None) => {
+                // The end is sticky.
+                assert!(matches!(reader.next_event(), Ok(None)));
+                break;
+            }
+            Err(e) => {
+                if e.fault() == Fault::Input || e.fault() == Fault::Limit {
+                    let p = e.position().expect("an input or limit error has a position");
+                    assert!(p.line >= 1 && p.column >= 1, "{e}");
+                }
+                assert!(!e.to_string().is_empty());
+                // After an error the reader refuses to go on rather than pretend the
+                // document ended.
+                assert!(reader.next_event().is_err());
+                break;
+            }
+        }
+        // Every event consumes input or comes from a bounded expansion: a runaway loop
+        // would be a hang, which libFuzzer's -timeout reports.
+        assert!(events < 50_000_000);
+    }
+}
+
+fuzz_target!(|data: &[u8]| {
+    run(data, Options::default());
+    run(
+        data,
+        Options {
+            limits: Limits {
+                max_depth: 4,
+                max_entity_depth: 2,
+                amplification_threshold: 64,
+                max_amplification: 2,
+                max_attributes: 3,
+                max_name_len: 8,
+                max_token_len: 64,
+            },
+            ..Options::default()
+        },
+    );
+});
