@@ -134,7 +134,18 @@ pub fn large_spec() -> InputSpec {
 pub fn prepare(spec: &InputSpec, dir: &Path, target: u64) -> Result<Input> {
     fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let mib = target.div_ceil(1 << 20);
-    let path = dir.join(format!("v{GENERATOR_VERSION}-{}-{mib}MiB.xml", spec.name));
+    // A real document's size is part of the name, so that a new version of its package
+    // makes a new input rather than reusing the old one.
+    let source = match &spec.source {
+        Source::Real { path, .. } => {
+            fs::metadata(path).map_or(String::new(), |m| format!("-{}", m.len()))
+        }
+        Source::Synthetic(_) => String::new(),
+    };
+    let path = dir.join(format!(
+        "v{GENERATOR_VERSION}-{}{source}-{mib}MiB.xml",
+        spec.name
+    ));
     let ok = path.with_extension("ok");
     if let (Ok(meta), Ok(count)) = (fs::metadata(&path), fs::read_to_string(&ok)) {
         if let Ok(elements) = count.trim().parse() {

@@ -61,7 +61,7 @@ pub fn collect() -> Machine {
         .take(3)
         .collect::<Vec<_>>()
         .join(" ");
-    let dirty = !first_line("git", &["status", "--porcelain"]).is_empty();
+    let dirty = !first_line("git", &["status", "--porcelain", "--untracked-files=no"]).is_empty();
     let commit = format!(
         "{}{}",
         first_line("git", &["rev-parse", "--short", "HEAD"]),

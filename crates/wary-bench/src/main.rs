@@ -1,6 +1,8 @@
 //! `wary-bench`: measures wary-xml against its peers (quick-xml, xmlparser, roxmltree, xml-rs,
-//! Expat's xmlwf, libxml2's xmllint) side by side, on the same inputs, in one run, and writes
-//! docs/performance.md with the tables, charts and the verdicts on issue 6's targets.
+//! Expat's xmlwf, libxml2's xmllint) side by side, on the same inputs, in one run (`xml`), and
+//! wary-smtp against lettre and Python's smtplib over one TLS connection to a local sink
+//! (`smtp`); each writes its part of docs/performance.md with the tables, charts and the
+//! verdicts on issue 6's targets.
 //!
 //! Run it through `scripts/bench`, which installs the peers and builds everything first.
 //! The `parse` and `measure` subcommands are the benchmark's own child processes.
@@ -16,6 +18,7 @@ mod parsers;
 mod profile;
 mod report;
 mod run;
+mod smtp;
 
 use anyhow::{bail, Context, Result};
 use clap::{Parser as _, Subcommand};
@@ -27,7 +30,7 @@ use std::time::Duration;
 #[derive(clap::Parser)]
 #[command(
     name = "wary-bench",
-    about = "Benchmark wary-xml against peer XML parsers"
+    about = "Benchmark wary-xml against peer XML parsers and wary-smtp against peer SMTP clients"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -38,6 +41,9 @@ struct Cli {
 enum Command {
     /// Run the XML benchmark and write its part of docs/performance.md.
     Xml(RunArgs),
+    /// Run the SMTP benchmark (wary-smtp, lettre, smtplib against a local sink) and write
+    /// its part of docs/performance.md.
+    Smtp(smtp::SmtpArgs),
     /// (internal) Parse one file with one library and print its element count.
     #[command(hide = true)]
     Parse {
@@ -81,11 +87,13 @@ struct RunArgs {
     /// The `wary` binary (default: next to this one).
     #[arg(long)]
     wary: Option<PathBuf>,
-    /// The report to write the XML part of; the SVG charts go beside it.
-    #[arg(long, default_value = "docs/performance.md")]
-    out: PathBuf,
+    /// The report to write the XML part of; the SVG charts go beside it. Default:
+    /// docs/performance.md, or target/bench-quick/performance.md with `--quick`, so that
+    /// indicative numbers never replace the committed ones by accident.
+    #[arg(long)]
+    out: Option<PathBuf>,
     /// Only these parsers (comma-separated ids: wary-cli, wary, quick-xml, xmlparser,
-    /// roxmltree, xml-rs, xmlwf, xmllint).
+    /// roxmltree, xml-rs, xmlwf, xmlwf-r, xmllint).
     #[arg(long, value_delimiter = ',')]
     parsers: Option<Vec<String>>,
     /// Skip the callgrind profile of wary.
@@ -100,6 +108,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Xml(args) => run_main(args),
+        Command::Smtp(args) => smtp::main(args),
         Command::Parse { parser, file } => parse_main(&parser, &file),
         Command::Measure {
             timeout_secs,
@@ -175,13 +184,20 @@ fn run_main(args: RunArgs) -> Result<()> {
     let results = run::run(config)?;
     let verdicts = report::verdicts(&results);
     let doc = report::markdown(&results, &machine, &verdicts);
-    let out_dir = args.out.parent().unwrap_or(std::path::Path::new("."));
+    let out = args.out.unwrap_or_else(|| {
+        PathBuf::from(if args.quick {
+            "target/bench-quick/performance.md"
+        } else {
+            "docs/performance.md"
+        })
+    });
+    let out_dir = out.parent().unwrap_or(std::path::Path::new("."));
     std::fs::create_dir_all(out_dir)?;
     let write = |name: &std::path::Path, text: &str| {
         std::fs::write(name, text).with_context(|| format!("cannot write {}", name.display()))
     };
-    let existing = std::fs::read_to_string(&args.out).ok();
-    write(&args.out, &doc::with_part(existing.as_deref(), "xml", &doc))?;
+    let existing = std::fs::read_to_string(&out).ok();
+    write(&out, &doc::with_part(existing.as_deref(), "xml", &doc))?;
     write(
         &out_dir.join(report::THROUGHPUT_SVG),
         &report::throughput_svg(&results),
@@ -195,6 +211,6 @@ fn run_main(args: RunArgs) -> Result<()> {
     for v in &verdicts {
         println!("  {}  {}", v.word(), v.text);
     }
-    eprintln!("bench: wrote {}", args.out.display());
+    eprintln!("bench: wrote {}", out.display());
     Ok(())
 }

@@ -51,17 +51,26 @@ pub struct Cell {
 }
 
 impl Cell {
+    /// The samples, if every run succeeded: one failed repetition voids the cell, so that a
+    /// parser that fails now and then shows its failure rather than a number.
+    fn valid(&self) -> &[Sample] {
+        if self.error.is_some() {
+            &[]
+        } else {
+            &self.samples
+        }
+    }
     /// The median wall time.
     pub fn median_wall(&self) -> Option<Duration> {
-        median(self.samples.iter().map(|s| s.wall).collect())
+        median(self.valid().iter().map(|s| s.wall).collect())
     }
     /// The median CPU time.
     pub fn median_cpu(&self) -> Option<Duration> {
-        median(self.samples.iter().map(|s| s.cpu).collect())
+        median(self.valid().iter().map(|s| s.cpu).collect())
     }
     /// The largest peak RSS over the repetitions, in KiB.
     pub fn peak_kib(&self) -> Option<u64> {
-        self.samples.iter().map(|s| s.maxrss_kib).max()
+        self.valid().iter().map(|s| s.maxrss_kib).max()
     }
     /// Throughput in MB/s (10^6 bytes per second) from the median wall time.
     pub fn mb_per_s(&self, bytes: u64) -> Option<f64> {
@@ -420,5 +429,11 @@ mod tests {
         };
         assert_eq!(cell.mb_per_s(100_000_000), Some(100.0));
         assert_eq!(cell.peak_kib(), Some(2000));
+        let failed_later = Cell {
+            error: Some("exit 1".into()),
+            ..cell
+        };
+        assert_eq!(failed_later.mb_per_s(100_000_000), None);
+        assert_eq!(failed_later.peak_kib(), None);
     }
 }
