@@ -210,10 +210,30 @@ impl<'r> Decoder<'r> {
                         Err(e) => return Err(Error::io(e, "cannot read input")),
                     }
                 };
-                self.staging.extend_from_slice(&self.raw_buf[..n]);
                 self.bytes_read += n as u64;
                 if n == 0 {
                     self.raw_eof = true;
+                }
+                let before = out.len();
+                if self.staging.is_empty() && n > 0 && matches!(self.kind, Kind::Utf8) {
+                    // Hot path: decode straight from the read buffer (saves a copy of every
+                    // byte); only a sequence cut by the end of the read waits in staging.
+                    // Invalid input takes the general path below, which reports it.
+                    let buf = std::mem::take(&mut self.raw_buf);
+                    let cut = complete_utf8_prefix(&buf[..n]);
+                    match simdutf8::basic::from_utf8(&buf[..cut]) {
+                        Ok(text) => {
+                            push_checked(out, text, &mut self.after_cr, &mut self.pending);
+                            self.staging.extend_from_slice(&buf[cut..n]);
+                        }
+                        Err(_) => self.staging.extend_from_slice(&buf[..n]),
+                    }
+                    self.raw_buf = buf;
+                    if out.len() > before || self.pending.is_some() {
+                        return Ok(true);
+                    }
+                } else {
+                    self.staging.extend_from_slice(&self.raw_buf[..n]);
                 }
             }
             let before = out.len();
