@@ -366,14 +366,28 @@ mod tests {
 
     #[test]
     fn every_generator_writes_a_well_formed_document_with_the_counted_elements() {
-        for kind in ALL {
-            let (bytes, elements) = doc(kind, 300_000);
-            assert!(bytes.len() >= 300_000, "{kind:?} too small");
-            let text = std::str::from_utf8(&bytes).unwrap();
-            let tree = roxmltree::Document::parse(text)
-                .unwrap_or_else(|e| panic!("{kind:?} is not well-formed: {e}"));
-            let counted = tree.descendants().filter(|n| n.is_element()).count() as u64;
-            assert_eq!(counted, elements, "{kind:?}");
+        with_big_stack(|| {
+            for kind in ALL {
+                let (bytes, elements) = doc(kind, 300_000);
+                assert!(bytes.len() >= 300_000, "{kind:?} too small");
+                let text = std::str::from_utf8(&bytes).unwrap();
+                let tree = roxmltree::Document::parse(text)
+                    .unwrap_or_else(|e| panic!("{kind:?} is not well-formed: {e}"));
+                let counted = tree.descendants().filter(|n| n.is_element()).count() as u64;
+                assert_eq!(counted, elements, "{kind:?}");
+            }
+        });
+    }
+
+    /// roxmltree (the independent checker here) recurses on depth, and the nested input is
+    /// 1,000 deep: more than a debug build's default 2 MiB test-thread stack holds.
+    fn with_big_stack(f: impl FnOnce() + Send + 'static) {
+        let t = std::thread::Builder::new()
+            .stack_size(256 << 20)
+            .spawn(f)
+            .unwrap();
+        if let Err(panic) = t.join() {
+            std::panic::resume_unwind(panic);
         }
     }
 
@@ -386,6 +400,10 @@ mod tests {
 
     #[test]
     fn nested_document_stays_within_the_depth_limit_and_goes_deep() {
+        with_big_stack(nested_depth_check);
+    }
+
+    fn nested_depth_check() {
         let (bytes, _) = doc(Synthetic::Nested, 2_000_000);
         let text = std::str::from_utf8(&bytes).unwrap();
         let tree = roxmltree::Document::parse(text).unwrap();
