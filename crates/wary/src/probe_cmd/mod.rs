@@ -30,3 +30,29 @@ pub fn run(args: ProbeArgs) -> ExitCode {
         Probe::XmlParser(a) => xml_parser::run(a),
     }
 }
+
+/// Writes a probe's report as asked (`--html FILE` too, then `--json` or the terminal table)
+/// and returns the probe's exit code; failing to write the HTML page is a harness error (2).
+fn emit(
+    probe: &str,
+    report: &wary_probe::report::Report,
+    exit_code: u8,
+    html: Option<&std::path::Path>,
+    json: bool,
+) -> ExitCode {
+    if let Some(path) = html {
+        if let Err(e) = std::fs::write(path, report.to_html()) {
+            eprintln!("wary probe {probe}: cannot write {}: {e}", path.display());
+            return ExitCode::from(2);
+        }
+    }
+    if json {
+        println!("{}", report.to_json());
+    } else {
+        print!(
+            "{}",
+            report.to_table(wary_probe::report::stdout_wants_colour())
+        );
+    }
+    ExitCode::from(exit_code)
+}

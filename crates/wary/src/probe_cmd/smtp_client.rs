@@ -4,7 +4,7 @@
 //! error, or the control scenario failed (the client cannot send, so "safe" means nothing).
 use std::process::ExitCode;
 use std::time::Duration;
-use wary_probe::report::{stdout_wants_colour, Progress};
+use wary_probe::report::Progress;
 use wary_probe::smtp_client::{self, Options, CATALOG};
 
 /// Flags.
@@ -59,27 +59,17 @@ pub fn run(args: Args) -> ExitCode {
     let mut progress = Progress::new();
     let result = smtp_client::run(&options, |i, n, name| progress.step(i, n, name));
     progress.finish();
-    let probe = match result {
-        Ok(probe) => probe,
+    match result {
+        Ok(probe) => super::emit(
+            "smtp-client",
+            &probe.report(),
+            probe.exit_code(),
+            args.html.as_deref(),
+            args.json,
+        ),
         Err(e) => {
             eprintln!("wary probe smtp-client: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    let report = probe.report();
-    if let Some(path) = &args.html {
-        if let Err(e) = std::fs::write(path, report.to_html()) {
-            eprintln!(
-                "wary probe smtp-client: cannot write {}: {e}",
-                path.display()
-            );
-            return ExitCode::from(2);
+            ExitCode::from(2)
         }
     }
-    if args.json {
-        println!("{}", report.to_json());
-    } else {
-        print!("{}", report.to_table(stdout_wants_colour()));
-    }
-    ExitCode::from(probe.exit_code())
 }

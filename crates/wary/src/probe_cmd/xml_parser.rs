@@ -6,7 +6,7 @@
 //! harness error.
 use std::process::ExitCode;
 use std::time::Duration;
-use wary_probe::report::{stdout_wants_colour, Progress};
+use wary_probe::report::Progress;
 use wary_probe::xml_corpus::CORPUS;
 use wary_probe::xml_parser::{self, Options};
 
@@ -66,27 +66,17 @@ pub fn run(args: Args) -> ExitCode {
     let mut progress = Progress::new();
     let result = xml_parser::run(&options, |i, n, name| progress.step(i, n, name));
     progress.finish();
-    let probe = match result {
-        Ok(probe) => probe,
+    match result {
+        Ok(probe) => super::emit(
+            "xml-parser",
+            &probe.report(),
+            probe.exit_code(),
+            args.html.as_deref(),
+            args.json,
+        ),
         Err(e) => {
             eprintln!("wary probe xml-parser: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    let report = probe.report();
-    if let Some(path) = &args.html {
-        if let Err(e) = std::fs::write(path, report.to_html()) {
-            eprintln!(
-                "wary probe xml-parser: cannot write {}: {e}",
-                path.display()
-            );
-            return ExitCode::from(2);
+            ExitCode::from(2)
         }
     }
-    if args.json {
-        println!("{}", report.to_json());
-    } else {
-        print!("{}", report.to_table(stdout_wants_colour()));
-    }
-    ExitCode::from(probe.exit_code())
 }
