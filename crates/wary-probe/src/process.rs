@@ -83,8 +83,8 @@ pub fn run_bounded(argv: &[String], stdin: &[u8], limit: Duration) -> io::Result
             let _ = pipe.write_all(&input);
         });
     }
-    let stdout = child.stdout.take().map(capture);
-    let stderr = child.stderr.take().map(capture);
+    let stdout = child.stdout.take().map(|p| capture(p, MAX_CAPTURE));
+    let stderr = child.stderr.take().map(|p| capture(p, MAX_CAPTURE));
 
     let ending = loop {
         match child.try_wait()? {
@@ -120,7 +120,8 @@ pub fn run_bounded(argv: &[String], stdin: &[u8], limit: Duration) -> io::Result
     })
 }
 
-fn kill_group(pid: u32) {
+/// Kills a child's whole process group (it was started as the leader of its own).
+pub(crate) fn kill_group(pid: u32) {
     if let Ok(pid) = i32::try_from(pid) {
         // The group may already be gone: nothing to do then.
         let _ = nix::sys::signal::killpg(
@@ -130,7 +131,9 @@ fn kill_group(pid: u32) {
     }
 }
 
-fn capture(mut pipe: impl Read + Send + 'static) -> mpsc::Receiver<Vec<u8>> {
+/// Reads a pipe to its end on a thread, keeping its first `max` bytes (the rest is drained,
+/// so the child never blocks on a full pipe).
+pub(crate) fn capture(mut pipe: impl Read + Send + 'static, max: usize) -> mpsc::Receiver<Vec<u8>> {
     let (tx, rx) = mpsc::channel();
     thread::spawn(move || {
         let mut kept = Vec::new();
@@ -139,7 +142,7 @@ fn capture(mut pipe: impl Read + Send + 'static) -> mpsc::Receiver<Vec<u8>> {
             match pipe.read(&mut chunk) {
                 Ok(0) | Err(_) => break,
                 Ok(n) => {
-                    let room = MAX_CAPTURE.saturating_sub(kept.len());
+                    let room = max.saturating_sub(kept.len());
                     kept.extend_from_slice(&chunk[..n.min(room)]);
                 }
             }

@@ -20,6 +20,7 @@
 //!
 //! Everything is on 127.0.0.1 and in a temporary folder that is removed afterwards.
 
+use crate::process::{capture, kill_group};
 use crate::report::{Finding, Report, Severity};
 use crate::xml_corpus::{canary_body, Canaries, Case, CORPUS, SECRET};
 use std::io::{self, Read, Write};
@@ -412,8 +413,8 @@ pub fn run_watched(
         .process_group(0)
         .spawn()
         .map_err(|e| io::Error::new(e.kind(), format!("cannot start {program:?}: {e}")))?;
-    let stdout = child.stdout.take().map(capture);
-    let stderr = child.stderr.take().map(capture);
+    let stdout = child.stdout.take().map(|p| capture(p, MAX_CAPTURE));
+    let stderr = child.stderr.take().map(|p| capture(p, MAX_CAPTURE));
     let pid = child.id();
     let limit_kib = memory_limit / 1024;
     let mut peak_kib = 0u64;
@@ -492,35 +493,6 @@ fn status_field(status: &str, field: &str) -> u64 {
         .and_then(|v| v.split_whitespace().next())
         .and_then(|v| v.parse().ok())
         .unwrap_or(0)
-}
-
-fn kill_group(pid: u32) {
-    if let Ok(pid) = i32::try_from(pid) {
-        // The group may be gone already: nothing to do then.
-        let _ = nix::sys::signal::killpg(
-            nix::unistd::Pid::from_raw(pid),
-            nix::sys::signal::Signal::SIGKILL,
-        );
-    }
-}
-
-fn capture(mut pipe: impl Read + Send + 'static) -> mpsc::Receiver<Vec<u8>> {
-    let (tx, rx) = mpsc::channel();
-    thread::spawn(move || {
-        let mut kept = Vec::new();
-        let mut chunk = [0u8; 8192];
-        loop {
-            match pipe.read(&mut chunk) {
-                Ok(0) | Err(_) => break,
-                Ok(n) => {
-                    let room = MAX_CAPTURE.saturating_sub(kept.len());
-                    kept.extend_from_slice(&chunk[..n.min(room)]);
-                }
-            }
-        }
-        let _ = tx.send(kept);
-    });
-    rx
 }
 
 // ----- canaries -----
