@@ -25,6 +25,46 @@ pub fn with_part(existing: Option<&str>, name: &str, body: &str) -> String {
     format!("{}\n\n{part}", doc.trim_end())
 }
 
+/// Writes one benchmark's part of the report (between its markers, keeping the other parts and
+/// any hand-written text) and its charts beside it; prints the part and its verdicts. The
+/// report is `out`, or `docs/performance.md` (`target/bench-quick/performance.md` with
+/// `--quick`, so a quick run never replaces the committed numbers).
+pub fn publish(
+    out: Option<std::path::PathBuf>,
+    quick: bool,
+    part: &str,
+    body: &str,
+    charts: &[(&str, String)],
+    verdicts: &[crate::report::Verdict],
+    heading: &str,
+) -> anyhow::Result<()> {
+    use anyhow::Context;
+    let out = out.unwrap_or_else(|| {
+        std::path::PathBuf::from(if quick {
+            "target/bench-quick/performance.md"
+        } else {
+            "docs/performance.md"
+        })
+    });
+    let out_dir = out.parent().unwrap_or(std::path::Path::new("."));
+    std::fs::create_dir_all(out_dir)?;
+    let write = |name: &std::path::Path, text: &str| {
+        std::fs::write(name, text).with_context(|| format!("cannot write {}", name.display()))
+    };
+    let existing = std::fs::read_to_string(&out).ok();
+    write(&out, &with_part(existing.as_deref(), part, body))?;
+    for (name, svg) in charts {
+        write(&out_dir.join(name), svg)?;
+    }
+    println!("{body}");
+    println!("{heading}:");
+    for v in verdicts {
+        println!("  {}  {}", v.word(), v.text);
+    }
+    eprintln!("bench: wrote {}", out.display());
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -184,33 +184,16 @@ fn run_main(args: RunArgs) -> Result<()> {
     let results = run::run(config)?;
     let verdicts = report::verdicts(&results);
     let doc = report::markdown(&results, &machine, &verdicts);
-    let out = args.out.unwrap_or_else(|| {
-        PathBuf::from(if args.quick {
-            "target/bench-quick/performance.md"
-        } else {
-            "docs/performance.md"
-        })
-    });
-    let out_dir = out.parent().unwrap_or(std::path::Path::new("."));
-    std::fs::create_dir_all(out_dir)?;
-    let write = |name: &std::path::Path, text: &str| {
-        std::fs::write(name, text).with_context(|| format!("cannot write {}", name.display()))
-    };
-    let existing = std::fs::read_to_string(&out).ok();
-    write(&out, &doc::with_part(existing.as_deref(), "xml", &doc))?;
-    write(
-        &out_dir.join(report::THROUGHPUT_SVG),
-        &report::throughput_svg(&results),
-    )?;
-    write(
-        &out_dir.join(report::MEMORY_SVG),
-        &report::memory_svg(&results),
-    )?;
-    println!("{doc}");
-    println!("Targets (issue 6):");
-    for v in &verdicts {
-        println!("  {}  {}", v.word(), v.text);
-    }
-    eprintln!("bench: wrote {}", out.display());
-    Ok(())
+    doc::publish(
+        args.out,
+        args.quick,
+        "xml",
+        &doc,
+        &[
+            (report::THROUGHPUT_SVG, report::throughput_svg(&results)),
+            (report::MEMORY_SVG, report::memory_svg(&results)),
+        ],
+        &verdicts,
+        "Targets (issue 6)",
+    )
 }

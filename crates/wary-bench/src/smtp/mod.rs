@@ -206,34 +206,15 @@ pub fn main(args: SmtpArgs) -> Result<()> {
     let machine = crate::machine::collect();
     let verdicts = report::verdicts(&results);
     let doc = report::markdown(&results, &machine, &verdicts, expected_octets);
-    let out = args.out.unwrap_or_else(|| {
-        PathBuf::from(if args.quick {
-            "target/bench-quick/performance.md"
-        } else {
-            "docs/performance.md"
-        })
-    });
-    let out_dir = out.parent().unwrap_or(std::path::Path::new("."));
-    std::fs::create_dir_all(out_dir)?;
-    let write = |name: &std::path::Path, text: &str| {
-        std::fs::write(name, text).with_context(|| format!("cannot write {}", name.display()))
-    };
-    let existing = std::fs::read_to_string(&out).ok();
-    write(
-        &out,
-        &crate::doc::with_part(existing.as_deref(), "smtp", &doc),
-    )?;
-    write(
-        &out_dir.join(report::CHART_SVG),
-        &report::chart_svg(&results),
-    )?;
-    println!("{doc}");
-    println!("Targets (issue 6 §4):");
-    for v in &verdicts {
-        println!("  {}  {}", v.word(), v.text);
-    }
-    eprintln!("bench: wrote {}", out.display());
-    Ok(())
+    crate::doc::publish(
+        args.out,
+        args.quick,
+        "smtp",
+        &doc,
+        &[(report::CHART_SVG, report::chart_svg(&results))],
+        &verdicts,
+        "Targets (issue 6 §4)",
+    )
 }
 
 /// One client against a fresh sink; checks that it used one TLS connection and that the

@@ -14,24 +14,7 @@ pub const CHART_SVG: &str = "performance-smtp.svg";
 /// the simulated round trip with CHUNKING offered (issue 6 §4).
 const TARGET_RATIO: f64 = 3.0;
 
-/// A target met or missed.
-pub struct Verdict {
-    /// What is compared and the numbers.
-    pub text: String,
-    /// Whether the target is met.
-    pub pass: bool,
-}
-
-impl Verdict {
-    /// `PASS` or `FAIL`.
-    pub fn word(&self) -> &'static str {
-        if self.pass {
-            "PASS"
-        } else {
-            "FAIL"
-        }
-    }
-}
+pub use crate::report::Verdict;
 
 fn row(r: &Results, setting: usize, client: Client) -> Option<&Row> {
     r.rows
