@@ -146,6 +146,7 @@ impl Root {
         }
     }
 
+    /// `walk` forces the per-component walk (tests use it to cover both ways in).
     #[cfg(unix)]
     fn open_fd(&mut self, at: &Beneath, walk: bool) -> Result<rustix::fd::OwnedFd, Refusal> {
         #[cfg(any(target_os = "linux", target_os = "android"))]
@@ -155,14 +156,16 @@ impl Root {
                 ResolveFlags::BENEATH | ResolveFlags::NO_SYMLINKS | ResolveFlags::NO_MAGICLINKS;
             match rustix::fs::openat2(&self.fd, at.relative(), file_flags(), Mode::empty(), how) {
                 Ok(fd) => return Ok(fd),
-                // No openat2 (Linux < 5.6), or a seccomp filter that hides it: walk.
+                // No openat2 (Linux < 5.6), or a seccomp filter that hides it: walk, now and
+                // from then on.
                 Err(rustix::io::Errno::NOSYS) | Err(rustix::io::Errno::PERM) => {
                     self.no_openat2 = true;
                 }
                 Err(e) => return Err(self.classify(at, e)),
             }
         }
-        let _ = walk;
+        #[cfg(not(any(target_os = "linux", target_os = "android")))]
+        let _ = (walk, self.no_openat2);
         self.walk(at)
     }
 
@@ -326,7 +329,7 @@ mod tests {
         std::os::unix::fs::symlink("sub", root_dir.join("indir")).unwrap();
         rustix::fs::mkfifoat(
             rustix::fs::CWD,
-            &root_dir.join("fifo"),
+            root_dir.join("fifo"),
             rustix::fs::Mode::from_raw_mode(0o600),
         )
         .unwrap();
