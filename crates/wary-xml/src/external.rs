@@ -81,26 +81,30 @@ impl<'r> Reader<'r> {
             let e = crate::tags::entity_depth(&self.options.limits);
             return Err(self.err_here_e(e));
         }
-        if self.loader.root.is_none() {
-            let root = root
-                .or_else(|| self.document_dir())
-                .unwrap_or_else(|| PathBuf::from("."));
-            let opened = Root::open(&root).map_err(|e| {
-                self.err_here_e(Error::io(
-                    e,
-                    format!("cannot use the entity root {}", root.display()),
-                ))
-            })?;
-            self.loader.root = Some(opened);
-        }
         // A base that is not absolute is the document's own folder (external entities get
         // the absolute folder they were read from): make it canonical once.
         let base = match base {
             Some(b) if b.is_absolute() => b.to_path_buf(),
             _ => self.canonical_doc_dir()?,
         };
-        let Some(root) = self.loader.root.as_mut() else {
-            return Ok(None);
+        // The root is opened once, at the first external entity, and every file is then
+        // opened relative to that handle.
+        let dir = match self.loader.root {
+            Some(_) => None,
+            None => Some(root.or_else(|| self.document_dir())),
+        };
+        let root = match (&mut self.loader.root, dir) {
+            (Some(r), _) => r,
+            (slot @ None, dir) => {
+                let dir = dir.flatten().unwrap_or_else(|| PathBuf::from("."));
+                match Root::open(&dir) {
+                    Ok(r) => slot.insert(r),
+                    Err(e) => {
+                        let what = format!("cannot use the entity root {}", dir.display());
+                        return Err(self.err_here_e(Error::io(e, what)));
+                    }
+                }
+            }
         };
         let root_shown = root.path().display().to_string();
         // Lexical: nothing outside the root is looked at, so a path there gets this same
