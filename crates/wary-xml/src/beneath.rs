@@ -376,4 +376,66 @@ mod tests {
             assert!(matches!(open(""), Err(Refusal::Root)), "walk={walk}");
         }
     }
+
+    /// The race of issue 10 class 5 against both ways in: a thread swaps a regular file for
+    /// a link to an outside file (and a folder's name for a link to an outside folder)
+    /// while the names are opened again and again; the outside file is never opened.
+    #[test]
+    fn swapped_links_are_never_followed_by_either_way_in() {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let dir = tempfile::tempdir().unwrap();
+        let root_dir = dir.path().join("root");
+        std::fs::create_dir_all(root_dir.join("real")).unwrap();
+        std::fs::create_dir_all(dir.path().join("out")).unwrap();
+        std::fs::write(dir.path().join("out/x"), "secret").unwrap();
+        std::fs::write(root_dir.join("real/x"), "inside").unwrap();
+        std::fs::write(root_dir.join("x"), "inside").unwrap();
+        let stop = std::sync::Arc::new(AtomicBool::new(false));
+        let swapper = {
+            let (stop, root_dir, out) = (stop.clone(), root_dir.clone(), dir.path().join("out"));
+            std::thread::spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    let _ = std::fs::remove_file(root_dir.join("t"));
+                    std::os::unix::fs::symlink(out.join("x"), root_dir.join("t")).unwrap();
+                    std::fs::rename(root_dir.join("t"), root_dir.join("x")).unwrap();
+                    std::fs::write(root_dir.join("t"), "inside").unwrap();
+                    std::fs::rename(root_dir.join("t"), root_dir.join("x")).unwrap();
+                    // `d` is a folder name that is sometimes a link out, sometimes missing.
+                    let _ = std::fs::remove_file(root_dir.join("d"));
+                    std::os::unix::fs::symlink(&out, root_dir.join("d")).unwrap();
+                }
+            })
+        };
+        let canon = root_dir.canonicalize().unwrap();
+        let mut root = Root::open(&root_dir).unwrap();
+        let (x, d) = (
+            resolve(&canon, &canon, "x").unwrap(),
+            resolve(&canon, &canon, "d/x").unwrap(),
+        );
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(1);
+        let mut opened = 0;
+        while std::time::Instant::now() < deadline {
+            for at in [&x, &d] {
+                for walk in [false, true] {
+                    let r = if walk {
+                        root.open_file_by_walk(at)
+                    } else {
+                        root.open_file(at)
+                    };
+                    if let Ok(o) = r {
+                        let mut text = String::new();
+                        std::io::Read::read_to_string(&mut &o.file, &mut text).unwrap();
+                        assert_eq!(text, "inside", "walk={walk}");
+                        opened += 1;
+                    }
+                }
+            }
+        }
+        stop.store(true, Ordering::Relaxed);
+        swapper.join().unwrap();
+        assert!(
+            opened > 0,
+            "the inside file was never opened: the test does not race"
+        );
+    }
 }
