@@ -1,21 +1,52 @@
 //! Loading external entities, only when the caller asked for it by name
-//! ([`ExternalEntities::Local`]), and only files inside the entity root.
+//! ([`ExternalEntities::Local`]), and only regular files beneath the entity root.
 //!
 //! A system identifier is accepted only if it is a relative path: no URL scheme (so nothing
 //! is ever fetched from a network), no absolute path. It is resolved against the folder of
-//! the entity whose declaration holds it (XML 1.0 §4.2.2), and the resolved file, with every
-//! symbolic link and `..` resolved by the operating system, must lie inside the root.
+//! the entity whose declaration holds it (XML 1.0 §4.2.2) *lexically*, and a path that leaves
+//! the root is refused before the file system is touched: the same refusal whether or not
+//! something exists there. The file is then opened beneath a handle on the root without
+//! following any symbolic link, in one step (see `beneath`), so nothing swapped in meanwhile
+//! can make it read outside the root, and only a regular file is read (a FIFO cannot block).
+//!
+//! Amplification (issue 10, class 7): the first read of a file counts as input, like the
+//! document; every later read of the same file (same device and inode, whatever the name)
+//! counts as *expansion*, at least [`REOPEN_COST`] bytes, so that a fan-out of references to
+//! one small file trips `Limits::max_amplification` like any entity-expansion attack.
 
+use crate::beneath::{self, Refusal, Root};
 use crate::encoding::Decoder;
 use crate::input::{Frame, FrameKind};
 use crate::reader::Reader;
 use crate::{Error, ErrorKind, ExternalEntities};
+use std::collections::HashSet;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+/// The least a repeated read of an external file counts as expansion, in bytes. Opening a
+/// file costs system calls and a fresh 64 KiB read buffer whatever its size, so counting
+/// only its bytes would let references to an empty file run for hours uncounted (a 552-byte
+/// document did). At 1 KiB, a fan-out reaches the 8 MiB amplification threshold after 8,192
+/// re-reads (well under a second), while a document that repeats a boilerplate external
+/// entity a few thousand times stays well below it.
+pub(crate) const REOPEN_COST: u64 = 1024;
+
+/// What the reader keeps for loading external entities.
+#[derive(Default)]
+pub(crate) struct Loader {
+    /// A handle on the entity root, opened at the first external entity.
+    root: Option<Root>,
+    /// The document's folder, canonical: where the document's own references resolve from.
+    doc_dir: Option<PathBuf>,
+    /// Files read so far (device, inode): reading one again is expansion, not input.
+    seen: HashSet<(u64, u64)>,
+}
+
 impl<'r> Reader<'r> {
     /// Opens an external entity as a frame, or returns `None` when external entities are
-    /// off. Refusals (outside the root, a URL, an absolute path) are errors.
+    /// off. Refusals (outside the root, a URL, an absolute path, a symbolic link, not a
+    /// regular file) are errors of kind [`ErrorKind::ExternalEntityRefused`].
     pub(crate) fn open_external(
         &mut self,
         system: &str,
@@ -46,45 +77,79 @@ impl<'r> Reader<'r> {
                 "it is an absolute path; only paths relative to the entity root are loaded".into(),
             )));
         }
-        let base: PathBuf = match base {
-            Some(b) => b.to_path_buf(),
-            None => self.document_dir().unwrap_or_else(|| PathBuf::from(".")),
-        };
-        let root = root
-            .or_else(|| self.document_dir())
-            .unwrap_or_else(|| PathBuf::from("."));
-        let canon_root = std::fs::canonicalize(&root).map_err(|e| {
-            self.err_here_e(Error::io(
-                e,
-                format!("cannot use the entity root {}", root.display()),
-            ))
-        })?;
-        let path = base.join(system);
-        let canon = std::fs::canonicalize(&path).map_err(|e| {
-            self.err_here_e(Error::io(
-                e,
-                format!("cannot read external entity {name} ({})", path.display()),
-            ))
-        })?;
-        if !canon.starts_with(&canon_root) {
-            return Err(self.err_here_e(refuse(format!(
-                "{} is outside the entity root {} (set --entity-root to allow it)",
-                canon.display(),
-                canon_root.display()
-            ))));
-        }
         if self.frames.len() > self.options.limits.max_entity_depth {
             let e = crate::tags::entity_depth(&self.options.limits);
             return Err(self.err_here_e(e));
         }
-        let file = std::fs::File::open(&canon).map_err(|e| {
-            self.err_here_e(Error::io(
-                e,
-                format!("cannot open external entity {name} ({})", canon.display()),
-            ))
-        })?;
-        let label: Arc<str> = Arc::from(format!("{name} ({})", path.display()));
-        let dec = Decoder::new(Box::new(file)).map_err(|e| {
+        // A base that is not absolute is the document's own folder (external entities get
+        // the absolute folder they were read from): make it canonical once.
+        let base = match base {
+            Some(b) if b.is_absolute() => b.to_path_buf(),
+            _ => self.canonical_doc_dir()?,
+        };
+        // The root is opened once, at the first external entity, and every file is then
+        // opened relative to that handle.
+        let dir = match self.loader.root {
+            Some(_) => None,
+            None => Some(root.or_else(|| self.document_dir())),
+        };
+        let root = match (&mut self.loader.root, dir) {
+            (Some(r), _) => r,
+            (slot @ None, dir) => {
+                let dir = dir.flatten().unwrap_or_else(|| PathBuf::from("."));
+                match Root::open(&dir) {
+                    Ok(r) => slot.insert(r),
+                    Err(e) => {
+                        let what = format!("cannot use the entity root {}", dir.display());
+                        return Err(self.err_here_e(Error::io(e, what)));
+                    }
+                }
+            }
+        };
+        let root_shown = root.path().display().to_string();
+        // Lexical: nothing outside the root is looked at, so a path there gets this same
+        // refusal whether or not it exists.
+        let Some(at) = beneath::resolve(root.path(), &base, system) else {
+            return Err(self.err_here_e(refuse(format!(
+                "it resolves outside the entity root {root_shown}"
+            ))));
+        };
+        let shown = root.path().join(at.relative());
+        let opened = match root.open_file(&at) {
+            Ok(o) => o,
+            Err(r) => {
+                let e = match r {
+                    // Where the link points is never read, let alone shown.
+                    Refusal::Symlink => refuse(format!(
+                        "a symbolic link is on its path inside the entity root {root_shown}, \
+                         and symbolic links are not followed"
+                    )),
+                    Refusal::NotRegular(what) => refuse(format!(
+                        "{} is {what}; only regular files are loaded",
+                        shown.display()
+                    )),
+                    Refusal::Root => refuse("it names the entity root folder itself".into()),
+                    Refusal::Io(e) => Error::io(
+                        e,
+                        format!("cannot read external entity {name} ({})", shown.display()),
+                    ),
+                };
+                return Err(self.err_here_e(e));
+            }
+        };
+        // XML 1.0 §4.4.3 includes the entity's text wherever it is referenced: a second read
+        // of one file is entity expansion, the same as an internal entity's replacement text.
+        let first = self.loader.seen.insert(opened.id);
+        let source: Box<dyn Read + 'r> = if first {
+            Box::new(opened.file)
+        } else {
+            let cost = opened.size.max(REOPEN_COST);
+            self.count_expansion(usize::try_from(cost).unwrap_or(usize::MAX))?;
+            // Read no more than was counted, even if the file grows meanwhile.
+            Box::new(opened.file.take(opened.size))
+        };
+        let label: Arc<str> = Arc::from(format!("{name} ({})", shown.display()));
+        let dec = Decoder::new(source).map_err(|e| {
             e.at(crate::Position {
                 offset: 0,
                 line: 1,
@@ -94,7 +159,8 @@ impl<'r> Reader<'r> {
         })?;
         let mut f = Frame::streaming(dec, kind);
         f.external = true;
-        f.base_dir = canon.parent().map(Path::to_path_buf);
+        f.counts_as_input = first;
+        f.base_dir = shown.parent().map(Path::to_path_buf);
         f.label = Some(label);
         f.name = Some(Arc::from(
             name.trim_start_matches('%').trim_end_matches(';'),
@@ -128,6 +194,22 @@ impl<'r> Reader<'r> {
             })?;
         }
         Ok(())
+    }
+
+    /// The document's folder (the current one for a document without a path), canonical.
+    fn canonical_doc_dir(&mut self) -> Result<PathBuf, Error> {
+        if let Some(d) = &self.loader.doc_dir {
+            return Ok(d.clone());
+        }
+        let dir = self.document_dir().unwrap_or_else(|| PathBuf::from("."));
+        let canon = std::fs::canonicalize(&dir).map_err(|e| {
+            self.err_here_e(Error::io(
+                e,
+                format!("cannot resolve the document's folder {}", dir.display()),
+            ))
+        })?;
+        self.loader.doc_dir = Some(canon.clone());
+        Ok(canon)
     }
 
     fn err_here_e(&self, e: Error) -> Error {

@@ -38,6 +38,9 @@ pub(crate) struct Frame<'r> {
     pub name: Option<Arc<str>>,
     /// Read from outside the document (an external entity or the external subset).
     pub external: bool,
+    /// Its bytes are input for the amplification limit: false for a file read again, whose
+    /// bytes were counted as expansion when it was opened (issue 10, class 7).
+    pub counts_as_input: bool,
     /// Folder that relative system identifiers declared in this entity resolve against.
     pub base_dir: Option<PathBuf>,
     /// Element depth when a general entity was pushed: it must be the same when it ends.
@@ -77,6 +80,7 @@ impl<'r> Frame<'r> {
             kind,
             name: None,
             external: false,
+            counts_as_input: true,
             base_dir: None,
             depth_at_start: 0,
             cond_at_start: 0,
@@ -107,8 +111,11 @@ impl<'r> Frame<'r> {
         self.eof && self.pos >= self.text.len()
     }
 
-    /// Raw bytes read from this frame's source so far.
+    /// Raw bytes read from this frame's source so far, as input (0 for a re-read file).
     pub fn bytes_read(&self) -> u64 {
+        if !self.counts_as_input {
+            return 0;
+        }
         self.dec.as_ref().map_or(0, |d| d.bytes_read)
     }
 

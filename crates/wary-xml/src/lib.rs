@@ -28,6 +28,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod beneath;
 pub mod canon;
 mod chars;
 mod cursor;

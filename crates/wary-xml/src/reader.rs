@@ -124,6 +124,8 @@ pub struct Reader<'r> {
     /// Bytes produced by entity expansion, and bytes read from finished external entities.
     pub(crate) expanded: u64,
     pub(crate) external_read: u64,
+    /// The entity root's handle and the files read so far (local mode only).
+    pub(crate) loader: crate::external::Loader,
 }
 
 impl<'r> Reader<'r> {
@@ -153,6 +155,7 @@ impl<'r> Reader<'r> {
             version: "1.0".to_string(),
             expanded: 0,
             external_read: 0,
+            loader: crate::external::Loader::default(),
         }
     }
 
