@@ -107,7 +107,7 @@ def fromstring(text, parser=None, **limits):
     """
     _no_parser(parser)
     _core.check_options(limits)
-    return _tree(_core.open_bytes(text, **limits))
+    return _fromstring(text, limits)
 
 
 def XML(text, parser=None, **limits):
@@ -134,7 +134,15 @@ def parse(source, parser=None, **limits):
     """
     _no_parser(parser)
     _core.check_options(limits)
-    stream, close = _core.open_source(source, **limits)
+    return _parse(source, limits)
+
+
+def _fromstring(text, options):
+    return _tree(_core.open_bytes(text, **options))
+
+
+def _parse(source, options):
+    stream, close = _core.open_source(source, **options)
     try:
         return _ET.ElementTree(_tree(stream))
     finally:
