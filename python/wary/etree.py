@@ -12,7 +12,8 @@ What differs from ElementTree, on purpose:
   :class:`LimitError`, a subclass of ``ParseError`` whose ``limit`` names it.
 - External entities are never loaded, unless ``external_entities="local"`` is passed by
   name (then only files inside ``entity_root``, default the document's folder; never URLs).
-  A reference to one that was not loaded is left out of the text, as expat does.
+  A reference to one that was not loaded is left out of the text (XML 1.0 §4.4.3 lets a
+  non-validating parser skip it; ElementTree raises "undefined entity" instead).
 - The parser is wary-xml: stricter than expat where XML 1.0 says a document is not
   well-formed (it passes the whole W3C conformance profile).
 - ``ParseError`` is ElementTree's own; ``position`` is ``(line, column)`` with columns
