@@ -51,9 +51,8 @@ impl Config {
         let mut limits = Limits::default();
         for (name, value) in k.limits {
             let Some(v) = value else { continue };
-            let v = u64::try_from(v).map_err(|_| {
-                PyValueError::new_err(format!("{name} must be 0 or more, got {v}"))
-            })?;
+            let v = u64::try_from(v)
+                .map_err(|_| PyValueError::new_err(format!("{name} must be 0 or more, got {v}")))?;
             let as_usize = usize::try_from(v).unwrap_or(usize::MAX);
             match name {
                 "max_depth" => limits.max_depth = as_usize,
@@ -80,7 +79,9 @@ impl Config {
                 }
                 ExternalEntities::Off
             }
-            Some("local") => ExternalEntities::Local { root: k.entity_root },
+            Some("local") => ExternalEntities::Local {
+                root: k.entity_root,
+            },
             Some(other) => {
                 return Err(PyValueError::new_err(format!(
                     "external_entities must be \"off\" or \"local\", got {other:?} \

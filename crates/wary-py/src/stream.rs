@@ -61,7 +61,9 @@ impl EventStream {
         std::thread::Builder::new()
             .name("wary-parse".to_string())
             .spawn(move || parse(source, config, tx, slot))
-            .map_err(|e| PyRuntimeError::new_err(format!("cannot start the parsing thread: {e}")))?;
+            .map_err(|e| {
+                PyRuntimeError::new_err(format!("cannot start the parsing thread: {e}"))
+            })?;
         Ok(EventStream {
             rx: Mutex::new(Some(rx)),
             read_error,
@@ -76,9 +78,10 @@ impl EventStream {
     /// `wary/_events.py`); `failure` is `None` or a tuple describing why parsing stopped after
     /// those events; `done` is true when the document ended (well-formed or not).
     fn next_batch<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
-        let mut guard = self.rx.try_lock().map_err(|_| {
-            PyRuntimeError::new_err("this parse is being read by another thread")
-        })?;
+        let mut guard = self
+            .rx
+            .try_lock()
+            .map_err(|_| PyRuntimeError::new_err("this parse is being read by another thread"))?;
         let Some(rx) = guard.take() else {
             return (PyList::empty(py), py.None(), true).into_pyobject(py);
         };
@@ -174,9 +177,9 @@ impl EventStream {
                 Rec::Data(t) => (2, b.str(t)).into_pyobject(py)?.into_any(),
                 Rec::Comment(t) => (3, b.str(t)).into_pyobject(py)?.into_any(),
                 Rec::Pi(t, d) => (4, b.str(t), b.str(d)).into_pyobject(py)?.into_any(),
-                Rec::Doctype(n, p, s) => (5, b.str(n), opt(p), opt(s))
-                    .into_pyobject(py)?
-                    .into_any(),
+                Rec::Doctype(n, p, s) => {
+                    (5, b.str(n), opt(p), opt(s)).into_pyobject(py)?.into_any()
+                }
             };
             out.append(item)?;
         }
@@ -200,14 +203,7 @@ impl EventStream {
             .and_then(|mut g| g.take())
             .map(|e| e.into_value(py).into_any());
         Ok((
-            &f.kind,
-            &f.message,
-            &f.rule,
-            f.line,
-            f.column,
-            &f.limit,
-            forbidden,
-            source,
+            &f.kind, &f.message, &f.rule, f.line, f.column, &f.limit, forbidden, source,
         )
             .into_pyobject(py)?
             .into_any())
