@@ -160,17 +160,48 @@ def test_read_errors_are_raised_as_they_were():
         ET.parse(Broken())
 
 
-def test_abandoned_iterparse_stops_its_thread():
-    import threading
+class Endless(io.RawIOBase):
+    def __init__(self):
+        self.started = False
 
-    before = threading.active_count()
-    for _ in range(50):
-        it = ET.iterparse(io.BytesIO(b"<r>" + b"<a/>" * 100_000 + b"</r>"))
+    def readable(self):
+        return True
+
+    def read(self, n=-1):
+        head = b"" if self.started else b"<r>"
+        self.started = True
+        return head + b"<a/>" * 4096
+
+
+def _threads():
+    import os
+
+    return len(os.listdir("/proc/self/task"))
+
+
+@pytest.mark.parametrize("how", ["close", "drop"])
+def test_abandoned_iterparse_stops_its_thread(how):
+    import gc
+    import time
+
+    before = _threads()
+    # An endless document: a parsing thread that does not stop when abandoned never ends.
+    its = [ET.iterparse(Endless()) for _ in range(20)]
+    for it in its:
         next(it)
-        it.close()
-    # Parsing threads are Rust threads, not Python ones; what must hold is that closing
-    # many abandoned parses neither hangs nor raises, and Python threads are unchanged.
-    assert threading.active_count() == before
+    # Each waits on a full channel: 20 parsing threads are alive now.
+    assert _threads() >= before + 20
+    for it in its:
+        if how == "close":
+            it.close()
+    del its, it
+    gc.collect()
+    # Each parse runs on a Rust thread; an abandoned one must end, not wait forever on its
+    # full channel (leaked threads would show in /proc/self/task).
+    deadline = time.monotonic() + 10
+    while _threads() > before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _threads() <= before
 
 
 def test_limits_are_keyword_arguments():
