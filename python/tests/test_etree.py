@@ -212,3 +212,15 @@ def test_limits_are_keyword_arguments():
     assert info.value.limit == "max_depth"
     assert isinstance(info.value, StdET.ParseError)
     assert "max-depth" in str(info.value) or "max_depth" in str(info.value)
+
+
+def test_a_str_document_is_never_silently_garbled():
+    # ElementTree ignores the declaration of a str; wary would decode UTF-8 as Latin-1.
+    latin = '<?xml version="1.0" encoding="ISO-8859-1"?><a>é</a>'
+    assert StdET.fromstring(latin).text == "é"
+    with pytest.raises(ValueError, match="pass the document as bytes"):
+        ET.fromstring(latin)
+    assert ET.fromstring(latin.encode("latin-1")).text == "é"
+    # Pure ASCII agrees in both readings, and UTF-8 declarations agree always.
+    assert ET.fromstring('<?xml version="1.0" encoding="ISO-8859-1"?><a>e</a>').text == "e"
+    assert ET.fromstring("<?xml version='1.0' encoding='utf-8'?><a>é</a>").text == "é"

@@ -14,6 +14,7 @@ turns a failure into the right exception. Event tuples (built in crates/wary-py/
 """
 
 import os
+import re
 import xml.etree.ElementTree as _ET
 from xml.parsers.expat import errors as _errors
 
@@ -130,10 +131,32 @@ def open_source(source, **options):
     raise TypeError("source must be a file name or a binary file object, not %s" % type(source).__name__)
 
 
+_DECL_ENCODING = re.compile(r"""\A\ufeff?<\?xml\s[^>]*?encoding\s*=\s*["']([^"']*)["']""")
+
+
+def encode_str(text):
+    """A ``str`` document as UTF-8 bytes for wary-xml, which reads the encoding declaration.
+
+    ElementTree ignores the declaration of a ``str``; wary-xml would decode the UTF-8 bytes
+    in the declared encoding and silently garble every non-ASCII character. So a ``str``
+    that declares another encoding and is not pure ASCII (where the two agree) is refused
+    with the reason and the fix.
+    """
+    data = text.encode("utf-8")
+    if len(data) != len(text):
+        m = _DECL_ENCODING.match(text[:1024])
+        if m and m.group(1).lower().replace("_", "-") not in ("utf-8", "utf8"):
+            raise ValueError(
+                "this str document declares encoding=%r, but a str has no encoding: pass the "
+                "document as bytes in that encoding, or remove the declaration" % m.group(1)
+            )
+    return data
+
+
 def open_bytes(data, **options):
     """Starts parsing a document in memory (``bytes``, or ``str``, encoded as UTF-8)."""
     if isinstance(data, str):
-        data = data.encode("utf-8")
+        data = encode_str(data)
     elif not isinstance(data, bytes):
         data = bytes(data)
     return _wary.open(data, "bytes", **options)

@@ -18,8 +18,9 @@ What differs from ElementTree, on purpose:
   well-formed (it passes the whole W3C conformance profile).
 - ``ParseError`` is ElementTree's own; ``position`` is ``(line, column)`` with columns
   counted from 0 as in ElementTree, and ``code`` is the nearest expat error number.
-- A ``str`` document is parsed as UTF-8; its encoding declaration must agree (ElementTree
-  ignores it).
+- A ``str`` document is parsed as UTF-8; a non-ASCII ``str`` whose XML declaration names
+  another encoding is refused with a ``ValueError`` (ElementTree ignores the declaration;
+  wary would otherwise decode the text in the declared encoding and garble it).
 
 Not yet available, because they need wary-xml's push API (issue 11), and not emulated:
 ``XMLPullParser``, ``XMLParser`` and its ``feed``. ``parser=`` arguments are refused.
@@ -124,7 +125,9 @@ def fromstringlist(sequence, parser=None, **limits):
     pieces = list(sequence)
     if pieces and all(isinstance(p, str) for p in pieces):
         return fromstring("".join(pieces), parser, **limits)
-    return fromstring(b"".join(p.encode("utf-8") if isinstance(p, str) else bytes(p) for p in pieces), parser, **limits)
+    if any(isinstance(p, str) for p in pieces):
+        raise TypeError("fromstringlist takes all str or all bytes pieces, not a mix")
+    return fromstring(b"".join(bytes(p) for p in pieces), parser, **limits)
 
 
 def parse(source, parser=None, **limits):

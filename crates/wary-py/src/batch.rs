@@ -25,6 +25,7 @@ pub type Span = (usize, usize);
 
 /// One event, as ElementTree sees it.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum Rec {
     /// A start tag: its name, its attributes `(name, value)` and the namespace declarations
     /// `(prefix, uri)` it makes (the prefix is empty for the default namespace), both as
@@ -78,6 +79,7 @@ pub struct Policy {
 
 /// Why a document was refused by a [`Policy`] switch, with defusedxml's fields.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub enum Forbidden {
     /// `forbid_dtd`: name, system id, public id.
     Dtd(String, Option<String>, Option<String>),

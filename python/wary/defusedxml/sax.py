@@ -170,7 +170,7 @@ def parseString(string, handler, errorHandler=ErrorHandler(), forbid_dtd=False, 
     from io import BytesIO
 
     if isinstance(string, str):
-        string = string.encode("utf-8")
+        string = _core.encode_str(string)
     parser = DefusedExpatParser(forbid_dtd, forbid_entities, forbid_external)
     parser.setContentHandler(handler)
     parser.setErrorHandler(errorHandler)
