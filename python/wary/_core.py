@@ -127,7 +127,7 @@ def open_source(source, **options):
             pass
         return _wary.open(path, "path", **options), lambda: None
     if hasattr(source, "read"):
-        return _wary.open(source, "file", **options), lambda: None
+        return open_file(source, **options), lambda: None
     raise TypeError("source must be a file name or a binary file object, not %s" % type(source).__name__)
 
 
@@ -151,6 +151,11 @@ def encode_str(text):
                 "document as bytes in that encoding, or remove the declaration" % m.group(1)
             )
     return data
+
+
+def open_file(file, **options):
+    """Starts parsing a binary file object (read in chunks from wary's parsing thread)."""
+    return _wary.open(file, "file", **options)
 
 
 def open_bytes(data, **options):

@@ -91,7 +91,7 @@ class DefusedExpatParser(_xmlreader.XMLReader):
         opts = _options(self.forbid_dtd, self.forbid_entities, self.forbid_external)
         try:
             if stream is not None:
-                events = _core._wary.open(stream, "file", raw_names=True, **opts)
+                events = _core.open_file(stream, raw_names=True, **opts)
             else:
                 text = src.getCharacterStream().read()
                 events = _core.open_bytes(text, raw_names=True, **opts)
