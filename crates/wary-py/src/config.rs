@@ -1,0 +1,102 @@
+//! Keyword arguments -> wary-xml [`Options`] and the defusedxml [`Policy`].
+//!
+//! Every limit of [`wary_xml::Limits`] is a keyword argument of the same name; a missing one
+//! keeps wary's secure default. External entities are off unless `external_entities="local"`
+//! is passed by name (then only files inside `entity_root` are read, as in wary-xml).
+//!
+//! `forbid_entities`: wary-xml's events show unparsed-entity declarations and skipped
+//! external entities, but not the declaration of an internal entity. So that no entity can
+//! be *used* while entities are forbidden, the entity-depth limit is set to 0 as well: the
+//! first reference to any declared entity stops parsing, and is reported as
+//! `EntitiesForbidden` (without a name: the reader does not say which). A declared entity
+//! that is never referenced is not seen. Seeing every declaration needs an event for it in
+//! wary-xml (noted for issue 11's push API).
+
+use crate::batch::Policy;
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use std::path::PathBuf;
+use wary_xml::{ExternalEntities, Limits, Options};
+
+/// What a parse was asked to do.
+#[derive(Clone, Debug, Default)]
+pub struct Config {
+    /// The reader's options.
+    pub options: Options,
+    /// defusedxml's switches.
+    pub policy: Policy,
+    /// Start tags with names as written (for SAX and DOM builders).
+    pub raw_names: bool,
+}
+
+/// The keyword arguments every parse takes, as received from Python.
+#[derive(Debug, Default)]
+pub struct Kwargs {
+    /// `Limits` fields by name; `None` keeps the default.
+    pub limits: Vec<(&'static str, Option<i64>)>,
+    /// `"off"` (default) or `"local"`.
+    pub external_entities: Option<String>,
+    /// The folder external entities must lie in (`"local"` only).
+    pub entity_root: Option<PathBuf>,
+    /// defusedxml's switches.
+    pub policy: Policy,
+    /// Start tags with names as written (for SAX and DOM builders).
+    pub raw_names: bool,
+}
+
+impl Config {
+    /// Checks the arguments: a negative limit, an unknown mode, or a root without local
+    /// mode is the caller's mistake and a `ValueError` that says which argument.
+    pub fn new(k: Kwargs) -> PyResult<Config> {
+        let mut limits = Limits::default();
+        for (name, value) in k.limits {
+            let Some(v) = value else { continue };
+            let v = u64::try_from(v)
+                .map_err(|_| PyValueError::new_err(format!("{name} must be 0 or more, got {v}")))?;
+            let as_usize = usize::try_from(v).unwrap_or(usize::MAX);
+            match name {
+                "max_depth" => limits.max_depth = as_usize,
+                "max_entity_depth" => limits.max_entity_depth = as_usize,
+                "amplification_threshold" => limits.amplification_threshold = v,
+                "max_amplification" => limits.max_amplification = v,
+                "max_attributes" => limits.max_attributes = as_usize,
+                "max_name_len" => limits.max_name_len = as_usize,
+                "max_token_len" => limits.max_token_len = as_usize,
+                other => {
+                    return Err(PyValueError::new_err(format!("unknown limit {other}")));
+                }
+            }
+        }
+        if k.policy.forbid_entities {
+            limits.max_entity_depth = 0;
+        }
+        let external_entities = match k.external_entities.as_deref() {
+            None | Some("off") => {
+                if k.entity_root.is_some() {
+                    return Err(PyValueError::new_err(
+                        "entity_root is only used with external_entities=\"local\"",
+                    ));
+                }
+                ExternalEntities::Off
+            }
+            Some("local") => ExternalEntities::Local {
+                root: k.entity_root,
+            },
+            Some(other) => {
+                return Err(PyValueError::new_err(format!(
+                    "external_entities must be \"off\" or \"local\", got {other:?} \
+                     (nothing is ever loaded from a URL)"
+                )))
+            }
+        };
+        Ok(Config {
+            options: Options {
+                limits,
+                external_entities,
+                document_path: None,
+            },
+            policy: k.policy,
+            raw_names: k.raw_names,
+        })
+    }
+}

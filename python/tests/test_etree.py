@@ -1,0 +1,226 @@
+"""wary.etree against the stdlib's ElementTree: same trees, same events, standard objects."""
+
+import io
+import xml.etree.ElementTree as StdET
+
+import pytest
+
+import wary.etree as ET
+from conftest import Trickle, generate
+
+ALL = ("start", "end", "start-ns", "end-ns", "comment", "pi")
+
+
+def shape(e):
+    """An element tree as plain data: tag, attributes, text, tail, children."""
+    return (e.tag, sorted(e.attrib.items()), e.text or "", e.tail or "", [shape(c) for c in e])
+
+
+def events(it):
+    out = []
+    for ev, x in it:
+        if ev in ("start", "end"):
+            out.append((ev, x.tag, sorted(x.attrib.items())))
+        elif ev in ("comment", "pi"):
+            out.append((ev, x.text))
+        else:
+            out.append((ev, x))
+    return out
+
+
+@pytest.mark.parametrize("seed", range(300))
+def test_generated_documents_give_the_stdlib_tree(seed):
+    doc = generate(seed)
+    expected = shape(StdET.fromstring(doc))
+    assert shape(ET.fromstring(doc)) == expected
+    # The same document arriving in reads of 1 to 7 bytes.
+    assert shape(ET.parse(Trickle(doc)).getroot()) == expected
+
+
+@pytest.mark.parametrize("seed", range(300))
+def test_generated_documents_give_the_stdlib_events(seed):
+    doc = generate(seed)
+    expected = events(StdET.iterparse(io.BytesIO(doc), events=ALL))
+    assert events(ET.iterparse(io.BytesIO(doc), events=ALL)) == expected
+    assert events(ET.iterparse(Trickle(doc, (3, 1)), events=ALL)) == expected
+    assert events(ET.iterparse(io.BytesIO(doc))) == events(StdET.iterparse(io.BytesIO(doc)))
+
+
+def test_large_text_and_many_elements_cross_batch_boundaries():
+    # Text longer than a batch, and more events than a batch holds, in one document.
+    text = "x" * 200_000 + "&amp;" + "y" * 70_000
+    doc = ("<r>%s<c>%s</c>%s</r>" % (text, "<e a='1'/>" * 10_000, text)).encode()
+    got, want = ET.fromstring(doc), StdET.fromstring(doc)
+    assert shape(got) == shape(want)
+    assert events(ET.iterparse(io.BytesIO(doc), events=ALL)) == events(
+        StdET.iterparse(io.BytesIO(doc), events=ALL)
+    )
+
+
+def test_results_are_standard_elementtree_objects(tmp_path):
+    path = tmp_path / "d.xml"
+    path.write_bytes(b"<r><a k='v'>t</a><a/></r>")
+    tree = ET.parse(str(path))
+    assert isinstance(tree, StdET.ElementTree)
+    root = tree.getroot()
+    assert type(root) is StdET.Element
+    assert [a.get("k") for a in root.iter("a")] == ["v", None]
+    assert root.find("a").text == "t"
+    assert StdET.tostring(root) == b'<r><a k="v">t</a><a /></r>'
+    assert ET.parse(path).getroot().tag == "r"  # a path-like object
+    with open(path, "rb") as f:
+        assert ET.parse(f).getroot().tag == "r"
+
+
+def test_namespaces():
+    doc = b'<a xmlns="urn:d" xmlns:p="urn:p" p:x="1" y="2"><p:b/><c xmlns=""/></a>'
+    root = ET.fromstring(doc)
+    assert root.tag == "{urn:d}a"
+    assert root.attrib == {"{urn:p}x": "1", "y": "2"}
+    assert [c.tag for c in root] == ["{urn:p}b", "c"]
+    evs = [(e, x if e.endswith("ns") else x.tag) for e, x in ET.iterparse(io.BytesIO(doc), ALL)]
+    assert evs[:3] == [("start-ns", ("", "urn:d")), ("start-ns", ("p", "urn:p")), ("start", "{urn:d}a")]
+    assert evs[-3:] == [("end", "{urn:d}a"), ("end-ns", None), ("end-ns", None)]
+
+
+def test_fromstring_forms():
+    assert ET.XML("<a>é</a>").text == "é"
+    assert ET.fromstringlist([b"<a>", b"x</a>"]).text == "x"
+    assert ET.fromstringlist(["<a>", "y</a>"]).text == "y"
+    it = ET.iterparse(io.BytesIO(b"<a><b/></a>"))
+    assert [e.tag for _, e in it] == ["b", "a"]
+    assert it.root.tag == "a"
+
+
+@pytest.mark.parametrize(
+    "doc, position, code_name",
+    [
+        (b"<a><b></a>", (1, 6), "XML_ERROR_TAG_MISMATCH"),
+        (b"<a>\n\n  <b x='1' x='2'/></a>", (3, 2), "XML_ERROR_DUPLICATE_ATTRIBUTE"),
+        (b"<a>&undefined;</a>", (1, 3), "XML_ERROR_UNDEFINED_ENTITY"),
+        (b"<a>\n<p:b/></a>", (2, 0), "XML_ERROR_UNBOUND_PREFIX"),
+        (b"<a>\x01</a>", (1, 3), "XML_ERROR_INVALID_TOKEN"),
+    ],
+)
+def test_parse_errors_are_the_stdlib_parseerror_with_position_and_code(doc, position, code_name):
+    from xml.parsers.expat import errors
+
+    with pytest.raises(StdET.ParseError) as info:
+        ET.fromstring(doc)
+    e = info.value
+    assert type(e) is StdET.ParseError
+    assert e.position == position, str(e)
+    assert e.code == errors.codes[getattr(errors, code_name)], str(e)
+    assert "line %d, column %d" % position in str(e)
+    # The same error, at the same place, however the input is split.
+    with pytest.raises(StdET.ParseError) as info2:
+        ET.parse(Trickle(doc))
+    assert info2.value.position == position
+
+
+def test_iterparse_yields_the_events_before_an_error():
+    seen = []
+    with pytest.raises(ET.ParseError):
+        for ev, el in ET.iterparse(io.BytesIO(b"<r><a/><b/></c>")):
+            seen.append(el.tag)
+    assert seen == ["a", "b"]
+
+
+def test_bad_arguments_are_refused_clearly():
+    with pytest.raises(TypeError, match="max_dept"):
+        ET.fromstring(b"<a/>", max_dept=3)
+    with pytest.raises(ValueError, match="max_depth must be 0 or more"):
+        ET.fromstring(b"<a/>", max_depth=-1)
+    with pytest.raises(ValueError, match="external_entities"):
+        ET.fromstring(b"<a/>", external_entities="http")
+    with pytest.raises(ValueError, match="unknown event"):
+        ET.iterparse(io.BytesIO(b"<a/>"), events=("begin",))
+    with pytest.raises(TypeError, match="issue 11"):
+        ET.fromstring(b"<a/>", parser=object())
+    with pytest.raises(FileNotFoundError):
+        ET.parse("/nonexistent/wary-test.xml")
+
+
+def test_text_mode_file_is_refused_with_the_reason(tmp_path):
+    p = tmp_path / "d.xml"
+    p.write_text("<a/>")
+    with open(p) as f, pytest.raises(TypeError, match="binary mode"):
+        ET.parse(f)
+
+
+def test_read_errors_are_raised_as_they_were():
+    class Broken(io.RawIOBase):
+        def readable(self):
+            return True
+
+        def read(self, n=-1):
+            raise ConnectionResetError("peer went away")
+
+    with pytest.raises(ConnectionResetError, match="peer went away"):
+        ET.parse(Broken())
+
+
+class Endless(io.RawIOBase):
+    def __init__(self):
+        self.started = False
+
+    def readable(self):
+        return True
+
+    def read(self, n=-1):
+        head = b"" if self.started else b"<r>"
+        self.started = True
+        return head + b"<a/>" * 4096
+
+
+def _threads():
+    import os
+
+    return len(os.listdir("/proc/self/task"))
+
+
+@pytest.mark.parametrize("how", ["close", "drop"])
+def test_abandoned_iterparse_stops_its_thread(how):
+    import gc
+    import time
+
+    before = _threads()
+    # An endless document: a parsing thread that does not stop when abandoned never ends.
+    its = [ET.iterparse(Endless()) for _ in range(20)]
+    for it in its:
+        next(it)
+    # Each waits on a full channel: 20 parsing threads are alive now.
+    assert _threads() >= before + 20
+    for it in its:
+        if how == "close":
+            it.close()
+    del its, it
+    gc.collect()
+    # Each parse runs on a Rust thread; an abandoned one must end, not wait forever on its
+    # full channel (leaked threads would show in /proc/self/task).
+    deadline = time.monotonic() + 10
+    while _threads() > before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _threads() <= before
+
+
+def test_limits_are_keyword_arguments():
+    deep = b"<a>" * 20 + b"</a>" * 20
+    assert ET.fromstring(deep).tag == "a"
+    with pytest.raises(ET.LimitError) as info:
+        ET.fromstring(deep, max_depth=10)
+    assert info.value.limit == "max_depth"
+    assert isinstance(info.value, StdET.ParseError)
+    assert "max-depth" in str(info.value) or "max_depth" in str(info.value)
+
+
+def test_a_str_document_is_never_silently_garbled():
+    # ElementTree ignores the declaration of a str; wary would decode UTF-8 as Latin-1.
+    latin = '<?xml version="1.0" encoding="ISO-8859-1"?><a>é</a>'
+    assert StdET.fromstring(latin).text == "é"
+    with pytest.raises(ValueError, match="pass the document as bytes"):
+        ET.fromstring(latin)
+    assert ET.fromstring(latin.encode("latin-1")).text == "é"
+    # Pure ASCII agrees in both readings, and UTF-8 declarations agree always.
+    assert ET.fromstring('<?xml version="1.0" encoding="ISO-8859-1"?><a>e</a>').text == "e"
+    assert ET.fromstring("<?xml version='1.0' encoding='utf-8'?><a>é</a>").text == "é"

@@ -1,0 +1,25 @@
+# Type stubs of the native module (crates/wary-py). Private: use wary.etree / wary.defusedxml.
+from typing import Any, List, Optional, Tuple
+
+class EventStream:
+    def next_batch(self) -> Tuple[List[Tuple[Any, ...]], Optional[Tuple[Any, ...]], bool]: ...
+    def close(self) -> None: ...
+
+def open(
+    source: Any,
+    kind: str,
+    *,
+    max_depth: Optional[int] = ...,
+    max_entity_depth: Optional[int] = ...,
+    amplification_threshold: Optional[int] = ...,
+    max_amplification: Optional[int] = ...,
+    max_attributes: Optional[int] = ...,
+    max_name_len: Optional[int] = ...,
+    max_token_len: Optional[int] = ...,
+    external_entities: Optional[str] = ...,
+    entity_root: Optional[str] = ...,
+    forbid_dtd: bool = ...,
+    forbid_entities: bool = ...,
+    forbid_external: bool = ...,
+    raw_names: bool = ...,
+) -> EventStream: ...

@@ -1,0 +1,52 @@
+"""An import-for-import replacement of defusedxml, on wary's parser.
+
+Change ``import defusedxml.ElementTree as ET`` to ``import wary.defusedxml.ElementTree as
+ET`` (likewise ``minidom`` and ``sax``) and nothing else. The ``forbid_dtd`` (default
+false), ``forbid_entities`` (default true) and ``forbid_external`` (default true) keyword
+arguments keep defusedxml's defaults and are checked in the Rust core, not in Python
+callbacks; the exceptions are defusedxml's, with its fields and text. On top of them,
+wary's limits are always on (see docs/security.md).
+
+Differences from defusedxml:
+
+- ``forbid_entities`` refuses unparsed-entity declarations and the first *use* of any
+  entity, but not a declared internal entity that is never referenced (wary-xml does not
+  report internal entity declarations yet). Such an entity is harmless: it is never
+  expanded.
+- ``ExternalReferenceForbidden`` carries the entity's name as ``context``; its ``sysid``
+  and ``pubid`` are ``None`` (wary-xml does not report them with the reference).
+- Not yet available (they need wary-xml's push API, issue 11): ``XMLParser`` and its
+  aliases ``DefusedXMLParser``, ``XMLParse``, ``XMLTreeBuilder``, and a ``parser=``
+  argument (refused with ``NotSupportedError``).
+"""
+
+from .common import (
+    DefusedXmlException,
+    DTDForbidden,
+    EntitiesForbidden,
+    ExternalReferenceForbidden,
+    NotSupportedError,
+)
+
+__all__ = [
+    "DefusedXmlException",
+    "DTDForbidden",
+    "EntitiesForbidden",
+    "ExternalReferenceForbidden",
+    "NotSupportedError",
+]
+
+
+def _options(forbid_dtd, forbid_entities, forbid_external):
+    return {
+        "forbid_dtd": bool(forbid_dtd),
+        "forbid_entities": bool(forbid_entities),
+        "forbid_external": bool(forbid_external),
+    }
+
+
+def _no_parser(parser):
+    if parser is not None:
+        raise NotSupportedError(
+            "a parser= argument needs XMLParser, which waits for wary-xml's push API (issue 11)"
+        )
