@@ -49,6 +49,17 @@ impl AttrRec {
         self.name.of(if self.specified { src } else { buf })
     }
 
+    /// Where the attribute's name is in the tag's text, for an error about it; 0 (the tag's
+    /// '<') for an attribute defaulted from the DTD, which has no place in the tag.
+    #[inline]
+    pub fn offset(&self) -> usize {
+        if self.specified {
+            self.name.start as usize
+        } else {
+            0
+        }
+    }
+
     /// The normalized value, given the tag's text and the attribute buffer.
     #[inline]
     pub fn value<'a>(&self, src: &'a str, buf: &'a str) -> &'a str {
