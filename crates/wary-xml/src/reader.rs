@@ -248,12 +248,20 @@ impl<'r> Reader<'r> {
         }
     }
 
-    /// The current position in the entity being read (for progress reports).
+    /// The current position in the entity being read (for progress reports). The entity
+    /// label is terminal-safe, as in errors (see [`crate::terminal_safe`]).
     pub fn position(&self) -> Position {
-        self.frames
+        let mut p = self
+            .frames
             .last()
             .map(|f| f.position_at(f.pos))
-            .unwrap_or_default()
+            .unwrap_or_default();
+        if let Some(label) = &p.entity {
+            if let std::borrow::Cow::Owned(safe) = crate::terminal_safe(label) {
+                p.entity = Some(Arc::from(safe));
+            }
+        }
+        p
     }
 
     /// The encoding of the document, once the first event has been read.

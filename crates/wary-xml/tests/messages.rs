@@ -217,6 +217,21 @@ fn terminal_safety_paths() {
         };
         assert!(e.to_string().contains("[in entity"), "{e}");
         assert_safe("entity path", &format!("U+{:04X}", c as u32), &e);
+        // The reader's position (for progress reports) labels the entity the same way.
+        std::fs::write(dir.join("e.ent"), "<b>x</b>").unwrap();
+        let options = Options {
+            external_entities: ExternalEntities::Local { root: None },
+            ..Options::default()
+        };
+        let mut reader = Reader::from_path(&path, options).unwrap();
+        let mut labels = 0;
+        while reader.next_event().unwrap().is_some() {
+            if let Some(label) = reader.position().entity {
+                assert!(!label.chars().any(is_dangerous), "{label:?}");
+                labels += 1;
+            }
+        }
+        assert!(labels > 0);
     }
 }
 
