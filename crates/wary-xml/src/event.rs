@@ -98,7 +98,11 @@ pub enum Event<'a> {
     /// external entities are off (XML 1.0 §4.4.3 lets a non-validating processor skip it),
     /// or an undeclared entity in a document whose DTD was not read completely or refers to
     /// parameter entities, where XML 1.0 makes that a validity error only (VC: Entity
-    /// Declared).
+    /// Declared). A reference in content is reported where it stands; one in an attribute
+    /// value (which then lacks its text) right after its [`Event::StartElement`], or after
+    /// the attribute-list declaration whose default holds it, at most 32 distinct names per
+    /// tag. [`Reader::entity_declared`](crate::Reader::entity_declared) tells the two kinds
+    /// apart.
     SkippedEntity(&'a str),
 }
 

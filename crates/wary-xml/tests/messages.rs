@@ -362,6 +362,18 @@ fn errors_say_what_and_where() {
             "cannot undeclare a prefix",
             (2, 1),
         ),
+        case(
+            "<a x='1' 1b='2'/>",
+            Syntax,
+            "expected an attribute name (a name), found '1'",
+            (1, 10),
+        ),
+        case(
+            "<a x='1'\n b='1' b:='2'/>",
+            Namespace,
+            "attribute name 'b:' is not a qualified name",
+            (2, 8),
+        ),
         // Element errors stay at the '<'.
         case(
             "<a>\n <p:b/></a>",
