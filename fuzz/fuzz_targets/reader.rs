@@ -1,11 +1,12 @@
 //! Fuzz target `reader`: any bytes through the streaming reader, with the default limits and
 //! with tiny ones (so that every limit's error path runs). Invariants: no panic; the reader
 //! ends with `Ok(None)` or one error, after which it refuses to continue; an error about the
-//! input has a position with 1-based line and column.
+//! input has a position with 1-based line and column; its message is one terminal-safe line
+//! of bounded length (no raw control or bidirectional character, whatever the input held).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use wary_xml::{Fault, Limits, Options, Reader};
+use wary_xml::{Fault, Limits, Options, Reader, MAX_SHOWN_BYTES};
 
 fn run(data: &[u8], options: Options) {
     let mut reader = Reader::from_bytes(data, options);
@@ -23,7 +24,17 @@ fn run(data: &[u8], options: Options) {
                     let p = e.position().expect("an input or limit error has a position");
                     assert!(p.line >= 1 && p.column >= 1, "{e}");
                 }
-                assert!(!e.to_string().is_empty());
+                let shown = e.to_string();
+                assert!(!shown.is_empty());
+                // Issue 10: message + rule + entity label, each capped by terminal_safe.
+                assert!(shown.len() <= 8 * MAX_SHOWN_BYTES, "{} bytes", shown.len());
+                assert!(
+                    !shown.chars().any(|c| matches!(
+                        c as u32,
+                        0..=0x1f | 0x7f..=0x9f | 0x202a..=0x202e | 0x2066..=0x2069
+                    )),
+                    "raw control character in {shown:?}"
+                );
                 // After an error the reader refuses to go on rather than pretend the
                 // document ended.
                 assert!(reader.next_event().is_err());

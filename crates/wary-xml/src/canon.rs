@@ -73,8 +73,10 @@ impl From<Error> for CanonError {
 #[non_exhaustive]
 #[must_use = "a document whose external entities were skipped has an incomplete canonical form"]
 pub struct Summary {
-    /// External general entities referenced in content but not loaded (external entities
-    /// off): their content is missing from the output. In the order met, without repeats.
+    /// External general entities referenced but not loaded (external entities off), and
+    /// undeclared entities that XML 1.0 lets pass (VC: Entity Declared): their text is
+    /// missing from the output, in content or attribute values. In the order met, without
+    /// repeats (see [`crate::Event::SkippedEntity`]).
     pub skipped_entities: Vec<String>,
 }
 

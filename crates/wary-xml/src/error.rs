@@ -1,7 +1,97 @@
 //! The one error type of wary-xml: what went wrong, who is at fault, where, and which rule.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
+
+/// Echoed text longer than this many bytes is shortened by [`terminal_safe`]: its start and
+/// end are kept and the middle is replaced by a note of how many bytes were left out.
+///
+/// Messages quote parts of the document (a version, a name, a path), and a document can make
+/// those parts as long as the token limit allows (10 MiB): a message must stay one readable
+/// line whatever the document holds. Every message template of this crate is shorter.
+pub const MAX_SHOWN_BYTES: usize = 480;
+/// How much of an over-long text's start [`terminal_safe`] keeps.
+const SHOWN_HEAD: usize = 240;
+/// How much of an over-long text's end [`terminal_safe`] keeps (the end of a message
+/// usually says what to do).
+const SHOWN_TAIL: usize = 160;
+
+/// Makes text from a document, a path or a peer safe to print on a terminal, as one line of
+/// bounded length.
+///
+/// - Control characters are written as visible escapes: C0 controls (U+0000–U+001F, tab and
+///   line ends included, so that a value cannot start a forged second line), DEL (U+007F)
+///   and C1 controls (U+0080–U+009F, which XML 1.0 \[2\] Char allows in documents) as
+///   `\u{1b}`, or `\t`, `\n`, `\r`.
+/// - So are the bidirectional controls, which reorder what a terminal shows (the "Trojan
+///   Source" characters, CVE-2021-42574): embeddings and overrides U+202A–U+202E, isolates
+///   U+2066–U+2069, and the marks U+200E, U+200F and U+061C; and the line and paragraph
+///   separators U+2028 and U+2029, which some terminals and editors break lines at.
+/// - Text longer than [`MAX_SHOWN_BYTES`] keeps its first 240 and last 160 bytes around a
+///   note of how many bytes were left out.
+///
+/// Every [`Error`] message and entity label passes through here when the error is made, so
+/// [`Error::message`] and `Display` are safe to print; the `wary` command line uses it for
+/// what it echoes itself (paths, entity names).
+pub fn terminal_safe(text: &str) -> Cow<'_, str> {
+    if text.len() <= MAX_SHOWN_BYTES && !text.chars().any(needs_escape) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len().min(MAX_SHOWN_BYTES) + 32);
+    if text.len() <= MAX_SHOWN_BYTES {
+        push_escaped(&mut out, text);
+        return Cow::Owned(out);
+    }
+    let head_end = floor_char_boundary(text, SHOWN_HEAD);
+    let tail_start = ceil_char_boundary(text, text.len() - SHOWN_TAIL);
+    push_escaped(&mut out, &text[..head_end]);
+    out.push_str(&format!("…[{} bytes not shown]…", tail_start - head_end));
+    push_escaped(&mut out, &text[tail_start..]);
+    Cow::Owned(out)
+}
+
+/// Whether [`terminal_safe`] writes `c` as an escape.
+fn needs_escape(c: char) -> bool {
+    matches!(
+        c,
+        '\u{0}'..='\u{1f}'
+            | '\u{7f}'..='\u{9f}'
+            | '\u{202a}'..='\u{202e}'
+            | '\u{2066}'..='\u{2069}'
+            | '\u{200e}'
+            | '\u{200f}'
+            | '\u{61c}'
+            | '\u{2028}'
+            | '\u{2029}'
+    )
+}
+
+fn push_escaped(out: &mut String, text: &str) {
+    for c in text.chars() {
+        match c {
+            '\t' => out.push_str("\\t"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            c if needs_escape(c) => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+}
+
+fn floor_char_boundary(s: &str, mut i: usize) -> usize {
+    while !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+fn ceil_char_boundary(s: &str, mut i: usize) -> usize {
+    while !s.is_char_boundary(i) {
+        i += 1;
+    }
+    i
+}
 
 /// Who is at fault for an [`Error`]: decides how a caller (and the CLI's exit code) reacts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -98,9 +188,15 @@ impl Error {
     /// A new error without a position (the reader adds one).
     #[cold]
     pub(crate) fn new(kind: ErrorKind, rule: &'static str, message: impl Into<String>) -> Self {
+        // Messages quote the document (and paths): made safe here, once, so that no message
+        // site can forget (see `terminal_safe`).
+        let mut message = message.into();
+        if let Cow::Owned(safe) = terminal_safe(&message) {
+            message = safe;
+        }
         Error(Box::new(Inner {
             kind,
-            message: message.into(),
+            message,
             rule,
             position: None,
             source: None,
@@ -113,8 +209,14 @@ impl Error {
         e
     }
 
-    pub(crate) fn at(mut self, position: Position) -> Self {
+    pub(crate) fn at(mut self, mut position: Position) -> Self {
         if self.0.position.is_none() {
+            // An entity's label holds its name and, for an external one, its path.
+            if let Some(label) = &position.entity {
+                if let Cow::Owned(safe) = terminal_safe(label) {
+                    position.entity = Some(Arc::from(safe));
+                }
+            }
             self.0.position = Some(position);
         }
         self
@@ -130,7 +232,8 @@ impl Error {
         self.0.kind.fault()
     }
 
-    /// The human-readable description, without position.
+    /// The human-readable description, without position: one line, safe to print on a
+    /// terminal, quoted document text shortened (see [`terminal_safe`]).
     pub fn message(&self) -> &str {
         &self.0.message
     }

@@ -49,6 +49,17 @@ impl AttrRec {
         self.name.of(if self.specified { src } else { buf })
     }
 
+    /// Where the attribute's name is in the tag's text, for an error about it; 0 (the tag's
+    /// '<') for an attribute defaulted from the DTD, which has no place in the tag.
+    #[inline]
+    pub fn offset(&self) -> usize {
+        if self.specified {
+            self.name.start as usize
+        } else {
+            0
+        }
+    }
+
     /// The normalized value, given the tag's text and the attribute buffer.
     #[inline]
     pub fn value<'a>(&self, src: &'a str, buf: &'a str) -> &'a str {
@@ -87,7 +98,11 @@ pub enum Event<'a> {
     /// external entities are off (XML 1.0 §4.4.3 lets a non-validating processor skip it),
     /// or an undeclared entity in a document whose DTD was not read completely or refers to
     /// parameter entities, where XML 1.0 makes that a validity error only (VC: Entity
-    /// Declared).
+    /// Declared). A reference in content is reported where it stands; one in an attribute
+    /// value (which then lacks its text) right after its [`Event::StartElement`], or after
+    /// the attribute-list declaration whose default holds it, at most 32 distinct names per
+    /// tag. [`Reader::entity_declared`](crate::Reader::entity_declared) tells the two kinds
+    /// apart.
     SkippedEntity(&'a str),
 }
 

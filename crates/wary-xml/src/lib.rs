@@ -45,7 +45,7 @@ mod reader;
 mod tags;
 pub mod tree;
 
-pub use error::{Error, ErrorKind, Fault, Position};
+pub use error::{terminal_safe, Error, ErrorKind, Fault, Position, MAX_SHOWN_BYTES};
 pub use event::{
     Attribute, Attributes, Doctype, EndElement, Event, Notation, Pi, StartElement, UnparsedEntity,
     XmlDecl,

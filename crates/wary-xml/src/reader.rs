@@ -103,8 +103,17 @@ pub struct Reader<'r> {
     pub(crate) open: Vec<Open>,
     /// An end tag was reported: pop its element before anything else.
     pending_pop: bool,
-    /// An empty-element tag was reported: report its end next.
+    /// An empty-element tag was reported: report its end next (after `skipped_queue`).
+    /// Also set while `skipped_queue` has names to report.
     pending_end: bool,
+    /// `pending_end` is set only to report `skipped_queue`: no element end follows.
+    skipped_only: bool,
+    /// Undeclared entities referenced in the attribute values of the start tag (or the
+    /// default of the attribute-list declaration) just read, in the VC: Entity Declared
+    /// case: reported as [`Event::SkippedEntity`] right after it, so that an attribute value
+    /// left incomplete is never silent. Distinct names, at most
+    /// [`crate::tags::MAX_SKIPPED_PER_TAG`].
+    pub(crate) skipped_queue: Vec<String>,
     pub(crate) ns: Namespaces,
     /// Normalized attribute values and defaults of the current start tag.
     pub(crate) attr_buf: String,
@@ -141,6 +150,8 @@ impl<'r> Reader<'r> {
             open: Vec::new(),
             pending_pop: false,
             pending_end: false,
+            skipped_only: false,
+            skipped_queue: Vec::new(),
             ns: Namespaces::default(),
             attr_buf: String::new(),
             attrs: Vec::new(),
@@ -240,17 +251,35 @@ impl<'r> Reader<'r> {
         }
     }
 
-    /// The current position in the entity being read (for progress reports).
+    /// The current position in the entity being read (for progress reports). The entity
+    /// label is terminal-safe, as in errors (see [`crate::terminal_safe`]).
     pub fn position(&self) -> Position {
-        self.frames
+        let mut p = self
+            .frames
             .last()
             .map(|f| f.position_at(f.pos))
-            .unwrap_or_default()
+            .unwrap_or_default();
+        if let Some(label) = &p.entity {
+            if let std::borrow::Cow::Owned(safe) = crate::terminal_safe(label) {
+                p.entity = Some(Arc::from(safe));
+            }
+        }
+        p
     }
 
     /// The encoding of the document, once the first event has been read.
     pub fn standalone(&self) -> Option<bool> {
         self.standalone
+    }
+
+    /// Whether the DTD read so far declares the general entity `name`.
+    ///
+    /// Tells the two kinds of [`Event::SkippedEntity`] apart: a declared entity was skipped
+    /// because it is external and external entities are off; an undeclared one was
+    /// referenced where XML 1.0 makes that a validity error only (VC: Entity Declared), so
+    /// there was nothing to load.
+    pub fn entity_declared(&self, name: &str) -> bool {
+        self.dtd.general(name).is_some()
     }
 
     /// The event of the start tag just read.
@@ -370,8 +399,13 @@ impl<'r> Reader<'r> {
     #[inline(always)]
     fn advance(&mut self) -> Result<Option<Ev>, Error> {
         if self.pending_end {
+            if let Some(ev) = self.next_skipped() {
+                return Ok(Some(ev));
+            }
             self.pending_end = false;
-            return self.end_element_reported();
+            if !std::mem::take(&mut self.skipped_only) {
+                return self.end_element_reported();
+            }
         }
         if self.pending_pop {
             self.pending_pop = false;
@@ -449,6 +483,7 @@ impl<'r> Reader<'r> {
                 read,
                 tag: &mut self.tag,
                 standalone: self.standalone == Some(true),
+                skipped: &mut self.skipped_queue,
             };
             match f(&mut cur, &mut ctx) {
                 Ok(v) => {
@@ -943,6 +978,29 @@ impl<'r> Reader<'r> {
         self.pending_end = true;
     }
 
+    /// The first name of `skipped_queue` as an event; the rest are reported on the next
+    /// calls (before the end of an empty element).
+    pub(crate) fn next_skipped(&mut self) -> Option<Ev> {
+        if self.skipped_queue.is_empty() {
+            return None;
+        }
+        let name = self.skipped_queue.remove(0);
+        if !self.skipped_queue.is_empty() && !self.pending_end {
+            self.pending_end = true;
+            self.skipped_only = true;
+        }
+        self.scratch.clear();
+        Some(Ev::Skipped(push_span(&mut self.scratch, &name)))
+    }
+
+    /// After a start tag: its skipped names (if any) are reported before anything else.
+    pub(crate) fn queue_skipped(&mut self) {
+        if !self.skipped_queue.is_empty() && !self.pending_end {
+            self.pending_end = true;
+            self.skipped_only = true;
+        }
+    }
+
     fn pop_element(&mut self) {
         if let Some(o) = self.open.pop() {
             self.names.truncate(o.name.start as usize);
@@ -963,6 +1021,8 @@ pub(crate) struct TokenCtx<'a> {
     pub read: u64,
     pub tag: &'a mut TagScan,
     pub standalone: bool,
+    /// Undeclared entities skipped in attribute values (see `Reader::skipped_queue`).
+    pub skipped: &'a mut Vec<String>,
 }
 
 /// The error for a token longer than [`crate::Limits::max_token_len`].

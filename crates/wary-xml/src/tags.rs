@@ -14,6 +14,12 @@ use std::sync::Arc;
 /// Above this many attributes, duplicate detection uses a hash set instead of comparing pairs.
 const SMALL: usize = 8;
 
+/// At most this many distinct undeclared entities skipped in one tag's attribute values are
+/// reported (as [`crate::Event::SkippedEntity`]): enough to say that the values are
+/// incomplete and which names are missing, without holding (or checking against) an
+/// unbounded list for a tag made of millions of references.
+pub(crate) const MAX_SKIPPED_PER_TAG: usize = 32;
+
 /// What the scan of a start tag learned besides its attributes, so that the steps after it
 /// need not look at the names again.
 #[derive(Clone, Copy, Debug, Default)]
@@ -81,14 +87,16 @@ impl Reader<'_> {
             self.add_defaults()
                 .map_err(|e| self.err_at(top, start, e))?;
         }
+        // An error about one attribute is reported where its name is (`at` is an offset in
+        // the tag); one about the element, or an attribute defaulted from the DTD, at '<'.
         if self.attrs.len() > 1 {
             self.check_unique_qnames()
-                .map_err(|e| self.err_at(top, start, e))?;
+                .map_err(|(e, at)| self.err_at(top, start + at, e))?;
         }
         let mark = self.ns.mark();
-        self.resolve_namespaces().map_err(|e| {
+        self.resolve_namespaces().map_err(|(e, at)| {
             self.ns.unwind(mark);
-            self.err_at(top, start, e)
+            self.err_at(top, start + at, e)
         })?;
         let src = tag_text(&self.frames, self.tag_src);
         let name = src.get(1..1 + self.tag.name_len as usize).unwrap_or("");
@@ -102,6 +110,7 @@ impl Reader<'_> {
         if empty {
             self.set_pending_end();
         }
+        self.queue_skipped();
         Ok(empty)
     }
 
@@ -162,8 +171,8 @@ impl Reader<'_> {
         Ok(())
     }
 
-    /// WFC: Unique Att Spec, in linear time.
-    fn check_unique_qnames(&self) -> Result<(), Error> {
+    /// WFC: Unique Att Spec, in linear time. On error, the offset of the second attribute.
+    fn check_unique_qnames(&self) -> Result<(), (Error, usize)> {
         let src = tag_text(&self.frames, self.tag_src);
         let buf = &self.attr_buf;
         let n = self.attrs.len();
@@ -179,7 +188,7 @@ impl Reader<'_> {
                 let a = self.attrs[i].name(src, buf);
                 for j in 0..i {
                     if a == self.attrs[j].name(src, buf) {
-                        return Err(dup(a));
+                        return Err((dup(a), self.attrs[i].offset()));
                     }
                 }
             }
@@ -188,7 +197,7 @@ impl Reader<'_> {
             for a in &self.attrs {
                 let s = a.name(src, buf);
                 if !seen.insert(s) {
-                    return Err(dup(s));
+                    return Err((dup(s), a.offset()));
                 }
             }
         }
@@ -196,8 +205,9 @@ impl Reader<'_> {
     }
 
     /// Namespaces in XML 1.0: binds this tag's declarations, resolves the element's and the
-    /// attributes' prefixes, and checks NSC: Attributes Unique.
-    fn resolve_namespaces(&mut self) -> Result<(), Error> {
+    /// attributes' prefixes, and checks NSC: Attributes Unique. On error, the offset in the
+    /// tag of the attribute at fault (0 for the element).
+    fn resolve_namespaces(&mut self) -> Result<(), (Error, usize)> {
         // Most tags have no colon in any name and declare nothing: then only the default
         // namespace applies, and no name needs to be looked at (the scan told us).
         if !self.tag.colon && !self.tag.xmlns {
@@ -214,10 +224,11 @@ impl Reader<'_> {
         let mut prefixed_attrs = false;
         for i in 0..self.attrs.len() {
             let a = self.attrs[i];
+            let here = |e: Error| (e, a.offset());
             let name = a.name(src, buf);
             if !name.as_bytes().starts_with(b"xmlns") {
                 if a.colon {
-                    self.attrs[i].prefix_len = qname_prefix_len(name, "attribute")?;
+                    self.attrs[i].prefix_len = qname_prefix_len(name, "attribute").map_err(here)?;
                     prefixed_attrs = true;
                 }
                 continue;
@@ -226,19 +237,19 @@ impl Reader<'_> {
                 ""
             } else if let Some(p) = name.strip_prefix("xmlns:") {
                 if !chars::is_ncname(p) {
-                    return Err(ns_err(format!(
+                    return Err(here(ns_err(format!(
                         "'{name}' is not a valid namespace declaration name"
-                    )));
+                    ))));
                 }
                 p
             } else {
-                let pl = qname_prefix_len(name, "attribute")?;
+                let pl = qname_prefix_len(name, "attribute").map_err(here)?;
                 self.attrs[i].prefix_len = pl;
                 prefixed_attrs |= pl > 0;
                 continue;
             };
             let uri = a.value(src, buf);
-            check_binding(prefix, uri)?;
+            check_binding(prefix, uri).map_err(here)?;
             self.attrs[i].prefix_len = if prefix.is_empty() { 0 } else { 5 };
             self.attrs[i].ns = Some(self.ns.xmlns_span());
             if prefix != "xml" {
@@ -248,25 +259,29 @@ impl Reader<'_> {
         // 2. The element.
         let name = src.get(1..1 + self.tag.name_len as usize).unwrap_or("");
         let pl = if self.tag.name_colon {
-            qname_prefix_len(name, "element")?
+            qname_prefix_len(name, "element").map_err(|e| (e, 0))?
         } else {
             0
         };
         self.tag_prefix_len = pl;
         let prefix = &name[..pl as usize];
         self.tag_ns = if prefix == "xmlns" {
-            return Err(ns_err(format!(
-                "element '{name}' uses the reserved prefix 'xmlns'"
-            )));
+            return Err((
+                ns_err(format!("element '{name}' uses the reserved prefix 'xmlns'")),
+                0,
+            ));
         } else if pl == 0 {
             self.ns.resolve("")
         } else {
             match self.ns.resolve(prefix) {
                 Some(s) => Some(s),
                 None => {
-                    return Err(ns_err(format!(
-                        "the prefix '{prefix}' of element '{name}' is not declared"
-                    )))
+                    return Err((
+                        ns_err(format!(
+                            "the prefix '{prefix}' of element '{name}' is not declared"
+                        )),
+                        0,
+                    ))
                 }
             }
         };
@@ -291,9 +306,12 @@ impl Reader<'_> {
             match resolved {
                 Some(s) => self.attrs[i].ns = Some(s),
                 None => {
-                    return Err(ns_err(format!(
-                        "the prefix '{prefix}' of attribute '{name}' is not declared"
-                    )))
+                    return Err((
+                        ns_err(format!(
+                            "the prefix '{prefix}' of attribute '{name}' is not declared"
+                        )),
+                        a.offset(),
+                    ))
                 }
             }
         }
@@ -310,29 +328,34 @@ impl Reader<'_> {
     /// the same order, looking only at the names that have a colon. (The general path
     /// cost about 300 instructions per such tag, an eighth of all the work on
     /// freedesktop.org.xml.)
-    fn resolve_prefixes(&mut self) -> Result<(), Error> {
+    fn resolve_prefixes(&mut self) -> Result<(), (Error, usize)> {
         let src = tag_text(&self.frames, self.tag_src);
         let buf = &self.attr_buf;
         let mut prefixed = 0;
         for a in self.attrs.iter_mut().filter(|a| a.colon) {
-            a.prefix_len = qname_prefix_len(a.name(src, buf), "attribute")?;
+            a.prefix_len =
+                qname_prefix_len(a.name(src, buf), "attribute").map_err(|e| (e, a.offset()))?;
             prefixed += 1;
         }
         let name = src.get(1..1 + self.tag.name_len as usize).unwrap_or("");
         self.tag_prefix_len = 0;
         self.tag_ns = self.ns.default_ns();
         if self.tag.name_colon {
-            let pl = qname_prefix_len(name, "element")?;
+            let pl = qname_prefix_len(name, "element").map_err(|e| (e, 0))?;
             let prefix = &name[..pl as usize];
             if prefix == "xmlns" {
-                return Err(ns_err(format!(
-                    "element '{name}' uses the reserved prefix 'xmlns'"
-                )));
+                return Err((
+                    ns_err(format!("element '{name}' uses the reserved prefix 'xmlns'")),
+                    0,
+                ));
             }
             let Some(ns) = self.ns.resolve(prefix) else {
-                return Err(ns_err(format!(
-                    "the prefix '{prefix}' of element '{name}' is not declared"
-                )));
+                return Err((
+                    ns_err(format!(
+                        "the prefix '{prefix}' of element '{name}' is not declared"
+                    )),
+                    0,
+                ));
             };
             self.tag_prefix_len = pl;
             self.tag_ns = Some(ns);
@@ -346,9 +369,12 @@ impl Reader<'_> {
                 self.ns.resolve(prefix)
             };
             let Some(ns) = resolved else {
-                return Err(ns_err(format!(
-                    "the prefix '{prefix}' of attribute '{name}' is not declared"
-                )));
+                return Err((
+                    ns_err(format!(
+                        "the prefix '{prefix}' of attribute '{name}' is not declared"
+                    )),
+                    a.offset(),
+                ));
             };
             a.ns = Some(ns);
         }
@@ -358,7 +384,7 @@ impl Reader<'_> {
         Ok(())
     }
 
-    fn check_unique_expanded(&self) -> Result<(), Error> {
+    fn check_unique_expanded(&self) -> Result<(), (Error, usize)> {
         let src = tag_text(&self.frames, self.tag_src);
         let buf = &self.attr_buf;
         let nsb = &self.ns.buf;
@@ -367,14 +393,15 @@ impl Reader<'_> {
             (a.ns.map(|s| s.of(nsb)), &n[a.prefix_len as usize + 1..])
         };
         let err = |a: &AttrRec| {
-            Error::new(
+            let e = Error::new(
                 ErrorKind::DuplicateAttribute,
                 "Namespaces in XML 1.0 §6.3 (NSC: Attributes Unique)",
                 format!(
                     "attribute '{}' has the same namespace and local name as another attribute of the tag",
                     a.name(src, buf)
                 ),
-            )
+            );
+            (e, a.offset())
         };
         // Only prefixed attributes other than namespace declarations can collide under
         // different qualified names (unprefixed ones are in no namespace).
@@ -577,6 +604,7 @@ impl Reader<'_> {
 fn parse_start_tag(c: &mut Cur<'_>, ctx: &mut TokenCtx<'_>) -> PResult<bool> {
     ctx.attr_buf.clear();
     ctx.attrs.clear();
+    ctx.skipped.clear();
     c.i = 1;
     let (name, colon) = c.name_colon(ctx.limits.max_name_len, "an element name")?;
     *ctx.tag = TagScan {
@@ -643,7 +671,7 @@ fn parse_start_tag(c: &mut Cur<'_>, ctx: &mut TokenCtx<'_>) -> PResult<bool> {
                 raw,
                 ctx.dtd,
                 ctx.standalone,
-                ctx.attr_buf,
+                (ctx.attr_buf, ctx.skipped),
                 (ctx.expanded, ctx.read),
                 ctx.limits,
             )
@@ -805,11 +833,13 @@ pub(crate) fn needs_normalizing(raw: &str) -> bool {
 /// XML 1.0 §3.3.3 attribute-value normalization of a literal's content (CDATA rules):
 /// references expanded (with an explicit stack), white space characters become spaces.
 /// On error returns the byte offset in `raw` of the reference (or character) at fault.
+/// Undeclared entities that XML 1.0 lets pass (VC: Entity Declared) add nothing to `out`
+/// and their names to `skipped`.
 pub(crate) fn normalize_attr(
     raw: &str,
     dtd: &Dtd,
     standalone: bool,
-    out: &mut String,
+    (out, skipped): (&mut String, &mut Vec<String>),
     (expanded, read): (&mut u64, u64),
     limits: &Limits,
 ) -> Result<(), (Error, usize)> {
@@ -893,8 +923,16 @@ pub(crate) fn normalize_attr(
                         }
                         let ent = dtd.general(&name);
                         let Some(ent) = ent else {
+                            // WFC: Entity Declared in a document without a DTD, with an
+                            // internal subset only and no parameter-entity references, or
+                            // standalone='yes'; otherwise only VC: Entity Declared (a
+                            // non-validating processor may not have read the declaration),
+                            // so the reference is skipped, and reported as skipped.
                             if dtd.must_declare(standalone) {
                                 return Err((undeclared(&name), at(i, outer_at)));
+                            }
+                            if skipped.len() < MAX_SKIPPED_PER_TAG && !skipped.contains(&name) {
+                                skipped.push(name);
                             }
                             continue;
                         };
@@ -996,6 +1034,21 @@ pub(crate) fn char_ref(c: &mut Cur<'_>) -> PResult<char> {
     }
     if c.i == d0 {
         return Err(c.syntax("a character reference needs at least one digit"));
+    }
+    // Past U+10FFFF the value saturated above: name the reference as written, not the
+    // saturated number (`&#x100000041;` is not U+FFFFFFFF, nor U+41 as a wrapping u32 is).
+    if v > 0x10FFFF {
+        let digits = c.s.get(d0..c.i).unwrap_or("");
+        let x = if hex { "x" } else { "" };
+        c.i = d0;
+        return Err(c.fail(
+            ErrorKind::InvalidChar,
+            "WFC: Legal Character",
+            format!(
+                "character reference &#{x}{digits}; is beyond U+10FFFF, the last Unicode code \
+                 point, so it is not an XML character"
+            ),
+        ));
     }
     c.i += 1;
     match char::from_u32(v) {

@@ -267,7 +267,8 @@ impl Document {
     }
 
     /// External general entities that were referenced but not loaded (external entities
-    /// off): their content is missing from the tree.
+    /// off), and undeclared entities that XML 1.0 lets pass (VC: Entity Declared): their
+    /// text is missing from the tree (see [`crate::Event::SkippedEntity`]).
     pub fn skipped_entities(&self) -> &[String] {
         &self.skipped_entities
     }

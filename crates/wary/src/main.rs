@@ -11,6 +11,7 @@ use std::process::ExitCode;
 
 mod probe_cmd;
 mod send_cmd;
+mod term;
 mod xml_cmd;
 
 #[derive(Parser)]

@@ -11,6 +11,7 @@
 //! connection (pipelined, chunked when offered), `--auth-mechanism`, the DSN options
 //! `--notify`, `--ret`, `--envid` (RFC 3461), `--verbose`.
 
+use crate::term::say;
 use std::io::Read;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -133,7 +134,7 @@ pub fn run(args: SendArgs) -> ExitCode {
     match send(&args.opts) {
         Ok(code) => ExitCode::from(code),
         Err(Failure(code, msg)) => {
-            eprintln!("wary send: {msg}");
+            say!("wary send: {msg}");
             ExitCode::from(code)
         }
     }
@@ -178,7 +179,7 @@ fn send(args: &SendOpts) -> Result<u8, Failure> {
         ));
     }
     if config.tls == TlsMode::DangerPlainText {
-        eprintln!(
+        say!(
             "wary send: warning: --tls none: the message and envelope travel in plain text, readable and alterable by anyone on the path"
         );
     }
@@ -208,12 +209,12 @@ fn send(args: &SendOpts) -> Result<u8, Failure> {
                     }
                     let code = report_code(&report);
                     if code != 0 {
-                        eprintln!("wary send: {}{}", prefix(i), describe_refusal(&report));
+                        say!("wary send: {}{}", prefix(i), describe_refusal(&report));
                     }
                     code
                 }
                 Err(e) => {
-                    eprintln!("wary send: {}{e}", prefix(i));
+                    say!("wary send: {}{e}", prefix(i));
                     code_for_fault(e.fault())
                 }
             };
@@ -237,7 +238,7 @@ fn send(args: &SendOpts) -> Result<u8, Failure> {
         return Err(Failure(code, what));
     }
     if args.verbose {
-        eprintln!(
+        say!(
             "wary send: {} message(s) in {} round trips on this connection (greeting, EHLO, STARTTLS and AUTH included)",
             outgoing.len(),
             client.round_trips()
@@ -533,14 +534,14 @@ fn describe_refusal(r: &DeliveryReport) -> String {
 
 fn print_report(prefix: &str, r: &DeliveryReport) {
     match &r.tls {
-        Some(t) => eprintln!(
+        Some(t) => say!(
             "wary send: {prefix}{} {} with {} (certificate subject: {})",
             t.version,
             t.cipher_suite,
             t.server_name,
             t.peer_subject.as_deref().unwrap_or("unknown")
         ),
-        None => eprintln!("wary send: {prefix}plain text (no TLS)"),
+        None => say!("wary send: {prefix}plain text (no TLS)"),
     }
     for x in &r.recipients {
         let reply = x
@@ -548,13 +549,13 @@ fn print_report(prefix: &str, r: &DeliveryReport) {
             .as_ref()
             .map_or("no reply".to_owned(), ToString::to_string);
         let verdict = if x.accepted() { "accepted" } else { "refused" };
-        eprintln!("wary send: {prefix}{}: {verdict}: {reply}", x.mailbox);
+        say!("wary send: {prefix}{}: {verdict}: {reply}", x.mailbox);
     }
     let fin = r
         .final_reply
         .as_ref()
         .map_or("none".to_owned(), ToString::to_string);
-    eprintln!(
+    say!(
         "wary send: {prefix}final reply: {fin} ({} round trips)",
         r.round_trips
     );

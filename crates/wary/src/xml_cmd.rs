@@ -4,10 +4,13 @@
 //! Exit codes (issue 2): 0 well-formed; 1 not well-formed (`FILE:LINE:COL: error: …` on
 //! stderr); 2 usage or I/O error; 3 a security limit stopped parsing.
 
-use std::io::{self, Write};
+use crate::term::{say, UntilClosed};
+use std::io;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use wary_xml::{canon, Error, ErrorKind, Event, ExternalEntities, Fault, Limits, Options, Reader};
+use wary_xml::{
+    canon, terminal_safe, Error, ErrorKind, Event, ExternalEntities, Fault, Limits, Options, Reader,
+};
 
 /// Exit code: the document is well-formed (and its canonical form was written).
 const EXIT_OK: u8 = 0;
@@ -137,12 +140,16 @@ fn run_input(args: &InputArgs, canonical: bool) -> u8 {
     let options = match options(args) {
         Ok(o) => o,
         Err(msg) => {
-            eprintln!("wary xml: error: {msg}");
+            say!("wary xml: error: {msg}");
             return EXIT_USAGE_OR_IO;
         }
     };
     let path = args.file.as_deref().filter(|p| *p != Path::new("-"));
-    let name = path.map_or_else(|| "<stdin>".to_owned(), |p| p.display().to_string());
+    // Every message starts with the path, which may hold any byte: shown terminal-safe.
+    let name = path.map_or_else(
+        || "<stdin>".to_owned(),
+        |p| terminal_safe(&p.display().to_string()).into_owned(),
+    );
     let mut reader = match path {
         Some(p) => match Reader::from_path(p, options) {
             Ok(r) => r,
@@ -152,20 +159,19 @@ fn run_input(args: &InputArgs, canonical: bool) -> u8 {
     };
 
     let skipped = if canonical {
-        let stdout = io::stdout();
-        match canon::write_canonical(&mut reader, stdout.lock()) {
+        // A closed pipe (`wary xml canon f | head`) is the reader's choice and a normal end,
+        // as in ripgrep: no message. The rest of the document is still read, unwritten, so
+        // that the exit status says whether it is well-formed, as it does for `check`.
+        let out = UntilClosed::new(io::stdout().lock());
+        match canon::write_canonical(&mut reader, out) {
             Ok(summary) => summary.skipped_entities,
             Err(canon::CanonError::Xml(e)) => return report(&name, &e, args),
             Err(canon::CanonError::Write(e)) => {
-                // A closed pipe (`wary xml canon f | head`) is the reader's choice, not an
-                // error worth a message, but the output is incomplete: say so by the status.
-                if e.kind() != io::ErrorKind::BrokenPipe {
-                    eprintln!("wary xml: error: cannot write to stdout: {e}");
-                }
+                say!("wary xml: error: cannot write to stdout: {e}");
                 return EXIT_USAGE_OR_IO;
             }
             Err(e) => {
-                eprintln!("wary xml: error: {e}");
+                say!("wary xml: error: {e}");
                 return EXIT_USAGE_OR_IO;
             }
         }
@@ -176,14 +182,25 @@ fn run_input(args: &InputArgs, canonical: bool) -> u8 {
         }
     };
     for entity in skipped.iter().take(10) {
-        eprintln!(
-            "{name}: note: external entity '{entity}' was not loaded, so its content was not \
-             checked; use --external-entities local to load it"
-        );
+        let shown = terminal_safe(entity);
+        if reader.entity_declared(entity) {
+            say!(
+                "{name}: note: external entity '{shown}' was not loaded, so its content was not \
+                 checked; use --external-entities local to load it"
+            );
+        } else {
+            // Only a declared external entity can be loaded; this one is declared nowhere
+            // that was read (XML 1.0 VC: Entity Declared, a validity error only in a
+            // document with an external subset or parameter-entity references).
+            say!(
+                "{name}: note: entity '{shown}' is not declared in the part of the DTD that \
+                 was read, so its references were left out (XML 1.0 VC: Entity Declared)"
+            );
+        }
     }
     if skipped.len() > 10 {
-        eprintln!(
-            "{name}: note: {} more external entities were not loaded",
+        say!(
+            "{name}: note: {} more entities were not loaded or not declared",
             skipped.len() - 10
         );
     }
@@ -219,7 +236,7 @@ fn options(args: &InputArgs) -> Result<Options, String> {
             if !dir.is_dir() {
                 return Err(format!(
                     "--entity-root {}: not a folder that can be read",
-                    dir.display()
+                    terminal_safe(&dir.display().to_string())
                 ));
             }
             ExternalEntities::Local {
@@ -237,6 +254,7 @@ fn options(args: &InputArgs) -> Result<Options, String> {
 }
 
 /// Prints an error as `FILE:LINE:COL: error: …` and returns the exit code its fault calls for.
+/// (The library made the message and the entity label terminal-safe, and `name` is.)
 fn report(name: &str, e: &Error, args: &InputArgs) -> u8 {
     let mut line = match e.position() {
         Some(p) if e.fault() != Fault::Io && e.fault() != Fault::Caller => {
@@ -275,8 +293,6 @@ fn report(name: &str, e: &Error, args: &InputArgs) -> u8 {
         // Fault::Io, Fault::Caller, and any later kind: not the document's fault.
         _ => EXIT_USAGE_OR_IO,
     };
-    eprintln!("{line}");
-    // NOTE: stderr failing to flush leaves nothing better to do.
-    let _ = io::stderr().flush();
+    say!("{line}");
     code
 }

@@ -5,7 +5,7 @@ use super::{normalize_pubid, AttDef, AttType, Entity, EntityKind};
 use crate::chars;
 use crate::input::FrameKind;
 use crate::reader::{push_span, Ev, Reader};
-use crate::tags::{collapse_spaces, normalize_attr, qname_prefix_len};
+use crate::tags::{collapse_spaces, normalize_attr, predefined, qname_prefix_len};
 use crate::{Error, ErrorKind};
 use std::sync::Arc;
 
@@ -274,7 +274,7 @@ impl<'r> Reader<'r> {
             &raw,
             &self.dtd,
             standalone,
-            &mut out,
+            (&mut out, &mut self.skipped_queue),
             (&mut expanded, read),
             &limits,
         );
@@ -310,6 +310,11 @@ impl<'r> Reader<'r> {
                 format!("entity name '{name}' contains a colon"),
             ));
         }
+        // Where a declaration of a predefined entity is, in case §4.6 refuses it below.
+        let predefined_at = (!pe && predefined(&name).is_some()).then(|| {
+            let f = &self.frames[self.top()];
+            f.position_at(f.pos.saturating_sub(name.len()))
+        });
         self.d_req_sep(R, "after the entity name")?;
         let external_decl = self.frames.iter().any(|f| f.kind != FrameKind::Document);
         let kind = match self.d_peek()? {
@@ -347,6 +352,9 @@ impl<'r> Reader<'r> {
         self.d_end(R)?;
         if self.dtd.ignoring {
             return Ok(None);
+        }
+        if let Some(at) = predefined_at {
+            check_predefined_decl(&name, &kind).map_err(|e| e.at(at))?;
         }
         let name: Arc<str> = Arc::from(name);
         let map = if pe {
@@ -603,4 +611,63 @@ impl<'r> Reader<'r> {
             }
         }
     }
+}
+
+/// XML 1.0 §4.6: a declaration of a predefined entity must keep its meaning. `lt` and `amp`
+/// "MUST be declared as internal entities whose replacement text is a character reference
+/// to the respective character", escaped twice (`<!ENTITY lt "&#38;#60;">`), so that a
+/// reference still gives a character rather than markup; `gt`, `apos` and `quot` may also be
+/// the character itself.
+///
+/// §4.6 does not call this a well-formedness constraint, so it is an "error" (§1.2) that a
+/// processor may report. wary reports it, as libxml2 and Expat do: a document whose `&lt;`
+/// means markup to one parser and a character to another is a way to make parsers disagree.
+/// (The W3C suite's only such documents, `pr-xml-*` in japanese/, are of type "error".)
+fn check_predefined_decl(name: &str, kind: &EntityKind) -> Result<(), Error> {
+    let Some(ch) = predefined(name) else {
+        return Ok(());
+    };
+    let ok = match kind {
+        EntityKind::Internal(text) => {
+            is_char_ref_to(text, ch) || (!matches!(ch, '<' | '&') && **text == *ch.to_string())
+        }
+        EntityKind::External { .. } => false,
+    };
+    if ok {
+        return Ok(());
+    }
+    let form = match ch {
+        '<' => "\"&#38;#60;\"",
+        '&' => "\"&#38;#38;\"",
+        '>' => "\">\" or \"&#62;\"",
+        '\'' => "\"'\" or \"&#39;\"",
+        _ => "'\"' or '&#34;'",
+    };
+    let what = match kind {
+        EntityKind::Internal(text) => format!("replacement text '{text}'"),
+        EntityKind::External { .. } => "an external entity".to_string(),
+    };
+    Err(Error::new(
+        ErrorKind::EntityStructure,
+        "XML 1.0 §4.6 Predefined Entities",
+        format!(
+            "the predefined entity '{name}' is redeclared as {what}, which changes its \
+             meaning; declare it as {form} or leave it undeclared"
+        ),
+    ))
+}
+
+/// Whether `text` is exactly one character reference (XML 1.0 \[66\]) to `ch`.
+fn is_char_ref_to(text: &str, ch: char) -> bool {
+    let Some(body) = text.strip_prefix("&#").and_then(|t| t.strip_suffix(';')) else {
+        return false;
+    };
+    let (digits, radix) = match body.strip_prefix('x') {
+        Some(h) => (h, 16),
+        None => (body, 10),
+    };
+    // (from_str_radix alone would also take a sign.)
+    !digits.is_empty()
+        && digits.bytes().all(|b| (b as char).is_digit(radix))
+        && u32::from_str_radix(digits, radix).ok() == Some(ch as u32)
 }

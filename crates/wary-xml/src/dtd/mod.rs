@@ -292,7 +292,16 @@ impl<'r> Reader<'r> {
             }
             if rest.starts_with("<!ATTLIST") {
                 self.attlist_decl()?;
-                continue;
+                // A default value that refers to an undeclared entity (VC: Entity Declared)
+                // is incomplete: say so, as for a reference in a start tag. A declaration
+                // that is not processed (§5.1) has no default to speak of.
+                if self.dtd.ignoring {
+                    self.skipped_queue.clear();
+                }
+                match self.next_skipped() {
+                    Some(ev) => return Ok(Some(ev)),
+                    None => continue,
+                }
             }
             if rest.starts_with("<!ENTITY") {
                 match self.entity_decl()? {

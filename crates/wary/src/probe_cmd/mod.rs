@@ -1,5 +1,6 @@
 //! `wary probe`: run attack scenarios against other software and report what leaked.
 //! One file per probe; this one only dispatches.
+use crate::term::say;
 use std::process::ExitCode;
 
 mod smtp_client;
@@ -42,17 +43,20 @@ fn emit(
 ) -> ExitCode {
     if let Some(path) = html {
         if let Err(e) = std::fs::write(path, report.to_html()) {
-            eprintln!("wary probe {probe}: cannot write {}: {e}", path.display());
+            say!("wary probe {probe}: cannot write {}: {e}", path.display());
             return ExitCode::from(2);
         }
     }
-    if json {
-        println!("{}", report.to_json());
+    let text = if json {
+        format!("{}\n", report.to_json())
     } else {
-        print!(
-            "{}",
-            report.to_table(wary_probe::report::stdout_wants_colour())
-        );
+        report.to_table(wary_probe::report::stdout_wants_colour())
+    };
+    // A closed pipe (`| head`) is a normal end and keeps the probe's verdict; any other
+    // failure to write the report is a harness error, like failing to write the HTML page.
+    if let Err(e) = crate::term::stdout_all(text.as_bytes()) {
+        say!("wary probe {probe}: cannot write the report to stdout: {e}");
+        return ExitCode::from(2);
     }
     ExitCode::from(exit_code)
 }

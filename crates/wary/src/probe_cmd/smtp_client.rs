@@ -2,6 +2,7 @@
 //! client against every hostile-server scenario and reports what it leaked.
 //! Exit status: 0 nothing leaked, 1 something leaked or was unsafe, 2 usage or harness
 //! error, or the control scenario failed (the client cannot send, so "safe" means nothing).
+use crate::term::say;
 use std::process::ExitCode;
 use std::time::Duration;
 use wary_probe::report::Progress;
@@ -42,13 +43,21 @@ fn after_help() -> String {
 
 pub fn run(args: Args) -> ExitCode {
     if args.list {
-        for s in CATALOG {
-            println!("{:<24} {}", s.name, s.attack);
-        }
-        return ExitCode::SUCCESS;
+        let list: String = CATALOG
+            .iter()
+            .map(|s| format!("{:<24} {}\n", s.name, s.attack))
+            .collect();
+        // A closed pipe (`--list | head`) is a normal end.
+        return match crate::term::stdout_all(list.as_bytes()) {
+            Ok(_) => ExitCode::SUCCESS,
+            Err(e) => {
+                say!("wary probe: cannot write the list to stdout: {e}");
+                ExitCode::from(2)
+            }
+        };
     }
     if args.command.is_empty() {
-        eprintln!("wary probe smtp-client: give the client command after `--` (see --help)");
+        say!("wary probe smtp-client: give the client command after `--` (see --help)");
         return ExitCode::from(2);
     }
     let options = Options {
@@ -68,7 +77,7 @@ pub fn run(args: Args) -> ExitCode {
             args.json,
         ),
         Err(e) => {
-            eprintln!("wary probe smtp-client: {e}");
+            say!("wary probe smtp-client: {e}");
             ExitCode::from(2)
         }
     }

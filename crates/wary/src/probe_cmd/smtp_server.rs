@@ -1,6 +1,7 @@
 //! `wary probe smtp-server HOST:PORT [--json] [--html FILE]`: checks one mail server's
 //! STARTTLS, AUTH-before-TLS, pipelined-command injection (CVE-2011-0411 class), certificate
 //! and TLS versions. Exit status: 0 no flaw, 1 a flaw, 2 usage error or unreachable.
+use crate::term::say;
 use std::process::ExitCode;
 use std::time::Duration;
 use wary_probe::report::Progress;
@@ -48,7 +49,7 @@ pub fn run(args: Args) -> ExitCode {
             args.json,
         ),
         Err(e) => {
-            eprintln!("wary probe smtp-server: {e}");
+            say!("wary probe smtp-server: {e}");
             ExitCode::from(2)
         }
     }

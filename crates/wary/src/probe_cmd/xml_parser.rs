@@ -4,6 +4,7 @@
 //! Exit status: 0 safe on every case (slow or lenient cases are warnings), 1 some case
 //! hung, crashed, blew up memory, read or fetched something, or disclosed a file, 2 usage or
 //! harness error.
+use crate::term::say;
 use std::process::ExitCode;
 use std::time::Duration;
 use wary_probe::report::Progress;
@@ -44,17 +45,25 @@ pub struct Args {
 
 pub fn run(args: Args) -> ExitCode {
     if args.list {
-        for c in CORPUS {
-            println!("{:<40} {}", c.name, c.attack);
-        }
-        return ExitCode::SUCCESS;
+        let list: String = CORPUS
+            .iter()
+            .map(|c| format!("{:<40} {}\n", c.name, c.attack))
+            .collect();
+        // A closed pipe (`--list | head`) is a normal end.
+        return match crate::term::stdout_all(list.as_bytes()) {
+            Ok(_) => ExitCode::SUCCESS,
+            Err(e) => {
+                say!("wary probe: cannot write the list to stdout: {e}");
+                ExitCode::from(2)
+            }
+        };
     }
     if args.command.is_empty() {
-        eprintln!("wary probe xml-parser: give the parser command after `--` (see --help)");
+        say!("wary probe xml-parser: give the parser command after `--` (see --help)");
         return ExitCode::from(2);
     }
     if !(args.time_limit > 0.0 && args.time_limit <= 600.0) {
-        eprintln!("wary probe xml-parser: --time-limit must be between 0 and 600 seconds");
+        say!("wary probe xml-parser: --time-limit must be between 0 and 600 seconds");
         return ExitCode::from(2);
     }
     let options = Options {
@@ -75,7 +84,7 @@ pub fn run(args: Args) -> ExitCode {
             args.json,
         ),
         Err(e) => {
-            eprintln!("wary probe xml-parser: {e}");
+            say!("wary probe xml-parser: {e}");
             ExitCode::from(2)
         }
     }
