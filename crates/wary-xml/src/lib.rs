@@ -28,6 +28,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod budget;
 pub mod canon;
 mod chars;
 mod cursor;
@@ -41,6 +42,7 @@ mod input;
 mod limits;
 mod namespaces;
 mod reader;
+mod skipped;
 mod tags;
 pub mod tree;
 

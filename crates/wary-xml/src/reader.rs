@@ -4,6 +4,7 @@
 //! offsets into the reader's buffers; `next_event` then lends out the [`Event`] built from
 //! it. That split keeps the event borrowing the reader without copying anything.
 
+use crate::budget::{Budget, ELEMENT_OVERHEAD};
 use crate::cursor::{show_next, Cur, PResult, Stop};
 use crate::dtd::Dtd;
 use crate::encoding::Decoder;
@@ -12,6 +13,7 @@ use crate::event::{
 };
 use crate::input::{Frame, FrameKind};
 use crate::namespaces::Namespaces;
+use crate::skipped::SkippedEntities;
 use crate::tags::{tag_text, TagScan};
 use crate::{chars, Error, ErrorKind, Options, Position};
 use std::io::Read;
@@ -124,11 +126,16 @@ pub struct Reader<'r> {
     /// Bytes produced by entity expansion, and bytes read from finished external entities.
     pub(crate) expanded: u64,
     pub(crate) external_read: u64,
+    /// Every byte kept from one token to the next is charged here (issue 10).
+    pub(crate) budget: Budget,
+    /// The distinct skipped entities.
+    pub(crate) skipped: SkippedEntities,
 }
 
 impl<'r> Reader<'r> {
     /// A reader over any byte source.
     pub fn new(input: impl Read + 'r, options: Options) -> Self {
+        let budget = Budget::new(options.limits.max_retained_bytes);
         Reader {
             input: Some(Box::new(input)),
             options,
@@ -153,6 +160,8 @@ impl<'r> Reader<'r> {
             version: "1.0".to_string(),
             expanded: 0,
             external_read: 0,
+            budget,
+            skipped: SkippedEntities::default(),
         }
     }
 
@@ -742,6 +751,7 @@ impl<'r> Reader<'r> {
     pub(crate) fn pop_frame(&mut self) {
         if let Some(f) = self.frames.pop() {
             self.external_read += f.bytes_read();
+            self.budget.refund(f.charged);
         }
     }
 
@@ -942,6 +952,11 @@ impl<'r> Reader<'r> {
 
     fn pop_element(&mut self) {
         if let Some(o) = self.open.pop() {
+            // What `start_tag` charged for this element.
+            let kept = (o.name.end - o.name.start) as usize
+                + ELEMENT_OVERHEAD
+                + self.ns.retained_since(o.ns_mark);
+            self.budget.refund(kept);
             self.names.truncate(o.name.start as usize);
             self.ns.unwind(o.ns_mark);
         }

@@ -1,6 +1,7 @@
 //! Start tags, end tags and references in content: XML 1.0 \[40\]-\[44\], \[66\]-\[68\], attribute
 //! value normalization (§3.3.3), and the namespace constraints of Namespaces in XML 1.0.
 
+use crate::budget::ELEMENT_OVERHEAD;
 use crate::cursor::{Cur, PResult, Stop};
 use crate::dtd::{AttType, Dtd, Entity, EntityKind};
 use crate::event::{AttrRec, Span};
@@ -10,6 +11,9 @@ use crate::reader::{push_span, Ev, Loc, Open, Reader, TokenCtx};
 use crate::{chars, Error, ErrorKind, Limits};
 use std::collections::HashSet;
 use std::sync::Arc;
+
+/// What the memory budget calls the text of entity frames.
+pub(crate) const EXPANDING: &str = "the replacement text of entities being expanded";
 
 /// Above this many attributes, duplicate detection uses a hash set instead of comparing pairs.
 const SMALL: usize = 8;
@@ -92,6 +96,15 @@ impl Reader<'_> {
         })?;
         let src = tag_text(&self.frames, self.tag_src);
         let name = src.get(1..1 + self.tag.name_len as usize).unwrap_or("");
+        // The element's name and its namespace bindings are kept until it closes: count
+        // them (refunded in `pop_element`).
+        let kept = name.len() + ELEMENT_OVERHEAD + self.ns.retained_since(mark);
+        if let Err(e) = self
+            .budget
+            .charge(kept, "the names and namespace bindings of open elements")
+        {
+            return Err(self.err_at(top, start, e));
+        }
         let name_span = push_span(&mut self.names, name);
         self.open.push(Open {
             name: name_span,
@@ -118,7 +131,9 @@ impl Reader<'_> {
         let specified: Option<HashSet<&str>> =
             (self.attrs.len() > SMALL).then(|| self.attrs.iter().map(|a| a.name.of(src)).collect());
         let mut missing = Vec::new();
-        for def in &decls.defs {
+        // Only the attributes that have a default: a long list of #IMPLIED attributes must
+        // not be walked on every start tag (issue 10).
+        for def in decls.defaulted() {
             let Some(value) = def.default_value() else {
                 continue;
             };
@@ -523,8 +538,7 @@ impl Reader<'_> {
                 let e = undeclared(&self.scratch);
                 return Err(self.err_at(top, start, e));
             }
-            let len = self.scratch.len() as u32;
-            return Ok(Some(Ev::Skipped(Span { start: 0, end: len })));
+            return self.skipped_here(top, start);
         };
         if let Err(e) = check_entity_use(&ent, standalone, false) {
             return Err(self.err_at(top, start, e));
@@ -544,7 +558,12 @@ impl Reader<'_> {
         match &ent.kind {
             EntityKind::Internal(text) => {
                 self.count_expansion(text.len())?;
+                // The copy of the replacement text is kept until the entity ends.
+                if let Err(e) = self.budget.charge(text.len(), EXPANDING) {
+                    return Err(self.err_at(top, start, e));
+                }
                 let mut f = Frame::fixed(text.to_string(), FrameKind::General);
+                f.charged = text.len();
                 f.name = Some(ent.name.clone());
                 f.label = Some(Arc::from(format!("&{};", ent.name)));
                 f.depth_at_start = self.open.len();
@@ -561,10 +580,7 @@ impl Reader<'_> {
                         self.external_text_decl()?;
                         Ok(None)
                     }
-                    None => {
-                        let len = self.scratch.len() as u32;
-                        Ok(Some(Ev::Skipped(Span { start: 0, end: len })))
-                    }
+                    None => self.skipped_here(top, start),
                 }
             }
         }
