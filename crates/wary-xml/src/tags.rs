@@ -515,7 +515,7 @@ impl Reader<'_> {
                 ctx.scratch.push(ch);
                 return Ok(false);
             }
-            let name = c.name(max, "an entity name")?;
+            let name = entity_ref_name(c, max, '&')?;
             if !c.eat(b';')? {
                 return Err(c.syntax(format!("expected ';' after '&{name}'")));
             }
@@ -876,7 +876,7 @@ pub(crate) fn normalize_attr(
                     if c.eat(b'#')? {
                         return Ok(Ok(char_ref(&mut c)?));
                     }
-                    let name = c.name(limits.max_name_len, "an entity name")?;
+                    let name = entity_ref_name(&mut c, limits.max_name_len, '&')?;
                     if !c.eat(b';')? {
                         return Err(c.syntax(format!("expected ';' after '&{name}'")));
                     }
@@ -973,6 +973,28 @@ pub(crate) fn normalize_attr(
         }
     }
     Ok(())
+}
+
+/// The name of an entity reference (XML 1.0 \[68\] EntityRef, \[69\] PEReference; `sigil`
+/// is `&` or `%`), which Namespaces in XML 1.0 §7 requires to be an NCName: "No entity names
+/// ... contain any colons". Checked where the reference is read, so that it holds whether or
+/// not the reference is ever expanded (in an unused entity value, behind an external DTD, in
+/// a default reached through a parameter entity).
+pub(crate) fn entity_ref_name<'a>(c: &mut Cur<'a>, max: usize, sigil: char) -> PResult<&'a str> {
+    let at = c.i;
+    let (name, colon) = c.name_colon(max, "an entity name")?;
+    if colon {
+        c.i = at;
+        return Err(c.fail(
+            ErrorKind::Namespace,
+            "Namespaces in XML 1.0 §7",
+            format!(
+                "the entity reference '{sigil}{name};' names an entity with a colon, which no \
+                 entity may have; rename the entity without ':'"
+            ),
+        ));
+    }
+    Ok(name)
 }
 
 /// §3.3.3 for non-CDATA types: strip leading and trailing spaces, collapse runs to one.

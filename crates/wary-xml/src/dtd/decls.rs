@@ -67,7 +67,8 @@ impl<'r> Reader<'r> {
                     Some(b'|') => {
                         self.d_bump(1);
                         self.d_sep()?;
-                        self.d_name(M, "an element name")?;
+                        let name = self.d_name(M, "an element name")?;
+                        self.check_qname(&name)?;
                         names += 1;
                     }
                     _ => return Err(self.d_syntax(M, "'|' or ')' in a mixed content model")),
@@ -99,7 +100,8 @@ impl<'r> Reader<'r> {
                     ))
                 }
                 _ => {
-                    self.d_name(R, "an element name or '('")?;
+                    let name = self.d_name(R, "an element name or '('")?;
+                    self.check_qname(&name)?;
                     self.occurrence()?;
                 }
             }
@@ -135,6 +137,14 @@ impl<'r> Reader<'r> {
             }
         }
         Ok(())
+    }
+
+    /// Namespaces in XML 1.0 §7: an element type named in a content model is a QName, like
+    /// the element types of tags and declarations.
+    fn check_qname(&mut self, name: &str) -> Result<(), Error> {
+        qname_prefix_len(name, "element")
+            .map(|_| ())
+            .map_err(|e| self.d_err(e.kind(), e.rule(), e.message().to_string()))
     }
 
     /// An optional `?`, `*` or `+` right after a particle (no white space before it).
@@ -487,7 +497,7 @@ impl<'r> Reader<'r> {
                             if c.eat(b'#')? {
                                 return crate::tags::char_ref(c).map(|ch| ch.to_string());
                             }
-                            let name = c.name(max, "an entity name")?;
+                            let name = crate::tags::entity_ref_name(c, max, '&')?;
                             if !c.eat(b';')? {
                                 return Err(c.syntax(format!("expected ';' after '&{name}'")));
                             }

@@ -500,7 +500,7 @@ impl<'r> Reader<'r> {
             "XML 1.0 [69] PEReference",
             |c, _| {
                 c.i = 1;
-                let name = c.name(max, "a parameter-entity name")?;
+                let name = crate::tags::entity_ref_name(c, max, '%')?;
                 if !c.eat(b';')? {
                     return Err(c.syntax(format!("expected ';' after '%{name}'")));
                 }
