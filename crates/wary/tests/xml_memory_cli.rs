@@ -21,11 +21,11 @@ const CEILING_KIB: i64 = 64 << 10;
 /// A case that has not ended by then has failed (a quadratic list scan took hours).
 const TIMEOUT: Duration = Duration::from_secs(60);
 
+/// Writes a document in pieces to its argument, which says whether to go on.
+type Generator = Box<dyn Fn(&mut dyn FnMut(&[u8]) -> bool) + Send>;
+
 /// The worst cases: a name and a generator that writes the document in pieces.
-fn cases() -> Vec<(
-    &'static str,
-    Box<dyn Fn(&mut dyn FnMut(&[u8]) -> bool) + Send>,
-)> {
+fn cases() -> Vec<(&'static str, Generator)> {
     vec![
         (
             // ~1 MB: each element binds a prefix to 330 references to a 290-byte entity
