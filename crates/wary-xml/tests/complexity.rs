@@ -23,6 +23,8 @@ use wary_xml::{canon, tree, Event, Limits, Options, Reader};
 const MAX_RATIO: f64 = 8.0 * 3.0;
 /// Each time is the minimum of this many runs.
 const RUNS: usize = 3;
+/// A construct over the limit is measured this many times before it fails.
+const ATTEMPTS: usize = 3;
 /// n is doubled until one run of n items takes this long (in CPU time) ...
 const TARGET: Duration = Duration::from_millis(4);
 /// ... or its document is this long: a single token of 8x that stays within the default
@@ -448,7 +450,6 @@ fn every_construct_is_linear() {
                 }
                 n *= 2;
             };
-            let t1 = time(small.as_bytes(), path, RUNS);
             let big = (c.make)(8 * n);
             // Same shape: 8n items is about 8 times the bytes.
             assert!(
@@ -456,8 +457,21 @@ fn every_construct_is_linear() {
                 "{}: generator is not linear in n",
                 c.name
             );
-            let t8 = time(big.as_bytes(), path, RUNS);
-            let ratio = t8.as_secs_f64() / t1.as_secs_f64().max(1e-9);
+            // A row over the limit is measured again (up to `ATTEMPTS` times in all): another
+            // process's burst can slow one measurement, but a quadratic construct is over
+            // the limit every time.
+            let (mut t1, mut t8, mut ratio) = (Duration::ZERO, Duration::ZERO, f64::MAX);
+            for _ in 0..ATTEMPTS {
+                let a = time(small.as_bytes(), path, RUNS);
+                let b = time(big.as_bytes(), path, RUNS);
+                let r = b.as_secs_f64() / a.as_secs_f64().max(1e-9);
+                if r < ratio {
+                    (t1, t8, ratio) = (a, b, r);
+                }
+                if ratio <= MAX_RATIO {
+                    break;
+                }
+            }
             eprintln!(
                 "{:<55} {:<6} n={n:<7} {:>8.2?} -> {:>9.2?}  x{ratio:.1}",
                 c.name,
