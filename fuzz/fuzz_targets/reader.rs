@@ -60,6 +60,7 @@ fuzz_target!(|data: &[u8]| {
                 max_attributes: 3,
                 max_name_len: 8,
                 max_token_len: 64,
+                max_retained_bytes: 4096,
             },
             ..Options::default()
         },

@@ -90,8 +90,9 @@ pub fn write_canonical<W: Write>(reader: &mut Reader<'_>, out: W) -> Result<Summ
         state.event(event, &mut out).map_err(CanonError::Write)?;
     }
     out.flush().map_err(CanonError::Write)?;
+    // The reader keeps the distinct names (a set, counted by its memory budget).
     Ok(Summary {
-        skipped_entities: state.skipped,
+        skipped_entities: reader.skipped_entities().map(str::to_owned).collect(),
     })
 }
 
@@ -117,7 +118,6 @@ struct Canon {
     notations: Vec<NotationDecl>,
     /// Reused between start tags (see `recycle`).
     attrs: Vec<Attribute<'static>>,
-    skipped: Vec<String>,
 }
 
 impl Canon {
@@ -164,9 +164,6 @@ impl Canon {
                 out.write_all(b" ")?;
                 out.write_all(pi.data.as_bytes())?;
                 out.write_all(b"?>")?;
-            }
-            Event::SkippedEntity(name) if !self.skipped.iter().any(|s| s == name) => {
-                self.skipped.push(name.to_owned());
             }
             // Not part of the canonical form: the XML declaration, comments, unparsed entity
             // declarations (Clark's third form only), and whatever later versions add.

@@ -49,6 +49,9 @@ pub(crate) struct Frame<'r> {
     pub cond_at_start: usize,
     /// A parameter entity referenced in a declaration still owes its trailing space.
     pub pad_end: bool,
+    /// Bytes charged to the memory budget for this frame's text (an entity's replacement
+    /// text, copied while it is read), refunded when the frame is popped.
+    pub charged: usize,
     /// An input error found while reading ahead, held back until the text before it has
     /// been parsed, so that the first error in the document is the one reported whatever
     /// the chunk sizes.
@@ -85,6 +88,7 @@ impl<'r> Frame<'r> {
             depth_at_start: 0,
             cond_at_start: 0,
             pad_end: false,
+            charged: 0,
             deferred: None,
             label: None,
             base_offset: 0,

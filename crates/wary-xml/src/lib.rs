@@ -29,6 +29,7 @@
 #![warn(missing_docs)]
 
 mod beneath;
+mod budget;
 pub mod canon;
 mod chars;
 mod cursor;
@@ -42,6 +43,7 @@ mod input;
 mod limits;
 mod namespaces;
 mod reader;
+mod skipped;
 mod tags;
 pub mod tree;
 

@@ -30,6 +30,15 @@ pub struct Limits {
     /// value, a DTD declaration. Text and CDATA are delivered in pieces and are not bound by
     /// it. Default 10 MiB (as libxml2).
     pub max_token_len: usize,
+    /// Maximum bytes the reader keeps in memory from one token to the next: names of open
+    /// elements and the namespace bindings in scope, the DTD's entity, attribute-list and
+    /// notation declarations (replacement text, identifiers, normalized defaults), the
+    /// replacement text of entities being expanded, and the names of distinct skipped
+    /// entities. Each item counts its bytes plus a fixed overhead for its bookkeeping. Bites
+    /// when something more would be kept; refunded when an element closes or an entity
+    /// ends. Default 16 MiB, which with the per-token buffers (`max_token_len`) keeps
+    /// `wary xml check` under 64 MiB for any document.
+    pub max_retained_bytes: usize,
 }
 
 impl Default for Limits {
@@ -42,6 +51,7 @@ impl Default for Limits {
             max_attributes: 4096,
             max_name_len: 50_000,
             max_token_len: 10 << 20,
+            max_retained_bytes: 16 << 20,
         }
     }
 }

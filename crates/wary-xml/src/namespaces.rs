@@ -94,6 +94,14 @@ impl Namespaces {
         self.map.get(prefix).and_then(|v| v.last()).copied()
     }
 
+    /// The bytes kept for the bindings made since `mark` (their text, and bookkeeping per
+    /// binding), as the memory budget counts them.
+    #[inline]
+    pub fn retained_since(&self, mark: (usize, usize)) -> usize {
+        self.buf.len().saturating_sub(mark.1)
+            + self.undo.len().saturating_sub(mark.0) * crate::budget::BINDING_OVERHEAD
+    }
+
     /// Undoes the bindings made since `mark`.
     #[inline]
     pub fn unwind(&mut self, mark: (usize, usize)) {

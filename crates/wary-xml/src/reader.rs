@@ -4,6 +4,7 @@
 //! offsets into the reader's buffers; `next_event` then lends out the [`Event`] built from
 //! it. That split keeps the event borrowing the reader without copying anything.
 
+use crate::budget::{Budget, ELEMENT_OVERHEAD};
 use crate::cursor::{show_next, Cur, PResult, Stop};
 use crate::dtd::Dtd;
 use crate::encoding::Decoder;
@@ -12,6 +13,7 @@ use crate::event::{
 };
 use crate::input::{Frame, FrameKind};
 use crate::namespaces::Namespaces;
+use crate::skipped::SkippedEntities;
 use crate::tags::{tag_text, TagScan};
 use crate::{chars, Error, ErrorKind, Options, Position};
 use std::io::Read;
@@ -135,11 +137,16 @@ pub struct Reader<'r> {
     pub(crate) external_read: u64,
     /// The entity root's handle and the files read so far (local mode only).
     pub(crate) loader: crate::external::Loader,
+    /// Every byte kept from one token to the next is charged here (issue 10).
+    pub(crate) budget: Budget,
+    /// The distinct skipped entities.
+    pub(crate) skipped: SkippedEntities,
 }
 
 impl<'r> Reader<'r> {
     /// A reader over any byte source.
     pub fn new(input: impl Read + 'r, options: Options) -> Self {
+        let budget = Budget::new(options.limits.max_retained_bytes);
         Reader {
             input: Some(Box::new(input)),
             options,
@@ -167,6 +174,8 @@ impl<'r> Reader<'r> {
             expanded: 0,
             external_read: 0,
             loader: crate::external::Loader::default(),
+            budget,
+            skipped: SkippedEntities::default(),
         }
     }
 
@@ -399,7 +408,7 @@ impl<'r> Reader<'r> {
     #[inline(always)]
     fn advance(&mut self) -> Result<Option<Ev>, Error> {
         if self.pending_end {
-            if let Some(ev) = self.next_skipped() {
+            if let Some(ev) = self.next_skipped()? {
                 return Ok(Some(ev));
             }
             self.pending_end = false;
@@ -780,6 +789,7 @@ impl<'r> Reader<'r> {
     pub(crate) fn pop_frame(&mut self) {
         if let Some(f) = self.frames.pop() {
             self.external_read += f.bytes_read();
+            self.budget.refund(f.charged);
         }
     }
 
@@ -980,9 +990,9 @@ impl<'r> Reader<'r> {
 
     /// The first name of `skipped_queue` as an event; the rest are reported on the next
     /// calls (before the end of an empty element).
-    pub(crate) fn next_skipped(&mut self) -> Option<Ev> {
+    pub(crate) fn next_skipped(&mut self) -> Result<Option<Ev>, Error> {
         if self.skipped_queue.is_empty() {
-            return None;
+            return Ok(None);
         }
         let name = self.skipped_queue.remove(0);
         if !self.skipped_queue.is_empty() && !self.pending_end {
@@ -990,7 +1000,12 @@ impl<'r> Reader<'r> {
             self.skipped_only = true;
         }
         self.scratch.clear();
-        Some(Ev::Skipped(push_span(&mut self.scratch, &name)))
+        self.scratch.push_str(&name);
+        // Kept in the one set of distinct skipped names, as a reference in content is, so
+        // that `skipped_entities()` (and check, canon, the tree) name it too.
+        let top = self.top();
+        let at = self.frames.get(top).map_or(0, |f| f.pos);
+        self.skipped_here(top, at)
     }
 
     /// After a start tag: its skipped names (if any) are reported before anything else.
@@ -1003,6 +1018,11 @@ impl<'r> Reader<'r> {
 
     fn pop_element(&mut self) {
         if let Some(o) = self.open.pop() {
+            // What `start_tag` charged for this element.
+            let kept = (o.name.end - o.name.start) as usize
+                + ELEMENT_OVERHEAD
+                + self.ns.retained_since(o.ns_mark);
+            self.budget.refund(kept);
             self.names.truncate(o.name.start as usize);
             self.ns.unwind(o.ns_mark);
         }

@@ -1,6 +1,7 @@
 //! Start tags, end tags and references in content: XML 1.0 \[40\]-\[44\], \[66\]-\[68\], attribute
 //! value normalization (§3.3.3), and the namespace constraints of Namespaces in XML 1.0.
 
+use crate::budget::ELEMENT_OVERHEAD;
 use crate::cursor::{Cur, PResult, Stop};
 use crate::dtd::{AttType, Dtd, Entity, EntityKind};
 use crate::event::{AttrRec, Span};
@@ -10,6 +11,9 @@ use crate::reader::{push_span, Ev, Loc, Open, Reader, TokenCtx};
 use crate::{chars, Error, ErrorKind, Limits};
 use std::collections::HashSet;
 use std::sync::Arc;
+
+/// What the memory budget calls the text of entity frames.
+pub(crate) const EXPANDING: &str = "the replacement text of entities being expanded";
 
 /// Above this many attributes, duplicate detection uses a hash set instead of comparing pairs.
 const SMALL: usize = 8;
@@ -100,6 +104,15 @@ impl Reader<'_> {
         })?;
         let src = tag_text(&self.frames, self.tag_src);
         let name = src.get(1..1 + self.tag.name_len as usize).unwrap_or("");
+        // The element's name and its namespace bindings are kept until it closes: count
+        // them (refunded in `pop_element`).
+        let kept = name.len() + ELEMENT_OVERHEAD + self.ns.retained_since(mark);
+        if let Err(e) = self
+            .budget
+            .charge(kept, "the names and namespace bindings of open elements")
+        {
+            return Err(self.err_at(top, start, e));
+        }
         let name_span = push_span(&mut self.names, name);
         self.open.push(Open {
             name: name_span,
@@ -127,7 +140,9 @@ impl Reader<'_> {
         let specified: Option<HashSet<&str>> =
             (self.attrs.len() > SMALL).then(|| self.attrs.iter().map(|a| a.name.of(src)).collect());
         let mut missing = Vec::new();
-        for def in &decls.defs {
+        // Only the attributes that have a default: a long list of #IMPLIED attributes must
+        // not be walked on every start tag (issue 10).
+        for def in decls.defaulted() {
             let Some(value) = def.default_value() else {
                 continue;
             };
@@ -527,7 +542,7 @@ impl Reader<'_> {
                 ctx.scratch.push(ch);
                 return Ok(false);
             }
-            let name = c.name(max, "an entity name")?;
+            let name = entity_ref_name(c, max, '&')?;
             if !c.eat(b';')? {
                 return Err(c.syntax(format!("expected ';' after '&{name}'")));
             }
@@ -550,8 +565,7 @@ impl Reader<'_> {
                 let e = undeclared(&self.scratch);
                 return Err(self.err_at(top, start, e));
             }
-            let len = self.scratch.len() as u32;
-            return Ok(Some(Ev::Skipped(Span { start: 0, end: len })));
+            return self.skipped_here(top, start);
         };
         if let Err(e) = check_entity_use(&ent, standalone, false) {
             return Err(self.err_at(top, start, e));
@@ -571,7 +585,12 @@ impl Reader<'_> {
         match &ent.kind {
             EntityKind::Internal(text) => {
                 self.count_expansion(text.len())?;
+                // The copy of the replacement text is kept until the entity ends.
+                if let Err(e) = self.budget.charge(text.len(), EXPANDING) {
+                    return Err(self.err_at(top, start, e));
+                }
                 let mut f = Frame::fixed(text.to_string(), FrameKind::General);
+                f.charged = text.len();
                 f.name = Some(ent.name.clone());
                 f.label = Some(Arc::from(format!("&{};", ent.name)));
                 f.depth_at_start = self.open.len();
@@ -588,10 +607,7 @@ impl Reader<'_> {
                         self.external_text_decl()?;
                         Ok(None)
                     }
-                    None => {
-                        let len = self.scratch.len() as u32;
-                        Ok(Some(Ev::Skipped(Span { start: 0, end: len })))
-                    }
+                    None => self.skipped_here(top, start),
                 }
             }
         }
@@ -890,7 +906,7 @@ pub(crate) fn normalize_attr(
                     if c.eat(b'#')? {
                         return Ok(Ok(char_ref(&mut c)?));
                     }
-                    let name = c.name(limits.max_name_len, "an entity name")?;
+                    let name = entity_ref_name(&mut c, limits.max_name_len, '&')?;
                     if !c.eat(b';')? {
                         return Err(c.syntax(format!("expected ';' after '&{name}'")));
                     }
@@ -995,6 +1011,28 @@ pub(crate) fn normalize_attr(
         }
     }
     Ok(())
+}
+
+/// The name of an entity reference (XML 1.0 \[68\] EntityRef, \[69\] PEReference; `sigil`
+/// is `&` or `%`), which Namespaces in XML 1.0 §7 requires to be an NCName: "No entity names
+/// ... contain any colons". Checked where the reference is read, so that it holds whether or
+/// not the reference is ever expanded (in an unused entity value, behind an external DTD, in
+/// a default reached through a parameter entity).
+pub(crate) fn entity_ref_name<'a>(c: &mut Cur<'a>, max: usize, sigil: char) -> PResult<&'a str> {
+    let at = c.i;
+    let (name, colon) = c.name_colon(max, "an entity name")?;
+    if colon {
+        c.i = at;
+        return Err(c.fail(
+            ErrorKind::Namespace,
+            "Namespaces in XML 1.0 §7",
+            format!(
+                "the entity reference '{sigil}{name};' names an entity with a colon, which no \
+                 entity may have; rename the entity without ':'"
+            ),
+        ));
+    }
+    Ok(name)
 }
 
 /// §3.3.3 for non-CDATA types: strip leading and trailing spaces, collapse runs to one.

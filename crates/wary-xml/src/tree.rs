@@ -210,6 +210,8 @@ impl Document {
         while let Some(event) = reader.next_event()? {
             b.event(event);
         }
+        // The reader keeps the distinct names (a set, counted by its memory budget).
+        b.doc.skipped_entities = reader.skipped_entities().map(str::to_owned).collect();
         Ok(b.finish())
     }
 
@@ -713,9 +715,6 @@ impl Builder {
                 let target = self.push_str(pi.target);
                 let data = self.push_str(pi.data);
                 self.push_node(Kind::Pi { target, data });
-            }
-            Event::SkippedEntity(name) if !self.doc.skipped_entities.iter().any(|s| s == name) => {
-                self.doc.skipped_entities.push(name.to_owned());
             }
             _ => {}
         }

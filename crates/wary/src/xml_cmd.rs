@@ -9,7 +9,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use wary_xml::{
-    canon, terminal_safe, Error, ErrorKind, Event, ExternalEntities, Fault, Limits, Options, Reader,
+    canon, terminal_safe, Error, ErrorKind, ExternalEntities, Fault, Limits, Options, Reader,
 };
 
 /// Exit code: the document is well-formed (and its canonical form was written).
@@ -89,6 +89,11 @@ struct LimitArgs {
     /// Maximum size of one token held whole (tag, comment, PI, declaration) [default: 10 MiB].
     #[arg(long, value_name = "BYTES", value_parser = clap::value_parser!(u64).range(1..))]
     max_token_len: Option<u64>,
+    /// Maximum bytes kept in memory across tokens: open element names, namespace
+    /// bindings, DTD declarations, entities being expanded, skipped-entity names
+    /// [default: 16 MiB].
+    #[arg(long, value_name = "BYTES", value_parser = clap::value_parser!(u64).range(1..))]
+    max_retained_bytes: Option<u64>,
 }
 
 impl LimitArgs {
@@ -115,6 +120,9 @@ impl LimitArgs {
         }
         if let Some(v) = self.max_token_len {
             limits.max_token_len = size(v);
+        }
+        if let Some(v) = self.max_retained_bytes {
+            limits.max_retained_bytes = size(v);
         }
     }
 }
@@ -209,15 +217,9 @@ fn run_input(args: &InputArgs, canonical: bool) -> u8 {
 
 /// Reads the whole document; returns the external entities that were skipped.
 fn check(reader: &mut Reader<'_>) -> Result<Vec<String>, Error> {
-    let mut skipped: Vec<String> = Vec::new();
-    while let Some(event) = reader.next_event()? {
-        if let Event::SkippedEntity(name) = event {
-            if !skipped.iter().any(|s| s == name) {
-                skipped.push(name.to_owned());
-            }
-        }
-    }
-    Ok(skipped)
+    while reader.next_event()?.is_some() {}
+    // The reader keeps the distinct names once each (a set, counted by its memory budget).
+    Ok(reader.skipped_entities().map(str::to_owned).collect())
 }
 
 /// Flags -> reader options, refusing combinations that would not do what they say.

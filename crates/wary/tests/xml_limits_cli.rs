@@ -133,3 +133,20 @@ fn max_token_len() {
         Some((&small, "50")),
     );
 }
+
+#[test]
+fn max_retained_bytes() {
+    // 100,000 entity declarations: about 30 MB counted against the 16 MiB default.
+    let decls: String = (0..100_000)
+        .map(|i| format!("<!ENTITY e{i} 'v'>"))
+        .collect();
+    let doc = format!("<!DOCTYPE r [{decls}]><r/>");
+    let small = "<!DOCTYPE r [<!ENTITY e 'v'>]><r><a xmlns='urn:x'/></r>";
+    limit(
+        &doc,
+        "--max-retained-bytes",
+        "16777216",
+        "100000000",
+        Some((small, "100")),
+    );
+}

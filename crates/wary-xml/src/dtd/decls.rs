@@ -2,12 +2,16 @@
 //! declarations, and conditional sections.
 
 use super::{normalize_pubid, AttDef, AttType, Entity, EntityKind};
+use crate::budget::DECL_OVERHEAD;
 use crate::chars;
 use crate::input::FrameKind;
 use crate::reader::{push_span, Ev, Reader};
 use crate::tags::{collapse_spaces, normalize_attr, predefined, qname_prefix_len};
 use crate::{Error, ErrorKind};
 use std::sync::Arc;
+
+/// What the memory budget calls the declarations the DTD keeps.
+const DTD: &str = "the declarations of the DTD";
 
 impl<'r> Reader<'r> {
     /// \[45\] elementdecl.
@@ -63,7 +67,8 @@ impl<'r> Reader<'r> {
                     Some(b'|') => {
                         self.d_bump(1);
                         self.d_sep()?;
-                        self.d_name(M, "an element name")?;
+                        let name = self.d_name(M, "an element name")?;
+                        self.check_qname(&name)?;
                         names += 1;
                     }
                     _ => return Err(self.d_syntax(M, "'|' or ')' in a mixed content model")),
@@ -95,7 +100,8 @@ impl<'r> Reader<'r> {
                     ))
                 }
                 _ => {
-                    self.d_name(R, "an element name or '('")?;
+                    let name = self.d_name(R, "an element name or '('")?;
+                    self.check_qname(&name)?;
                     self.occurrence()?;
                 }
             }
@@ -133,6 +139,14 @@ impl<'r> Reader<'r> {
         Ok(())
     }
 
+    /// Namespaces in XML 1.0 §7: an element type named in a content model is a QName, like
+    /// the element types of tags and declarations.
+    fn check_qname(&mut self, name: &str) -> Result<(), Error> {
+        qname_prefix_len(name, "element")
+            .map(|_| ())
+            .map_err(|e| self.d_err(e.kind(), e.rule(), e.message().to_string()))
+    }
+
     /// An optional `?`, `*` or `+` right after a particle (no white space before it).
     pub(super) fn occurrence(&mut self) -> Result<(), Error> {
         let top = self.top();
@@ -168,15 +182,24 @@ impl<'r> Reader<'r> {
             self.d_req_sep(R, "before the default declaration")?;
             let default = self.default_decl(ty)?;
             if !self.dtd.ignoring {
+                // Kept until the end of the document: counted by the memory budget.
+                let new_elem = !self.dtd.attlists.contains_key(elem.as_str());
+                let kept = name.len()
+                    + default.as_deref().map_or(0, str::len)
+                    + DECL_OVERHEAD
+                    + if new_elem {
+                        elem.len() + DECL_OVERHEAD
+                    } else {
+                        0
+                    };
                 let atts = self
                     .dtd
                     .attlists
                     .entry(Arc::from(elem.as_str()))
                     .or_default();
-                if !atts.index.contains_key(name.as_str()) {
-                    let name: Arc<str> = Arc::from(name);
-                    atts.index.insert(name.clone(), atts.defs.len());
-                    atts.defs.push(AttDef { name, ty, default });
+                let name: Arc<str> = Arc::from(name);
+                if atts.declare(AttDef { name, ty, default }) {
+                    self.charge(kept, DTD)?;
                 }
             }
         }
@@ -357,14 +380,35 @@ impl<'r> Reader<'r> {
             check_predefined_decl(&name, &kind).map_err(|e| e.at(at))?;
         }
         let name: Arc<str> = Arc::from(name);
+        let declared = if pe {
+            self.dtd.params.contains_key(&name)
+        } else {
+            self.dtd.general.contains_key(&name)
+        };
+        if declared {
+            return Ok(None); // the first declaration binds (§4.2)
+        }
+        // Kept until the end of the document: counted by the memory budget.
+        let kept = name.len()
+            + DECL_OVERHEAD
+            + match &kind {
+                EntityKind::Internal(text) => text.len(),
+                EntityKind::External {
+                    system,
+                    base,
+                    notation,
+                } => {
+                    system.len()
+                        + base.as_ref().map_or(0, |b| b.as_os_str().len())
+                        + notation.as_ref().map_or(0, String::len)
+                }
+            };
+        self.charge(kept, DTD)?;
         let map = if pe {
             &mut self.dtd.params
         } else {
             &mut self.dtd.general
         };
-        if map.contains_key(&name) {
-            return Ok(None); // the first declaration binds (§4.2)
-        }
         let ev = match &kind {
             EntityKind::External {
                 system,
@@ -461,7 +505,7 @@ impl<'r> Reader<'r> {
                             if c.eat(b'#')? {
                                 return crate::tags::char_ref(c).map(|ch| ch.to_string());
                             }
-                            let name = c.name(max, "an entity name")?;
+                            let name = crate::tags::entity_ref_name(c, max, '&')?;
                             if !c.eat(b';')? {
                                 return Err(c.syntax(format!("expected ';' after '&{name}'")));
                             }
@@ -542,6 +586,13 @@ impl<'r> Reader<'r> {
         self.d_req_sep(R, "after the notation name")?;
         let (public, system) = self.d_external_id(true)?;
         self.d_end(R)?;
+        // The reader keeps nothing of a notation, but the canonical form must (to write its
+        // DOCTYPE): counted as kept, so that a consumer's memory stays bounded too.
+        let kept = name.len()
+            + public.as_ref().map_or(0, String::len)
+            + system.as_ref().map_or(0, String::len)
+            + DECL_OVERHEAD;
+        self.charge(kept, DTD)?;
         self.scratch.clear();
         let name = push_span(&mut self.scratch, &name);
         let public = public.map(|p| push_span(&mut self.scratch, &p));

@@ -67,9 +67,33 @@ impl AttDef {
 pub(crate) struct ElementAtts {
     pub defs: Vec<AttDef>,
     index: HashMap<Arc<str>, usize>,
+    /// Where in `defs` the attributes with a default value are: only these are looked at
+    /// for each start tag (a long list of #IMPLIED attributes walked on every tag made
+    /// 100,000 of them quadratic, issue 10).
+    defaulted: Vec<usize>,
 }
 
 impl ElementAtts {
+    /// The declared attributes that have a default value, in declaration order.
+    pub fn defaulted(&self) -> impl Iterator<Item = &AttDef> {
+        self.defaulted.iter().filter_map(|&i| self.defs.get(i))
+    }
+
+    /// Adds a declaration unless the attribute is declared already (the first binds,
+    /// XML 1.0 §3.3); returns whether it was added.
+    pub fn declare(&mut self, def: AttDef) -> bool {
+        if self.index.contains_key(&def.name) {
+            return false;
+        }
+        let i = self.defs.len();
+        if def.default.is_some() {
+            self.defaulted.push(i);
+        }
+        self.index.insert(def.name.clone(), i);
+        self.defs.push(def);
+        true
+    }
+
     pub fn get(&self, name: &str) -> Option<&AttDef> {
         self.index.get(name).and_then(|&i| self.defs.get(i))
     }
@@ -298,7 +322,7 @@ impl<'r> Reader<'r> {
                 if self.dtd.ignoring {
                     self.skipped_queue.clear();
                 }
-                match self.next_skipped() {
+                match self.next_skipped()? {
                     Some(ev) => return Ok(Some(ev)),
                     None => continue,
                 }
@@ -384,7 +408,11 @@ impl<'r> Reader<'r> {
                 } else {
                     text.to_string()
                 };
-                Some(Frame::fixed(text, kind))
+                // The copy is kept until the entity ends (refunded in `pop_frame`).
+                self.charge(text.len(), crate::tags::EXPANDING)?;
+                let mut f = Frame::fixed(text, kind);
+                f.charged = f.text.len();
+                Some(f)
             }
             EntityKind::External { system, base, .. } => {
                 let label = format!("%{}", ent.name);
@@ -460,6 +488,19 @@ impl<'r> Reader<'r> {
         Ok(())
     }
 
+    /// Charges `bytes` kept for `what` to the memory budget; the error is at the current
+    /// position.
+    pub(crate) fn charge(&mut self, bytes: usize, what: &str) -> Result<(), Error> {
+        match self.budget.charge(bytes, what) {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                let top = self.frames.len().saturating_sub(1);
+                let at = self.frames.get(top).map_or(0, |f| f.pos);
+                Err(self.err_at(top, at, e))
+            }
+        }
+    }
+
     /// `%name;` at the top frame's position; returns the name.
     pub(super) fn pe_ref_token(&mut self) -> Result<String, Error> {
         let max = self.options.limits.max_name_len;
@@ -468,7 +509,7 @@ impl<'r> Reader<'r> {
             "XML 1.0 [69] PEReference",
             |c, _| {
                 c.i = 1;
-                let name = c.name(max, "a parameter-entity name")?;
+                let name = crate::tags::entity_ref_name(c, max, '%')?;
                 if !c.eat(b';')? {
                     return Err(c.syntax(format!("expected ';' after '%{name}'")));
                 }
