@@ -30,6 +30,7 @@
 
 pub mod canon;
 mod chars;
+mod charset;
 mod cursor;
 mod decl;
 mod dtd;
