@@ -25,6 +25,7 @@ enum Kind {
     Latin1,
     Ascii,
     Table(Table),
+    Iso2022Jp(charset::Iso2022Jp),
     Other(Box<encoding_rs::Decoder>),
     /// encoding_rs's GB18030 decoder, fed only whole sequences (see `charset::gb18030_whole`).
     Gb18030(Box<encoding_rs::Decoder>),
@@ -188,6 +189,7 @@ impl<'r> Decoder<'r> {
             How::Latin1 => Kind::Latin1,
             How::Ascii => Kind::Ascii,
             How::Table(t) => Kind::Table(t),
+            How::Iso2022Jp => Kind::Iso2022Jp(charset::Iso2022Jp::default()),
             How::Utf16 => {
                 let enc = if matches!(family, Family::Utf16Be | Family::Utf16BeNoBom) {
                     encoding_rs::UTF_16BE
@@ -327,9 +329,13 @@ impl<'r> Decoder<'r> {
                 }
                 self.staging.clear();
             }
-            Kind::Table(t) => {
+            Kind::Table(_) | Kind::Iso2022Jp(_) => {
                 self.scratch.clear();
-                let r = t.decode(&self.staging, last, &mut self.scratch);
+                let r = match &mut self.kind {
+                    Kind::Table(t) => t.decode(&self.staging, last, &mut self.scratch),
+                    Kind::Iso2022Jp(state) => state.decode(&self.staging, last, &mut self.scratch),
+                    _ => return Ok(()),
+                };
                 push_checked(out, &self.scratch, &mut self.after_cr, &mut self.pending);
                 match r.bad {
                     Some(n) => {

@@ -35,6 +35,7 @@ CHARSETS = [
     ("EUC-JP", "euc_jp", "euc-jp"), ("GB18030", "gb18030", "gb18030"),
     # The vendor charsets (decoded by encoding_rs) against the vendors' codecs.
     ("Windows-31J", "cp932", "pairs"), ("windows-949", "cp949", "pairs"),
+    ("ISO-2022-JP", "iso2022_jp", "iso-2022-jp"),
 ]
 
 
@@ -52,6 +53,17 @@ def sequences(kind):
         four = [bytes([a, b, c, d]) for a in range(0x81, 0x85) for b in range(0x30, 0x3A)
                 for c in range(0x81, 0xFF) for d in range(0x30, 0x3A)]
         return singles + pairs + four
+    if kind == "iso-2022-jp":
+        # RFC 1468: ASCII, JIS X 0201 Roman (ESC ( J), JIS X 0208-1978 and -1983 (ESC $ @,
+        # ESC $ B), each run switched back to ASCII; plus the katakana set (ESC ( I) that
+        # RFC 1468 does not have, and the bytes >= 0x80 it does not have either.
+        out = [b"\x1b(B" + bytes([b]) for b in range(0x80, 0x100)]
+        out += [b"\x1b(J" + bytes([b]) + b"\x1b(B" for b in range(0x21, 0x7F)]
+        out += [b"\x1b(I" + bytes([b]) + b"\x1b(B" for b in range(0x21, 0x60)]
+        for esc in (b"\x1b$@", b"\x1b$B"):
+            out += [esc + bytes([a, b]) + b"\x1b(B" for a in range(0x21, 0x7F)
+                    for b in range(0x21, 0x7F)]
+        return out
     raise ValueError(kind)
 
 

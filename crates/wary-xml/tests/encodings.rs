@@ -1,7 +1,8 @@
 //! Declared charsets, exactly (issue 10, classes 3 and 4, and the encoding wording of 12).
 //!
 //! - Every byte value and byte pair of every table-decoded charset (and EUC-JP's three-byte
-//!   plane, GB18030's four-byte BMP range, and the vendor charsets) is decoded through the
+//!   plane, GB18030's four-byte BMP range, ISO-2022-JP's sets, and the vendor charsets) is
+//!   decoded through the
 //!   real reader and compared with CPython's codecs, run afresh (tests/charset_oracle.py):
 //!   same characters when Python decodes it, an encoding error when Python refuses it; and
 //!   the same in reads of 1, 2 and 3 bytes, so that every sequence is cut every way.
@@ -338,8 +339,11 @@ fn cjk_vendor_mappings_only_under_vendor_names() {
         ("GB18030", b"\x81\x30\x81\x30", Ok("\u{80}")),
         ("GB18030", b"\xA2\xE3", Ok("\u{20AC}")),
         ("GBK", b"\x80", Err(())),
-        ("Big5", b"\xA1\x45", Ok("\u{2022}")), // Unicode's BIG5.TXT
-        ("Big5-HKSCS", b"\xA1\x45", Ok("\u{2027}")), // WHATWG
+        ("ISO-2022-JP", b"\x1b$B\x21\x41\x1b(B", Ok("\u{301C}")), // RFC 1468: JIS X 0208
+        ("ISO-2022-JP", b"\x1b$B\x2D\x21\x1b(B", Err(())),        // NEC's row 13
+        ("ISO-2022-JP", b"\x1b(I\x21\x1b(B", Err(())),            // katakana: not in RFC 1468
+        ("Big5", b"\xA1\x45", Ok("\u{2022}")),                    // Unicode's BIG5.TXT
+        ("Big5-HKSCS", b"\xA1\x45", Ok("\u{2027}")),              // WHATWG
         ("Big5", b"\x87\x40", Err(())),
         ("Big5-HKSCS", b"\x87\x40", Ok("\u{43F0}")), // an HKSCS extension
     ];
@@ -383,4 +387,40 @@ fn utf16_problems_named() {
         assert_eq!(e.kind(), ErrorKind::Encoding, "{e}");
         assert!(e.message().contains(words), "{e}");
     }
+}
+
+/// External entities too: the text declaration is read whole and checked, and a problem is
+/// reported at the name, in the entity.
+#[test]
+fn external_entities_declare_their_encoding_the_same_way() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = " ".repeat(5000);
+    std::fs::write(
+        dir.path().join("good.ent"),
+        [
+            format!("<?xml{ws} encoding='ISO-8859-9'?>").as_bytes(),
+            b"\xD0\x80",
+        ]
+        .concat(),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("bad.ent"), "<?xml\n encoding='x-bogus'?>t").unwrap();
+    let options = || Options {
+        external_entities: wary_xml::ExternalEntities::Local {
+            root: Some(dir.path().to_path_buf()),
+        },
+        document_path: Some(dir.path().join("doc.xml")),
+        ..Options::default()
+    };
+    let doc =
+        |file: &str| format!("<!DOCTYPE r [<!ENTITY e SYSTEM '{file}'>]><r>&e;</r>").into_bytes();
+    assert_eq!(
+        text_of(&doc("good.ent")[..], options()).unwrap(),
+        "\u{11E}\u{80}"
+    );
+    let e = text_of(&doc("bad.ent")[..], options()).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Encoding, "{e}");
+    let p = e.position().unwrap();
+    assert_eq!((p.line, p.column), (2, 11), "{e}");
+    assert!(p.entity.as_deref().unwrap_or("").contains("bad.ent"), "{e}");
 }

@@ -21,13 +21,22 @@
 //!   encoding_rs, whose tables for those names are the vendors' (WHATWG's). Under the
 //!   standard's name, the standard's table: Shift_JIS 0x8160 is U+301C WAVE DASH (JIS), while
 //!   Windows-31J 0x8160 is U+FF5E (Microsoft), and NEC's 0x8740 ① is an error in Shift_JIS.
-//! - encoding_rs is kept for what it does right: UTF-16, ISO-2022-JP, the vendor charsets
+//! - ISO-2022-JP is RFC 1468's (see `iso2022jp`), not WHATWG's, which adds katakana and
+//!   Microsoft's rows.
+//! - encoding_rs is kept for what it does right: UTF-16, the vendor charsets
 //!   above, and GB18030 as GB 18030-2022 defines it (its four-byte ranges, and the 18
 //!   two-byte codes that moved from private use to standard characters in 2022), except two
 //!   WHATWG compatibility choices undone here: a one-byte 0x80 is refused, and A3 A0 is
 //!   U+E5E5 (not U+3000). (UTF-8 is validated by simdutf8.)
 
 use encoding_rs::Encoding;
+
+mod iso2022jp;
+pub(crate) use iso2022jp::Iso2022Jp;
+
+/// The EUC-JP tables, also used for ISO-2022-JP's JIS X 0208.
+static EUC_JP: &[u8] = include_bytes!("data/euc-jp.bin");
+static EUC_JP_8F: &[u8] = include_bytes!("data/euc-jp-8f.bin");
 
 /// How a charset is decoded.
 #[derive(Clone, Copy, Debug)]
@@ -43,6 +52,8 @@ pub(crate) enum How {
     Table(Table),
     /// encoding_rs's decoder, which is this charset's definition.
     EncodingRs(&'static Encoding),
+    /// RFC 1468, decoded here (see [`Iso2022Jp`]).
+    Iso2022Jp,
     /// encoding_rs's GB18030 decoder, after a check for a lone 0x80 (GB 18030 has no
     /// one-byte 0x80; WHATWG reads it as € for compatibility with old GBK documents).
     Gb18030,
@@ -186,14 +197,17 @@ pub(crate) static LABELS: &[(&[&str], Charset)] = &[
     (&["Shift_JIS", "MS_Kanji", "csShiftJIS", "shift-jis", "sjis", "x-sjis"],
         table("Shift_JIS", multi!("shift_jis"))),
     (&["EUC-JP", "Extended_UNIX_Code_Packed_Format_for_Japanese", "csEUCPkdFmtJapanese",
-       "x-euc-jp"], table("EUC-JP", multi!("euc-jp", 0x8F, "8f"))),
+       "x-euc-jp"], table(
+        "EUC-JP",
+        Table::Multi { data: EUC_JP, three: Some((0x8F, EUC_JP_8F)) },
+    )),
     (&["EUC-KR", "csEUCKR"], table("EUC-KR", multi!("euc-kr"))),
     (&["GB2312", "csGB2312", "GB_2312-80", "iso-ir-58", "chinese", "csISO58GB231280",
        "EUC-CN", "x-euc-cn"], table("GB2312", multi!("gb2312"))),
     (&["GBK", "CP936", "MS936", "windows-936", "csGBK"], table("GBK", multi!("gbk"))),
     (&["Big5", "csBig5"], table("Big5", multi!("big5"))),
     (&["GB18030", "csGB18030"], Charset { name: "GB18030", how: How::Gb18030 }),
-    (&["ISO-2022-JP", "csISO2022JP"], rs("ISO-2022-JP", encoding_rs::ISO_2022_JP)),
+    (&["ISO-2022-JP", "csISO2022JP"], Charset { name: "ISO-2022-JP", how: How::Iso2022Jp }),
     // CJK vendor charsets, under the vendor's own names only: encoding_rs's tables.
     (&["Windows-31J", "csWindows31J", "cp932", "ms932"], rs("Windows-31J", encoding_rs::SHIFT_JIS)),
     (&["windows-949", "cp949", "KS_C_5601-1987", "iso-ir-149", "KS_C_5601-1989", "KSC_5601",
@@ -282,7 +296,7 @@ fn entry(t: &[u8], i: usize) -> Option<char> {
 }
 
 /// Looks up the pair `lead trail` in a multi-byte table.
-fn pair(data: &[u8], lead: u8, trail: u8) -> Option<char> {
+pub(crate) fn pair(data: &[u8], lead: u8, trail: u8) -> Option<char> {
     let [lo, hi, tlo, thi] = *data.get(..4)? else {
         return None;
     };
