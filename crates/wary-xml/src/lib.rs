@@ -47,6 +47,7 @@ mod input;
 mod limits;
 mod namespaces;
 mod reader;
+mod sniff;
 mod tags;
 pub mod tree;
 
