@@ -6,12 +6,15 @@ use crate::cursor::{Cur, PResult};
 pub(crate) struct Decl<'a> {
     pub version: Option<&'a str>,
     pub encoding: Option<&'a str>,
+    /// Where the encoding's value starts (its quote), from the `<` of `<?xml`.
+    pub encoding_at: usize,
     pub standalone: Option<bool>,
 }
 
 pub(crate) struct OwnedDecl {
     pub version: Option<String>,
     pub encoding: Option<String>,
+    pub encoding_at: usize,
     pub standalone: Option<bool>,
 }
 
@@ -20,6 +23,7 @@ impl Decl<'_> {
         OwnedDecl {
             version: self.version.map(str::to_string),
             encoding: self.encoding.map(str::to_string),
+            encoding_at: self.encoding_at,
             standalone: self.standalone,
         }
     }
@@ -28,10 +32,12 @@ impl Decl<'_> {
 /// Parses a declaration starting at `<?xml`. `text_decl` selects \[77\] TextDecl rules:
 /// version optional, encoding required, no standalone.
 pub(crate) fn parse<'a>(c: &mut Cur<'a>, text_decl: bool) -> PResult<Decl<'a>> {
+    let start = c.i;
     c.expect("<?xml", "expected '<?xml'")?;
     let mut d = Decl {
         version: None,
         encoding: None,
+        encoding_at: 0,
         standalone: None,
     };
     let mut seen = 0u8; // 1 version, 2 encoding, 3 standalone: each only after the last
@@ -92,6 +98,7 @@ pub(crate) fn parse<'a>(c: &mut Cur<'a>, text_decl: bool) -> PResult<Decl<'a>> {
                     )));
                 }
                 d.encoding = Some(value);
+                d.encoding_at = vat - start;
             }
             _ => {
                 if text_decl {

@@ -149,7 +149,8 @@ impl<'r> Reader<'r> {
             Box::new(opened.file.take(opened.size))
         };
         let label: Arc<str> = Arc::from(format!("{name} ({})", shown.display()));
-        let dec = Decoder::new(source).map_err(|e| {
+        let max_decl = self.options.limits.max_token_len;
+        let dec = Decoder::new(source, max_decl, false).map_err(|e| {
             e.at(crate::Position {
                 offset: 0,
                 line: 1,
@@ -178,22 +179,30 @@ impl<'r> Reader<'r> {
         let rest = self.frames[top].rest().as_bytes();
         if rest.starts_with(b"<?xml") && rest.len() > 5 && crate::chars::is_space(rest[5]) {
             let doc_version = self.version.clone();
-            self.token("a text declaration", "XML 1.0 [77] TextDecl", |c, _| {
-                let at = c.i;
-                let d = crate::decl::parse(c, true)?;
-                // XML 1.0 §4.3.4: a 1.0 document cannot include an entity of a later version.
-                if let Some(v) = d.version {
-                    if v != "1.0" && doc_version == "1.0" {
-                        c.i = at;
-                        return Err(c.syntax(format!(
-                            "an XML {v} entity cannot be used in an XML 1.0 document"
-                        )));
+            let (declared, start, _) =
+                self.token("a text declaration", "XML 1.0 [77] TextDecl", |c, _| {
+                    let at = c.i;
+                    let d = crate::decl::parse(c, true)?;
+                    // XML 1.0 §4.3.4: a 1.0 document cannot include an entity of a later version.
+                    if let Some(v) = d.version {
+                        if v != "1.0" && doc_version == "1.0" {
+                            c.i = at;
+                            return Err(c.syntax(format!(
+                                "an XML {v} entity cannot be used in an XML 1.0 document"
+                            )));
+                        }
                     }
-                }
-                Ok(())
-            })?;
+                    Ok((d.encoding.map(str::to_string), d.encoding_at))
+                })?;
+            // XML 1.0 §4.3.3: the declared encoding must be the one the bytes are read in.
+            let (encoding, encoding_at) = declared;
+            if let Err(e) = self.frames[top].confirm_encoding(encoding.as_deref()) {
+                return Err(self.err_at(top, start + encoding_at, e));
+            }
+            return Ok(());
         }
-        Ok(())
+        let e = self.frames[top].confirm_encoding(None);
+        e.map_err(|e| self.err_at(top, 0, e))
     }
 
     /// The document's folder (the current one for a document without a path), canonical.

@@ -8,7 +8,7 @@
 //! newlines of dropped text are counted once, and a position is worked out only when an
 //! error needs one.
 
-use crate::encoding::Decoder;
+use crate::encoding::{Decoder, InUse};
 use crate::{Error, Position};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -32,6 +32,8 @@ pub(crate) struct Frame<'r> {
     pub text: String,
     pub pos: usize,
     dec: Option<Decoder<'r>>,
+    /// The charset the decoder chose, until the declaration has been checked against it.
+    in_use: Option<InUse>,
     pub eof: bool,
     pub kind: FrameKind,
     /// The entity's name (`None` for the document and the external subset).
@@ -66,8 +68,9 @@ pub(crate) struct Frame<'r> {
 
 impl<'r> Frame<'r> {
     /// A frame over a streaming decoder.
-    pub fn streaming(dec: Decoder<'r>, kind: FrameKind) -> Self {
+    pub fn streaming(mut dec: Decoder<'r>, kind: FrameKind) -> Self {
         let mut f = Frame::fixed(String::new(), kind);
+        f.in_use = dec.take_in_use();
         f.dec = Some(dec);
         f.eof = false;
         f
@@ -79,6 +82,7 @@ impl<'r> Frame<'r> {
             text,
             pos: 0,
             dec: None,
+            in_use: None,
             eof: true,
             kind,
             name: None,
@@ -113,6 +117,16 @@ impl<'r> Frame<'r> {
     #[inline]
     pub fn exhausted(&self) -> bool {
         self.eof && self.pos >= self.text.len()
+    }
+
+    /// Checks the encoding the entity's declaration names (`None`: no declaration, or none
+    /// named) against the charset its bytes are being decoded in (XML 1.0 §4.3.3). Called
+    /// once, right after the declaration is parsed; the error has no position yet.
+    pub fn confirm_encoding(&mut self, declared: Option<&str>) -> Result<(), Error> {
+        match self.in_use.take() {
+            Some(mut u) => u.confirm(declared),
+            None => Ok(()),
+        }
     }
 
     /// Raw bytes read from this frame's source so far, as input (0 for a re-read file).

@@ -576,7 +576,8 @@ impl<'r> Reader<'r> {
             column: 1,
             entity: None,
         };
-        let dec = Decoder::new(raw).map_err(|e| e.at(start.clone()))?;
+        let max_decl = self.options.limits.max_token_len;
+        let dec = Decoder::new(raw, max_decl, true).map_err(|e| e.at(start.clone()))?;
         let mut frame = Frame::streaming(dec, FrameKind::Document);
         frame.base_dir = self.document_dir();
         self.frames.push(frame);
@@ -584,9 +585,14 @@ impl<'r> Reader<'r> {
         self.ensure(6)?;
         let rest = self.frames[0].rest().as_bytes();
         if rest.starts_with(b"<?xml") && rest.len() > 5 && chars::is_space(rest[5]) {
-            let (d, _, _) = self.token("the XML declaration", "XML 1.0 [23] XMLDecl", |c, _| {
-                crate::decl::parse(c, false).map(|d| d.owned())
-            })?;
+            let (d, at, _) =
+                self.token("the XML declaration", "XML 1.0 [23] XMLDecl", |c, _| {
+                    crate::decl::parse(c, false).map(|d| d.owned())
+                })?;
+            // XML 1.0 §4.3.3: the declared encoding must be the one the bytes are read in.
+            if let Err(e) = self.frames[0].confirm_encoding(d.encoding.as_deref()) {
+                return Err(self.err_at(0, at + d.encoding_at, e));
+            }
             self.standalone = d.standalone;
             self.version = d.version.clone().unwrap_or_else(|| "1.0".into());
             self.scratch.clear();
@@ -601,6 +607,9 @@ impl<'r> Reader<'r> {
                 standalone: d.standalone,
             }));
         }
+        self.frames[0]
+            .confirm_encoding(None)
+            .map_err(|e| e.at(start))?;
         Ok(None)
     }
 
