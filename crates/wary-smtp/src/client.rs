@@ -8,12 +8,12 @@
 //! session, and bytes arriving later are read by rustls as a broken handshake.
 
 use crate::error::{classify, Error};
+use crate::proto::timeouts::deadline_after;
+use crate::proto::Mechanism;
 use crate::proto::{
     AuthConfig, Capabilities, DeliveryReport, Domain, Envelope, Event, Message, ReplyLimits,
     Session, SessionConfig, SessionError, SubmitError, Timeouts, TlsInfo, TlsMode, TlsUpgrade,
 };
-use crate::proto::timeouts::deadline_after;
-use crate::proto::Mechanism;
 use crate::tls::{self, Trust};
 use rustls::pki_types::ServerName;
 use std::io::{self, Read, Write};
@@ -123,11 +123,7 @@ impl Client {
                 Some((server_name, name)),
             )
         };
-        let tcp = connect_tcp(
-            &config.host,
-            config.port,
-            config.timeouts.clamped().connect,
-        )?;
+        let tcp = connect_tcp(&config.host, config.port, config.timeouts.clamped().connect)?;
         let helo = match &config.helo {
             Some(h) => h.clone(),
             None => {
@@ -249,11 +245,13 @@ impl Client {
                 self.session.quit_when_done();
             }
             if in_flight.is_empty() {
-                if queue.peek().is_none() {
-                    return Ok(());
-                }
+                // Every message is settled; an error that ended the session after the last
+                // report is still the caller's to know.
                 if let Some(e) = self.take_failure() {
                     return Err(e);
+                }
+                if queue.peek().is_none() {
+                    return Ok(());
                 }
                 // The server closed the session (421) with messages left to send.
                 return Err(Error::Session(SessionError::Closed {
@@ -608,7 +606,10 @@ fn drive_handshake(
         let got = &raw[..n];
         // A TLS record starts with a content type (20..=24); an SMTP reply with three digits.
         if first && implicit && looks_like_smtp(got) {
-            let line = got.split(|&b| b == b'\r' || b == b'\n').next().unwrap_or(got);
+            let line = got
+                .split(|&b| b == b'\r' || b == b'\n')
+                .next()
+                .unwrap_or(got);
             return Err(Error::PlainTextNotTls {
                 received: String::from_utf8_lossy(&line[..line.len().min(80)]).into_owned(),
             });

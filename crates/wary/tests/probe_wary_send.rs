@@ -20,9 +20,7 @@ const EX_PROTOCOL: i32 = 76;
 fn expected_exit(scenario: &str) -> &'static [i32] {
     match scenario {
         "control" | "implicit-control" | "auth-before-starttls" => &[EX_OK],
-        "starttls-close"
-        | "starttls-silence"
-        | "silence-mid-transaction" => &[EX_TEMPFAIL],
+        "starttls-close" | "starttls-silence" | "silence-mid-transaction" => &[EX_TEMPFAIL],
         // Issue 9: the whole message went out and no final reply came: `unconfirmed`, which
         // is 76, not 75, so a wrapper that retries on 75 does not deliver it twice.
         "data-no-reply-close" | "data-no-reply-silence" => &[EX_PROTOCOL],

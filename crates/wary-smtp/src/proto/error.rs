@@ -116,9 +116,9 @@ impl SessionError {
             SessionError::AuthFailed(reply) if reply.code().is_transient() => Fault::Transient,
             SessionError::AuthFailed(_) | SessionError::Sasl(_) => Fault::Auth,
             SessionError::AuthWithoutTls | SessionError::Misuse(_) => Fault::Config,
-            SessionError::Closed { .. }
-            | SessionError::Timeout { .. }
-            | SessionError::Aborted => Fault::Transient,
+            SessionError::Closed { .. } | SessionError::Timeout { .. } | SessionError::Aborted => {
+                Fault::Transient
+            }
         }
     }
 }

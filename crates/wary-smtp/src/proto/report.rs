@@ -245,11 +245,11 @@ impl DeliveryReport {
         }
         // MAIL's reply decides when it refused: RCPT replies after a refused MAIL (which
         // pipelining sends anyway) say nothing about the recipients (RFC 2920 §3.1).
-        for r in [&self.mail, &self.data, &self.final_reply].into_iter().flatten() {
-            if let Some(s) = refusal(r) {
-                return s;
-            }
+        if let Some(s) = self.mail.as_ref().and_then(refusal) {
+            return s;
         }
+        // With no recipient accepted, the recipients decide; DATA's refusal (554 "no valid
+        // recipients", RFC 2920 §3.1) is only its consequence.
         if mail_ok && !any_rcpt {
             let mut status = None;
             for r in self.recipients.iter().filter_map(|r| r.reply.as_ref()) {
@@ -260,6 +260,11 @@ impl DeliveryReport {
                 }
             }
             if let Some(s) = status {
+                return s;
+            }
+        }
+        for r in [&self.data, &self.final_reply].into_iter().flatten() {
+            if let Some(s) = refusal(r) {
                 return s;
             }
         }

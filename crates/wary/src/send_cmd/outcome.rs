@@ -177,7 +177,14 @@ mod tests {
 
     #[test]
     fn worst_is_order_independent() {
-        let codes = [0, EX_TEMPFAIL, EX_UNAVAILABLE, EX_DATAERR, EX_NOPERM, EX_PROTOCOL];
+        let codes = [
+            0,
+            EX_TEMPFAIL,
+            EX_UNAVAILABLE,
+            EX_DATAERR,
+            EX_NOPERM,
+            EX_PROTOCOL,
+        ];
         for &a in &codes {
             for &b in &codes {
                 assert_eq!(worst(a, b), worst(b, a));
