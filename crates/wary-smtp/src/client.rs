@@ -301,6 +301,11 @@ impl Client {
     /// then closes the connection, with a TLS close_notify.
     pub fn quit(mut self) -> Result<(), Error> {
         if self.session.is_closed() {
+            // A failure not yet returned (it ended the session after the last report).
+            if let Some(e) = self.failure.take() {
+                self.close_tls();
+                return Err(e);
+            }
             self.close_tls();
             return Ok(());
         }

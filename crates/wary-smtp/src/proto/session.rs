@@ -592,6 +592,11 @@ impl Session {
         self.pending.push_back(expect);
     }
 
+    /// True when QUIT is on the wire or in `outbuf`.
+    pub(super) fn quit_is_sent(&self) -> bool {
+        self.quit_sent
+    }
+
     /// The last transaction is settled: idle, or waiting for the reply to a pipelined QUIT.
     pub(super) fn ready(&mut self) {
         self.phase = if self.quit_sent {
@@ -653,7 +658,9 @@ impl Session {
             Expect::StartTls => self.on_starttls_reply(reply),
             Expect::Auth => self.on_auth_reply(reply),
             Expect::Quit => {
-                // After QUIT any reply ends the session; the message (if any) is long settled.
+                // After QUIT any reply ends the session. Replies come in order, so every
+                // message before it is settled; any still held is reported, never dropped.
+                super::transaction::abandon(self);
                 self.phase = Phase::Closed;
                 self.events.push_back(Event::Closed);
                 Ok(())

@@ -342,7 +342,7 @@ pub(super) fn on_reply(s: &mut Session, expect: Expect, reply: Reply) -> Result<
         return Err(unexpected(reply));
     };
     if txn.outstanding == 0 {
-        return Err(unexpected(reply));
+        return Err(keep(s, txn, unexpected(reply)));
     }
     txn.outstanding -= 1;
     let code = reply.code();
@@ -352,7 +352,7 @@ pub(super) fn on_reply(s: &mut Session, expect: Expect, reply: Reply) -> Result<
     match expect {
         Expect::Mail => {
             if !(code.is_positive() || refusal) {
-                return Err(unexpected(reply));
+                return Err(keep(s, txn, unexpected(reply)));
             }
             txn.report.mail = Some(reply);
             if !closing && !txn.pipelined {
@@ -367,7 +367,7 @@ pub(super) fn on_reply(s: &mut Session, expect: Expect, reply: Reply) -> Result<
         }
         Expect::Rcpt(i) => {
             if !(code.is_positive() || refusal) {
-                return Err(unexpected(reply));
+                return Err(keep(s, txn, unexpected(reply)));
             }
             if let Some(slot) = txn.report.recipients.get_mut(i) {
                 slot.reply = Some(reply);
@@ -409,12 +409,12 @@ pub(super) fn on_reply(s: &mut Session, expect: Expect, reply: Reply) -> Result<
                     return finish(s, txn, reset);
                 }
             } else {
-                return Err(unexpected(reply));
+                return Err(keep(s, txn, unexpected(reply)));
             }
         }
         Expect::DataEnd => {
             if !(code.is_positive() || refusal) {
-                return Err(unexpected(reply));
+                return Err(keep(s, txn, unexpected(reply)));
             }
             txn.report.final_reply = Some(reply);
             if !closing {
@@ -424,7 +424,7 @@ pub(super) fn on_reply(s: &mut Session, expect: Expect, reply: Reply) -> Result<
         }
         Expect::Bdat => {
             if !(code.is_positive() || refusal) {
-                return Err(unexpected(reply));
+                return Err(keep(s, txn, unexpected(reply)));
             }
             txn.report.final_reply = Some(reply);
             if !closing {
@@ -441,7 +441,7 @@ pub(super) fn on_reply(s: &mut Session, expect: Expect, reply: Reply) -> Result<
             close(s, txn);
             return Ok(());
         }
-        _ => return Err(unexpected(reply)),
+        _ => return Err(keep(s, txn, unexpected(reply))),
     }
     if closing {
         close(s, txn);
@@ -449,6 +449,13 @@ pub(super) fn on_reply(s: &mut Session, expect: Expect, reply: Reply) -> Result<
     }
     s.txns.push_front(txn);
     Ok(())
+}
+
+/// Puts a transaction back before the session fails on its reply, so the failure reports it
+/// like every other one still held (issue 9 class 2: no message is lost without a report).
+fn keep(s: &mut Session, txn: Box<Txn>, e: SessionError) -> SessionError {
+    s.txns.push_front(txn);
+    e
 }
 
 /// Every reply to MAIL and RCPT is in (no DATA pending): the content goes, or it never does.
@@ -479,7 +486,9 @@ fn finish(s: &mut Session, mut txn: Box<Txn>, reset: bool) -> Result<(), Session
         return Ok(());
     }
     let later_on_wire = s.txns.iter().any(|t| t.stage != Stage::Queued);
-    if reset && !later_on_wire {
+    // After a pipelined QUIT nothing more may go (RFC 5321 §4.1.1.10): the session ends
+    // with QUIT's reply, which resets any transaction state anyway.
+    if reset && !later_on_wire && !s.quit_is_sent() {
         s.send(Command::Rset, Expect::Rset);
         txn.outstanding = 1;
         txn.stage = Stage::Reset;
