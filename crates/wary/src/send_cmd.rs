@@ -262,6 +262,10 @@ fn send(args: &SendOpts) -> Result<u8, Failure> {
                 print_report(&prefix, r);
             }
         }
+        // A lone message that never got its chance is explained by the connection's error.
+        if matches!(s, Settled::NotSent) && !many {
+            continue;
+        }
         if let Some(problem) = s.problem() {
             eprintln!("wary send: {prefix}{problem}");
         }

@@ -444,10 +444,8 @@ pub fn run(data: &[u8]) -> Result<(), String> {
                 }
             }
             7 => {
-                if input.byte() % 4 == 0 {
-                    if s.handle_close().is_err() || s.is_closed() {
-                        interrupted.get_or_insert(srv.fed);
-                    }
+                if input.byte() % 4 == 0 && (s.handle_close().is_err() || s.is_closed()) {
+                    interrupted.get_or_insert(srv.fed);
                 }
             }
             8 => {
@@ -545,7 +543,7 @@ fn check_reports(
         // that could break the session must be reported as delivered.
         if truth && !delivered {
             let end = t.final_ok.unwrap_or(usize::MAX);
-            let clean = end <= srv.first_bad && interrupted.is_none_or(|f| end <= f);
+            let clean = end <= srv.first_bad && interrupted.map_or(true, |f| end <= f);
             if clean {
                 return Err(format!(
                     "message {i}: the server accepted it ({t:?}) but the report says {}",
