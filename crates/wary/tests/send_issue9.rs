@@ -105,7 +105,14 @@ fn issue_9_class_1_refused_mail_is_never_delivered() {
             "C: DATA",
         ]));
         s.push(format!("S: {mail}"));
-        s.extend(script(&["S: 250 ok", "S: 354 go", "C: .", "S: 250 ok"]));
+        s.extend(script(&[
+            "S: 250 ok",
+            "S: 354 go",
+            "C: .",
+            "C: QUIT",
+            "S: 250 ok",
+            "S: 221 bye",
+        ]));
         let (port, h) = serve(s);
         let (exit, err, out) = wary(
             &[
