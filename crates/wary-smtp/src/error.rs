@@ -40,6 +40,12 @@ pub enum Error {
         /// rustls's verdict.
         error: rustls::Error,
     },
+    /// Implicit TLS was asked for and the server answered in plain SMTP (a `220` greeting
+    /// where the TLS handshake should be): the port speaks plain text or STARTTLS.
+    PlainTextNotTls {
+        /// The start of what the server sent.
+        received: String,
+    },
     /// TLS could not be configured (CA file, server name).
     TlsConfig(TlsConfigError),
     /// The SMTP session failed.
@@ -54,7 +60,7 @@ impl Error {
         match self {
             Error::Resolve { .. } => Fault::NoHost,
             Error::Connect { .. } | Error::Io { .. } => Fault::Transient,
-            Error::Tls { .. } => Fault::Protocol,
+            Error::Tls { .. } | Error::PlainTextNotTls { .. } => Fault::Protocol,
             Error::TlsConfig(_) => Fault::Config,
             Error::Session(e) => e.fault(),
             Error::Submit(e) => e.fault(),
@@ -76,6 +82,10 @@ impl fmt::Display for Error {
             Error::Tls { during, error } => write!(
                 f,
                 "TLS failed {during}: {error}; nothing was sent over this connection after it"
+            ),
+            Error::PlainTextNotTls { received } => write!(
+                f,
+                "implicit TLS was asked for but the server answered in plain SMTP ({received:?}): this port speaks plain text or STARTTLS; use STARTTLS (wary send --tls starttls, usually port 587)"
             ),
             Error::TlsConfig(e) => e.fmt(f),
             Error::Session(e) => e.fmt(f),

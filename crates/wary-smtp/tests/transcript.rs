@@ -317,6 +317,8 @@ fn auth_login_and_failure() {
     let err = p.server("535 5.7.8 bad credentials\r\n").unwrap_err();
     assert!(matches!(err, SessionError::AuthFailed(_)));
     assert_eq!(err.fault(), Fault::Auth);
+    // Issue 9: client and server are still in step after a refused AUTH: say goodbye.
+    p.expect("QUIT\r\n");
     p.expect("");
 }
 

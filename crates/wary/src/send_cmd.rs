@@ -11,7 +11,11 @@
 //! connection (pipelined, chunked when offered), `--auth-mechanism`, the DSN options
 //! `--notify`, `--ret`, `--envid` (RFC 3461), `--verbose`.
 
+mod json;
+mod outcome;
+
 use crate::term::say;
+use outcome::{worst, Settled};
 use std::io::Read;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -19,7 +23,7 @@ use std::time::Duration;
 use wary_smtp::headers;
 use wary_smtp::proto::{
     AuthConfig, Credentials, DeliveryReport, Domain, Envelope, Fault, Mailbox, Mechanism, Message,
-    Notify, Outcome, Ret, ReversePath, Timeouts, TlsMode,
+    Notify, Ret, ReversePath, Timeouts, TlsMode,
 };
 use wary_smtp::{Client, ClientConfig, Trust};
 
@@ -59,7 +63,7 @@ pub struct SendArgs {
 /// The flags themselves.
 #[derive(clap::Args, Debug)]
 #[command(
-    after_help = "Exit codes (sysexits.h): 0 delivered to every recipient; 75 4xx reply, timeout or network error (retry later); 69 5xx reply; 76 protocol violation, TLS downgrade, injection or certificate failure; 77 authentication failed; 65 message or address cannot be sent as given; 78 bad flags; 68 host cannot be resolved."
+    after_help = "Each message ends delivered, deferred, refused, unconfirmed or not_sent (see --json and the README). Exit codes (sysexits.h), the most severe over every message and recipient, in this order: 76 protocol violation, TLS downgrade, injection or certificate failure, or a message unconfirmed (sent, no final reply: do not retry blindly); 77 authentication failed; 65 message or address cannot be sent as given; 69 refused (5xx); 75 deferred (4xx, timeout or network error before the content; retry later) or not sent; 0 delivered to every recipient. Before connecting: 78 bad flags; 68 host cannot be resolved."
 )]
 pub struct SendOpts {
     /// The submission server, `HOST[:PORT]` (`[::1]:587` for IPv6).
@@ -117,6 +121,10 @@ pub struct SendOpts {
     /// Print each message's delivery report on stderr.
     #[arg(short, long)]
     verbose: bool,
+    /// Write one JSON document on stdout: every message's status, recipients and replies,
+    /// the TLS session and the server (schema in the README).
+    #[arg(long)]
+    json: bool,
     /// Recipients (added to those found with -t).
     #[arg(value_name = "RECIPIENT")]
     recipients: Vec<String>,
@@ -131,10 +139,22 @@ fn config_error(msg: impl Into<String>) -> Failure {
 
 /// Runs `wary send`.
 pub fn run(args: SendArgs) -> ExitCode {
-    match send(&args.opts) {
+    let opts = &args.opts;
+    match send(opts) {
         Ok(code) => ExitCode::from(code),
         Err(Failure(code, msg)) => {
             say!("wary send: {msg}");
+            if opts.json {
+                // Nothing was sent: the document says why, with no messages.
+                json::print(&json::Run {
+                    server: &opts.server,
+                    tls: None,
+                    auth: None,
+                    messages: &[],
+                    error: Some(msg),
+                    exit_code: code,
+                });
+            }
             ExitCode::from(code)
         }
     }
@@ -184,69 +204,111 @@ fn send(args: &SendOpts) -> Result<u8, Failure> {
         );
     }
     let server = format!("{}:{}", config.host, config.port);
-    let mut client = Client::connect(&config)
-        .map_err(|e| Failure(code_for_fault(e.fault()), format!("{server}: {e}")))?;
-    // Every message goes through send_many: with PIPELINING each envelope goes with the
-    // previous message's content (which itself waits for its RCPT replies), so an mbox of
-    // n messages costs n + 1 round trips after the session opens.
-    let prefix = |i: usize| {
-        if many {
-            format!("message {}: ", i + 1)
-        } else {
-            String::new()
+    let addresses: Vec<Vec<String>> = outgoing
+        .iter()
+        .map(|o| {
+            o.envelope
+                .recipients
+                .iter()
+                .map(|r| r.mailbox.to_string())
+                .collect()
+        })
+        .collect();
+    let mut settled: Vec<Settled> = outgoing.iter().map(|_| Settled::NotSent).collect();
+    let user = args.user.clone().unwrap_or_default();
+    let mut tls = None;
+    let mut auth = None;
+    let mut round_trips = None;
+    // Every message goes through send_many_then_quit: with PIPELINING each envelope goes with
+    // the previous message's content (which itself waits for its RCPT replies), and QUIT
+    // with the last content, so an mbox of n messages costs n + 1 round trips after the
+    // session opens.
+    let error = match Client::connect(&config) {
+        Err(e) => Some(e),
+        Ok(mut client) => {
+            tls = client.tls().cloned();
+            auth = client
+                .authenticated()
+                .map(|m| (m.as_str().to_owned(), user.clone()));
+            if args.verbose {
+                print_session(&client, &user);
+            }
+            let result = client.send_many_then_quit(
+                outgoing.iter().map(|o| (&o.envelope, &o.message)),
+                |i, result| {
+                    if let Some(slot) = settled.get_mut(i) {
+                        *slot = match result {
+                            Ok(report) => Settled::Report(report),
+                            Err(e) => Settled::Submit(e),
+                        };
+                    }
+                },
+            );
+            round_trips = Some(client.round_trips());
+            // The messages are settled; a failed QUIT changes nothing about them.
+            let _ = client.quit();
+            result.err()
         }
     };
-    let mut exit = 0;
-    let mut settled = 0;
-    let result = client.send_many(
-        outgoing.iter().map(|o| (&o.envelope, &o.message)),
-        |i, result| {
-            settled += 1;
-            let code = match result {
-                Ok(report) => {
-                    if args.verbose {
-                        print_report(&prefix(i), &report);
-                    }
-                    let code = report_code(&report);
-                    if code != 0 {
-                        say!("wary send: {}{}", prefix(i), describe_refusal(&report));
-                    }
-                    code
-                }
-                Err(e) => {
-                    say!("wary send: {}{e}", prefix(i));
-                    code_for_fault(e.fault())
-                }
-            };
-            if exit == 0 {
-                exit = code;
-            }
-        },
-    );
-    if let Err(e) = result {
-        let left = outgoing.len() - settled;
-        let code = if exit == 0 {
-            code_for_fault(e.fault())
-        } else {
-            exit
-        };
-        let what = if many {
-            format!("{server}: {e} ({left} message(s) not sent or not confirmed)")
-        } else {
-            format!("{server}: {e}")
-        };
-        return Err(Failure(code, what));
+    // Order-independent (class 7): the most severe code over every message and the
+    // connection's own error, by outcome::worst's fixed rank.
+    let mut exit = settled.iter().map(Settled::code).fold(0, worst);
+    if let Some(e) = &error {
+        exit = worst(exit, code_for_fault(e.fault()));
     }
-    if args.verbose {
+    for (i, s) in settled.iter().enumerate() {
+        let prefix = prefix(many, i);
+        if args.verbose {
+            if let Settled::Report(r) = s {
+                print_report(&prefix, r);
+            }
+        }
+        // A lone message that never got its chance is explained by the connection's error.
+        if matches!(s, Settled::NotSent) && !many {
+            continue;
+        }
+        if let Some(problem) = s.problem() {
+            say!("wary send: {prefix}{problem}");
+        }
+    }
+    if let Some(e) = &error {
+        let left = settled
+            .iter()
+            .filter(|s| !matches!(s.status(), wary_smtp::proto::Status::Delivered))
+            .count();
+        if many {
+            say!("wary send: {server}: {e} ({left} message(s) not delivered)");
+        } else {
+            say!("wary send: {server}: {e}");
+        }
+    }
+    // The per-connection count only means something for more than one message.
+    if let (true, true, Some(n)) = (args.verbose, many, round_trips) {
         say!(
-            "wary send: {} message(s) in {} round trips on this connection (greeting, EHLO, STARTTLS and AUTH included)",
+            "wary send: {} message(s) in {n} round trips on this connection (greeting, EHLO, STARTTLS and AUTH included)",
             outgoing.len(),
-            client.round_trips()
         );
     }
-    // The messages are settled; a failed QUIT changes nothing about them.
-    let _ = client.quit();
+    if args.json {
+        let messages: Vec<(Vec<String>, Settled)> = addresses.into_iter().zip(settled).collect();
+        json::print(&json::Run {
+            server: &server,
+            tls: tls.as_ref(),
+            auth,
+            messages: &messages,
+            error: error.map(|e| e.to_string()),
+            exit_code: exit,
+        });
+    }
     Ok(exit)
+}
+
+fn prefix(many: bool, i: usize) -> String {
+    if many {
+        format!("message {}: ", i + 1)
+    } else {
+        String::new()
+    }
 }
 
 /// Turns the flags into a client configuration (no I/O except reading the password file).
@@ -272,10 +334,21 @@ fn client_config(args: &SendOpts) -> Result<ClientConfig, Failure> {
     config.pipelining = !args.no_pipelining;
     config.chunking = !args.no_chunking;
     if let Some(secs) = args.timeout {
-        if secs == 0 {
-            return Err(config_error("--timeout must be at least 1 second"));
+        // Issue 9 class 6: a huge value once overflowed Instant arithmetic; refuse it.
+        let max = wary_smtp::proto::timeouts::MAX_TIMEOUT.as_secs();
+        if secs == 0 || secs > max {
+            return Err(config_error(format!(
+                "--timeout {secs}: give 1 to {max} seconds (one day)"
+            )));
         }
         config.timeouts = Timeouts::uniform(Duration::from_secs(secs));
+    }
+    if tls == TlsMode::StartTls && port == 465 {
+        // Port 465 speaks TLS from the first byte (RFC 8314 §3.3): a STARTTLS client would
+        // wait the whole greeting timeout for a banner that never comes.
+        return Err(config_error(
+            "--tls starttls to port 465: port 465 is implicit TLS (RFC 8314 §3.3); use --tls implicit, or port 587 for STARTTLS",
+        ));
     }
     if let Some(helo) = &args.helo {
         config.helo = Some(Domain::parse(helo).map_err(|e| config_error(format!("--helo: {e}")))?);
@@ -479,7 +552,7 @@ fn split_mbox(data: &[u8]) -> Result<Vec<Vec<u8>>, Failure> {
     Ok(messages)
 }
 
-fn code_for_fault(f: Fault) -> u8 {
+pub(crate) fn code_for_fault(f: Fault) -> u8 {
     match f {
         Fault::Protocol => EX_PROTOCOL,
         Fault::Transient => EX_TEMPFAIL,
@@ -491,64 +564,44 @@ fn code_for_fault(f: Fault) -> u8 {
     }
 }
 
-/// 0 only when the final reply accepted the message for every recipient.
-fn report_code(r: &DeliveryReport) -> u8 {
-    match r.outcome() {
-        Outcome::Delivered => 0,
-        _ => match r.first_refusal() {
-            Some((_, reply)) if reply.code().is_transient() => EX_TEMPFAIL,
-            Some(_) => EX_UNAVAILABLE,
-            // No refusal and no final reply: the server closed first (421); retry.
-            None => EX_TEMPFAIL,
-        },
-    }
-}
-
-fn describe_refusal(r: &DeliveryReport) -> String {
-    let refused: Vec<String> = r
-        .recipients
-        .iter()
-        .filter(|x| !x.accepted())
-        .map(|x| match &x.reply {
-            Some(reply) => format!("{} ({reply})", x.mailbox),
-            None => format!("{} (no reply)", x.mailbox),
-        })
-        .collect();
-    match (r.outcome(), r.first_refusal()) {
-        (Outcome::PartlyDelivered, _) => {
-            format!(
-                "message accepted for some recipients only; refused: {}",
-                refused.join(", ")
-            )
-        }
-        (_, Some(("RCPT", _))) => format!(
-            "message not sent: every recipient was refused: {}",
-            refused.join(", ")
-        ),
-        (_, Some((what, reply))) => {
-            format!("message not sent: the server refused {what}: \"{reply}\"")
-        }
-        (_, None) => "message not sent: the server gave no final reply".to_owned(),
-    }
-}
-
-fn print_report(prefix: &str, r: &DeliveryReport) {
-    match &r.tls {
+/// `-v`: how the session was opened (issue 9: the AUTH mechanism and user).
+fn print_session(client: &Client, user: &str) {
+    match client.tls() {
         Some(t) => say!(
-            "wary send: {prefix}{} {} with {} (certificate subject: {})",
+            "wary send: {} {} with {} (certificate subject: {})",
             t.version,
             t.cipher_suite,
             t.server_name,
             t.peer_subject.as_deref().unwrap_or("unknown")
         ),
-        None => say!("wary send: {prefix}plain text (no TLS)"),
+        None => say!("wary send: plain text (no TLS)"),
     }
-    for x in &r.recipients {
-        let reply = x
-            .reply
-            .as_ref()
-            .map_or("no reply".to_owned(), ToString::to_string);
-        let verdict = if x.accepted() { "accepted" } else { "refused" };
+    if let Some(m) = client.authenticated() {
+        say!("wary send: logged in as {user:?} with AUTH {m}");
+    }
+}
+
+/// `-v`: one message's report, in words (4xx is "deferred", never "refused").
+fn print_report(prefix: &str, r: &DeliveryReport) {
+    say!("wary send: {prefix}status: {}", r.status());
+    if !r.attempted {
+        return;
+    }
+    say!(
+        "wary send: {prefix}content sent with {}",
+        if r.bdat { "BDAT (CHUNKING)" } else { "DATA" }
+    );
+    if let Some(m) = &r.mail {
+        say!(
+            "wary send: {prefix}MAIL FROM: {}: {m}",
+            outcome::verdict(m.code())
+        );
+    }
+    for (i, x) in r.recipients.iter().enumerate() {
+        let (verdict, reply) = match (&x.reply, r.recipient_status(i)) {
+            (Some(reply), Some(s)) => (s.as_str(), reply.to_string()),
+            _ => ("not answered", "no reply".to_owned()),
+        };
         say!("wary send: {prefix}{}: {verdict}: {reply}", x.mailbox);
     }
     let fin = r

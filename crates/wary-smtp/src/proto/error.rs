@@ -96,6 +96,9 @@ pub enum SessionError {
     },
     /// The caller used the session out of order (a bug in the driver or program).
     Misuse(&'static str),
+    /// The driver ended the session: the connection broke (an I/O or TLS error, which the
+    /// driver reports itself). See [`crate::proto::Session::abort`].
+    Aborted,
 }
 
 impl SessionError {
@@ -113,7 +116,9 @@ impl SessionError {
             SessionError::AuthFailed(reply) if reply.code().is_transient() => Fault::Transient,
             SessionError::AuthFailed(_) | SessionError::Sasl(_) => Fault::Auth,
             SessionError::AuthWithoutTls | SessionError::Misuse(_) => Fault::Config,
-            SessionError::Closed { .. } | SessionError::Timeout { .. } => Fault::Transient,
+            SessionError::Closed { .. } | SessionError::Timeout { .. } | SessionError::Aborted => {
+                Fault::Transient
+            }
         }
     }
 }
@@ -172,6 +177,7 @@ impl fmt::Display for SessionError {
                 write!(f, "no reply to {waiting_for} before the timeout")
             }
             SessionError::Misuse(what) => write!(f, "session used out of order: {what}"),
+            SessionError::Aborted => write!(f, "the connection to the server broke"),
         }
     }
 }

@@ -20,7 +20,8 @@ pub use error::{Fault, SessionError, SubmitError};
 pub use message::{Message, MessageError};
 pub use reply::{parse_reply, EnhancedStatus, Reply, ReplyCode, ReplyError, ReplyLimits};
 pub use report::{
-    DeliveryReport, Envelope, Notify, Outcome, Recipient, RecipientResult, Ret, TlsInfo,
+    DeliveryReport, Envelope, Notify, Outcome, Recipient, RecipientResult, RecipientStatus, Ret,
+    Status, TlsInfo,
 };
 pub use sasl::{Credentials, SaslError};
 pub use session::{AuthConfig, Event, Session, SessionConfig, TlsMode, TlsUpgrade};

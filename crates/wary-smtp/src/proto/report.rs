@@ -113,20 +113,85 @@ impl RecipientResult {
     }
 }
 
-/// Overall result of one message.
+/// The one honest status of a message (issue 9). Computed in one place,
+/// [`DeliveryReport::status`], from the transaction's facts, never from a single reply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Status {
+    /// A 2xx final reply arrived for an accepted transaction: MAIL was accepted, at least one
+    /// RCPT was accepted, the whole content was written, and the reply to its end was 2xx.
+    /// The per-recipient results say who got it.
+    Delivered,
+    /// Not delivered, and a later try may succeed: a 4xx reply decided it, or the session
+    /// ended (timeout, close, protocol error) before the content went out.
+    Deferred,
+    /// Not delivered, and sending it again as it is will not help: a 5xx reply decided it.
+    Refused,
+    /// The whole content was written but no final reply arrived (timeout, close, broken
+    /// connection). The server may have accepted it: retrying blindly may deliver it twice.
+    Unconfirmed,
+    /// Never attempted: an earlier failure ended the connection before its envelope went out.
+    NotSent,
+}
+
+impl Status {
+    /// The name used in `wary send --json` and the docs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Delivered => "delivered",
+            Status::Deferred => "deferred",
+            Status::Refused => "refused",
+            Status::Unconfirmed => "unconfirmed",
+            Status::NotSent => "not_sent",
+        }
+    }
+}
+
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What became of one recipient of a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum RecipientStatus {
+    /// RCPT was accepted inside an accepted transaction (whether the message then got through
+    /// is the message's [`Status`]).
+    Accepted,
+    /// A 4xx reply, no reply, or a MAIL refused with 4xx: a later try may reach it.
+    Deferred,
+    /// A 5xx reply (to its RCPT, or to a MAIL refused with 5xx).
+    Refused,
+}
+
+impl RecipientStatus {
+    /// The name used in `wary send --json`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecipientStatus::Accepted => "accepted",
+            RecipientStatus::Deferred => "deferred",
+            RecipientStatus::Refused => "refused",
+        }
+    }
+}
+
+/// Overall result of one message, by recipients (see [`DeliveryReport::status`] for the
+/// message's own status).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
-    /// The final reply was 2xx and every recipient was accepted.
+    /// Delivered (see [`Status::Delivered`]) and every recipient was accepted.
     Delivered,
-    /// The final reply was 2xx but some recipients were refused.
+    /// Delivered, but some recipients were refused.
     PartlyDelivered,
-    /// The message was not accepted for anyone.
+    /// The message was not delivered to anyone (or it is not known: [`Status::Unconfirmed`]).
     NotDelivered,
 }
 
 /// The result of one message, which the caller must check: a session that ends without
 /// error does not mean the message was delivered to everyone.
-#[must_use = "a delivery report says which recipients were refused; check outcome()"]
+#[must_use = "a delivery report says whether the message was delivered; check status()"]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeliveryReport {
     /// The reply to MAIL, or `None` when the transaction ended before it came.
@@ -135,11 +200,21 @@ pub struct DeliveryReport {
     pub recipients: Vec<RecipientResult>,
     /// The reply to DATA (354 or a refusal); `None` with BDAT or when DATA was not sent.
     pub data: Option<Reply>,
-    /// The final reply: after the data's `.`, or to `BDAT … LAST`. Only a 2xx here means
-    /// the message was accepted.
+    /// The final reply: after the data's `.`, or to `BDAT … LAST`. Only a 2xx here, for a
+    /// transaction whose MAIL and some RCPT were accepted and whose content was written,
+    /// means the message was accepted.
     pub final_reply: Option<Reply>,
     /// The TLS session, or `None` in plain text.
     pub tls: Option<TlsInfo>,
+    /// True when the envelope (MAIL) went on the wire: false means the message was never
+    /// attempted ([`Status::NotSent`]).
+    pub attempted: bool,
+    /// True when the whole content (with its final `.` or as the `BDAT … LAST` chunk) was
+    /// handed to the driver to write. A lone `.` that ends an unwanted data phase (RFC 2920
+    /// §3.1) is not content.
+    pub content_written: bool,
+    /// True when the content went as `BDAT … LAST` (RFC 3030), false for DATA.
+    pub bdat: bool,
     /// Round trips between this message's envelope going on the wire and its final reply:
     /// 2 with PIPELINING (the envelope, with DATA when there is no CHUNKING; then the
     /// content, which never goes before the RCPT replies), one per command without it.
@@ -150,20 +225,91 @@ pub struct DeliveryReport {
 }
 
 impl DeliveryReport {
-    /// The overall result.
+    /// The message's status, from the transaction's facts (issue 9). The only place that
+    /// decides "delivered": MAIL accepted, at least one RCPT accepted, the whole content
+    /// written, and a 2xx final reply, all four. Otherwise the first decisive refusal in a
+    /// fixed order (MAIL, DATA, the final reply, then the recipients as a set, so the order
+    /// of recipients never matters), and 5xx wins over 4xx among the recipients.
+    pub fn status(&self) -> Status {
+        let positive = |r: &Option<Reply>| r.as_ref().is_some_and(|r| r.code().is_positive());
+        let mail_ok = positive(&self.mail);
+        let any_rcpt = self.recipients.iter().any(RecipientResult::accepted);
+        if mail_ok && any_rcpt && self.content_written && positive(&self.final_reply) {
+            return Status::Delivered;
+        }
+        if self.content_written && self.final_reply.is_none() {
+            return Status::Unconfirmed;
+        }
+        if !self.attempted {
+            return Status::NotSent;
+        }
+        // MAIL's reply decides when it refused: RCPT replies after a refused MAIL (which
+        // pipelining sends anyway) say nothing about the recipients (RFC 2920 §3.1).
+        if let Some(s) = self.mail.as_ref().and_then(refusal) {
+            return s;
+        }
+        // With no recipient accepted, the recipients decide; DATA's refusal (554 "no valid
+        // recipients", RFC 2920 §3.1) is only its consequence.
+        if mail_ok && !any_rcpt {
+            let mut status = None;
+            for r in self.recipients.iter().filter_map(|r| r.reply.as_ref()) {
+                match refusal(r) {
+                    Some(Status::Refused) => return Status::Refused,
+                    Some(s) => status = Some(s),
+                    None => {}
+                }
+            }
+            if let Some(s) = status {
+                return s;
+            }
+        }
+        for r in [&self.data, &self.final_reply].into_iter().flatten() {
+            if let Some(s) = refusal(r) {
+                return s;
+            }
+        }
+        // Attempted, no decisive refusal, content not out: a timeout, a close or a protocol
+        // error ended it before the content. Nothing was delivered; a retry is safe.
+        Status::Deferred
+    }
+
+    /// What became of recipient `i` (in envelope order); `None` when there is no such one.
+    pub fn recipient_status(&self, i: usize) -> Option<RecipientStatus> {
+        let r = self.recipients.get(i)?;
+        // After a refused MAIL, RCPT replies mean nothing: MAIL's refusal is every recipient's.
+        let mail = self.mail.as_ref();
+        let by_code = |reply: &Reply| {
+            if reply.code().is_permanent() {
+                RecipientStatus::Refused
+            } else {
+                RecipientStatus::Deferred
+            }
+        };
+        if let Some(m) = mail.filter(|m| !m.code().is_positive()) {
+            return Some(by_code(m));
+        }
+        Some(match &r.reply {
+            Some(reply) if reply.code().is_positive() && mail.is_some() => {
+                RecipientStatus::Accepted
+            }
+            Some(reply) if reply.code().is_permanent() => RecipientStatus::Refused,
+            Some(reply) => by_code(reply),
+            None => RecipientStatus::Deferred,
+        })
+    }
+
+    /// The overall result by recipients.
     pub fn outcome(&self) -> Outcome {
-        let accepted_final = self
-            .final_reply
-            .as_ref()
-            .is_some_and(|r| r.code().is_positive());
-        let any = self.recipients.iter().any(RecipientResult::accepted);
-        let all = self.recipients.iter().all(RecipientResult::accepted);
-        match (accepted_final && any, all) {
-            (true, true) => Outcome::Delivered,
-            (true, false) => Outcome::PartlyDelivered,
-            (false, _) => Outcome::NotDelivered,
+        if self.status() != Status::Delivered {
+            return Outcome::NotDelivered;
+        }
+        if self.recipients.iter().all(RecipientResult::accepted) {
+            Outcome::Delivered
+        } else {
+            Outcome::PartlyDelivered
         }
     }
+
     /// The first refusal that explains why the message was not delivered to everyone:
     /// MAIL's, then the recipients', then DATA's, then the final reply.
     pub fn first_refusal(&self) -> Option<(&'static str, &Reply)> {
@@ -186,5 +332,17 @@ impl DeliveryReport {
             .as_ref()
             .filter(refused)
             .map(|r| ("end of data", r))
+    }
+}
+
+/// The status a refusal decides: 4xx deferred, 5xx refused; `None` for a positive or
+/// intermediate reply.
+fn refusal(r: &Reply) -> Option<Status> {
+    if r.code().is_permanent() {
+        Some(Status::Refused)
+    } else if r.code().is_transient() {
+        Some(Status::Deferred)
+    } else {
+        None
     }
 }

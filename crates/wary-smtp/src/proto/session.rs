@@ -93,8 +93,9 @@ pub enum Event {
     StartTls(TlsUpgrade),
     /// The session is open (greeting, EHLO, TLS, AUTH done): messages may be sent.
     Ready,
-    /// A message transaction ended; the session is ready for the next message (unless the
-    /// server announced it is closing, in which case [`Event::Closed`] follows).
+    /// A message is settled, whatever became of it: check [`DeliveryReport::status`]. One
+    /// per message taken by [`Session::send_message`], in the order they were taken, also
+    /// when the session fails (then after every event produced before the failure).
     Delivered(Box<DeliveryReport>),
     /// The session is over (after QUIT, or after a 421).
     Closed,
@@ -186,6 +187,18 @@ pub struct Session {
     /// Bytes went out since the last input: the next input completes a round trip.
     awaiting_flight: bool,
     pub(super) txns: VecDeque<Box<super::transaction::Txn>>,
+    /// The caller has no more messages: QUIT goes on the wire as soon as every transaction
+    /// is closed on the wire (RFC 2920 §3.1 lets QUIT end a pipelined group).
+    quit_when_done: bool,
+    /// QUIT is on the wire (or in `outbuf`).
+    quit_sent: bool,
+    /// The session failed on a refusal that left the connection in step (a failed AUTH): a
+    /// polite QUIT is still owed to the server (issue 9).
+    farewell: bool,
+    /// The AUTH mechanism used, once AUTH succeeded.
+    authenticated: Option<Mechanism>,
+    /// The AUTH mechanism in use while the exchange runs.
+    auth_started: Option<Mechanism>,
 }
 
 impl Session {
@@ -201,6 +214,9 @@ impl Session {
             return Err(SessionError::AuthWithoutTls);
         }
         let nonce = ScramNonce::from(entropy);
+        // Clamped once here, so no deadline arithmetic below can overflow (issue 9 class 6).
+        let mut config = config;
+        config.timeouts = config.timeouts.clamped();
         let mut s = Session {
             phase: Phase::Opening,
             caps: None,
@@ -216,6 +232,11 @@ impl Session {
             round_trips: 0,
             awaiting_flight: false,
             txns: VecDeque::new(),
+            quit_when_done: false,
+            quit_sent: false,
+            farewell: false,
+            authenticated: None,
+            auth_started: None,
             config,
         };
         if s.config.tls == TlsMode::Implicit {
@@ -228,12 +249,22 @@ impl Session {
         Ok(s)
     }
 
-    /// Bytes to write to the peer now, if any. The reply deadline starts at `now`.
+    /// Bytes to write to the peer now, if any. The reply deadline starts at `now`, and again
+    /// at [`Session::handle_transmitted`]: a phase's clock starts when its command has been
+    /// written in full (RFC 5321 §4.5.3.2.6), not when it was handed out.
+    ///
+    /// After a failed AUTH this returns one last `QUIT` although the session is over.
     pub fn poll_transmit(&mut self, now: Instant) -> Option<Vec<u8>> {
+        if std::mem::take(&mut self.farewell) {
+            let mut quit = Vec::new();
+            Command::Quit.encode(&mut quit);
+            return Some(quit);
+        }
         if self.outbuf.is_empty() {
             return None;
         }
         self.sent = self.pending.len();
+        super::transaction::on_transmit(self);
         if !self.pending.is_empty() {
             self.awaiting_flight = true;
             if self.deadline.is_none() {
@@ -241,6 +272,46 @@ impl Session {
             }
         }
         Some(std::mem::take(&mut self.outbuf))
+    }
+
+    /// The bytes of the last [`Session::poll_transmit`] are written in full, at `now`: the
+    /// wait for their replies starts here. A large message over a slow link takes long to
+    /// write, and that time is not the server's (issue 9 class 4); the driver bounds the
+    /// writing with [`Timeouts::data_block`] instead.
+    pub fn handle_transmitted(&mut self, now: Instant) {
+        if self.sent > 0 && !self.is_closed() {
+            self.arm(now);
+        }
+    }
+
+    /// The driver lost the connection (an I/O or TLS error it saw itself). The session ends
+    /// and, like every other failure, hands out a report for each message it still held
+    /// (unconfirmed when its content was written, deferred when its envelope was, not sent
+    /// otherwise). Does nothing when the session is already over.
+    pub fn abort(&mut self) {
+        if self.alive().is_ok() {
+            let _ = self.fail(SessionError::Aborted);
+        }
+    }
+
+    /// No more messages will come: QUIT follows the last transaction in the same write where
+    /// PIPELINING allows it (RFC 2920 §3.1), or is sent at once when the session is idle.
+    pub fn quit_when_done(&mut self) {
+        self.quit_when_done = true;
+        self.maybe_quit();
+    }
+
+    /// The error that ended the session, if one did.
+    pub fn error(&self) -> Option<&SessionError> {
+        match &self.phase {
+            Phase::Failed(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// The AUTH mechanism the session logged in with, once AUTH succeeded.
+    pub fn authenticated(&self) -> Option<&Mechanism> {
+        self.authenticated.as_ref()
     }
 
     /// The next event, if any.
@@ -280,6 +351,9 @@ impl Session {
     /// the one before it (RFC 2920 §3.1), so n messages cost n + 1 round trips, not 2n; its
     /// content still waits for its own RCPT replies.
     pub fn can_send(&self) -> bool {
+        if self.quit_when_done {
+            return false;
+        }
         match self.phase {
             Phase::Ready => true,
             Phase::Txn => super::transaction::can_queue(self),
@@ -345,13 +419,16 @@ impl Session {
             });
         }
         // Only a whole reply restarts the clock: a server dripping one octet at a time
-        // cannot keep the client waiting past the phase's timeout.
+        // cannot keep the client waiting past the phase's timeout. And only for a command
+        // already written: one still in `outbuf` (the content after a 354) gets its clock
+        // when it is written (poll_transmit, then handle_transmitted).
         if replies > 0 {
             self.deadline = None;
-            if !self.pending.is_empty() {
+            if self.sent > 0 {
                 self.arm(now);
             }
         }
+        self.maybe_quit();
         Ok(())
     }
 
@@ -432,10 +509,14 @@ impl Session {
         super::transaction::start(self, envelope, message)
     }
 
-    /// Ends the session politely (QUIT). Does nothing when it is already over.
+    /// Ends the session politely (QUIT). Does nothing when it is already over or QUIT is
+    /// already on its way.
     pub fn quit(&mut self) {
         if let Phase::Ready = self.phase {
-            self.send(Command::Quit, Expect::Quit);
+            if !self.quit_sent {
+                self.send(Command::Quit, Expect::Quit);
+                self.quit_sent = true;
+            }
             self.phase = Phase::Quit;
         }
     }
@@ -456,13 +537,33 @@ impl Session {
         }
     }
 
+    /// Ends the session with `e`. Events queued before stay queued, in order, and each
+    /// message still held gets its report after them (issue 9 class 2): a 250 that came
+    /// in the same read as the bytes that broke the session is never lost.
     pub(super) fn fail(&mut self, e: SessionError) -> Result<(), SessionError> {
+        // A refused AUTH leaves client and server in step: say goodbye (issue 9).
+        self.farewell = matches!(e, SessionError::AuthFailed(_)) && !self.quit_sent;
         self.phase = Phase::Failed(e.clone());
         self.clear_pending();
-        self.txns.clear();
+        super::transaction::abandon(self);
         self.outbuf.clear();
         self.deadline = None;
         Err(e)
+    }
+
+    /// Sends QUIT once the caller asked for it and every transaction is closed on the wire.
+    fn maybe_quit(&mut self) {
+        if !self.quit_when_done || self.quit_sent {
+            return;
+        }
+        match self.phase {
+            Phase::Ready => self.quit(),
+            Phase::Txn if super::transaction::all_closed_on_wire(self) => {
+                self.send(Command::Quit, Expect::Quit);
+                self.quit_sent = true;
+            }
+            _ => {}
+        }
     }
 
     pub(super) fn clear_pending(&mut self) {
@@ -472,7 +573,8 @@ impl Session {
 
     fn arm(&mut self, now: Instant) {
         if let Some(front) = self.pending.front() {
-            self.deadline = Some(now + front.timeout(&self.config.timeouts));
+            let wait = front.timeout(&self.config.timeouts);
+            self.deadline = Some(super::timeouts::deadline_after(now, wait));
         }
     }
 
@@ -490,8 +592,18 @@ impl Session {
         self.pending.push_back(expect);
     }
 
+    /// True when QUIT is on the wire or in `outbuf`.
+    pub(super) fn quit_is_sent(&self) -> bool {
+        self.quit_sent
+    }
+
+    /// The last transaction is settled: idle, or waiting for the reply to a pipelined QUIT.
     pub(super) fn ready(&mut self) {
-        self.phase = Phase::Ready;
+        self.phase = if self.quit_sent {
+            Phase::Quit
+        } else {
+            Phase::Ready
+        };
     }
 
     fn on_reply(&mut self, expect: Expect, reply: Reply) -> Result<(), SessionError> {
@@ -546,7 +658,9 @@ impl Session {
             Expect::StartTls => self.on_starttls_reply(reply),
             Expect::Auth => self.on_auth_reply(reply),
             Expect::Quit => {
-                // After QUIT any reply ends the session; the message (if any) is long settled.
+                // After QUIT any reply ends the session. Replies come in order, so every
+                // message before it is settled; any still held is reported, never dropped.
+                super::transaction::abandon(self);
                 self.phase = Phase::Closed;
                 self.events.push_back(Event::Closed);
                 Ok(())
@@ -589,6 +703,7 @@ impl Session {
             .map_err(SessionError::Sasl)?;
         let (client, initial) =
             SaslClient::start(&mech, &auth.credentials, &self.nonce).map_err(SessionError::Sasl)?;
+        self.auth_started = Some(mech.clone());
         self.send(Command::Auth(mech, initial), Expect::Auth);
         self.phase = Phase::Auth(Box::new(client));
         Ok(())
@@ -634,6 +749,7 @@ impl Session {
         match reply.code().value() {
             235 => {
                 client.finish().map_err(SessionError::Sasl)?;
+                self.authenticated = self.auth_started.take();
                 self.ready_event();
                 Ok(())
             }

@@ -45,7 +45,31 @@ impl Default for Timeouts {
     }
 }
 
+/// The longest any one phase may wait: one day. Longer values are clamped to it (by
+/// [`Timeouts::clamped`], which the session and driver apply), so no deadline arithmetic
+/// (`Instant + Duration`) can overflow, whatever a caller passes (issue 9 class 6).
+pub const MAX_TIMEOUT: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// The shortest wait: socket timeouts of zero mean "forever" in std, so zero is raised to it.
+pub const MIN_TIMEOUT: Duration = Duration::from_millis(1);
+
 impl Timeouts {
+    /// Every phase clamped to [`MIN_TIMEOUT`]..=[`MAX_TIMEOUT`].
+    pub fn clamped(self) -> Timeouts {
+        let c = |d: Duration| d.clamp(MIN_TIMEOUT, MAX_TIMEOUT);
+        Timeouts {
+            connect: c(self.connect),
+            tls_handshake: c(self.tls_handshake),
+            greeting: c(self.greeting),
+            command: c(self.command),
+            mail: c(self.mail),
+            rcpt: c(self.rcpt),
+            data_init: c(self.data_init),
+            data_block: c(self.data_block),
+            data_term: c(self.data_term),
+        }
+    }
+
     /// The same timeout for every phase (`wary send --timeout SECS`).
     pub fn uniform(d: Duration) -> Timeouts {
         Timeouts {
@@ -60,4 +84,11 @@ impl Timeouts {
             data_term: d,
         }
     }
+}
+
+/// `now + wait`, never overflowing: `wait` is clamped to [`MAX_TIMEOUT`], and an `Instant` so
+/// close to the end of its range that even that overflows (only a caller's made-up clock
+/// can be there) gets a deadline of `now`: it times out at once rather than never.
+pub fn deadline_after(now: std::time::Instant, wait: Duration) -> std::time::Instant {
+    now.checked_add(wait.min(MAX_TIMEOUT)).unwrap_or(now)
 }

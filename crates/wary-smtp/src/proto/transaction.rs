@@ -76,6 +76,9 @@ pub(super) struct Txn {
     start_round_trips: u32,
     /// Replies still due for this transaction's commands.
     outstanding: usize,
+    /// The content is in the session's `outbuf`, not yet handed to the driver: it becomes
+    /// `report.content_written` at the next `poll_transmit` ([`on_transmit`]).
+    content_queued: bool,
 }
 
 /// True when another message can be queued: with PIPELINING in use, up to
@@ -201,6 +204,9 @@ pub(super) fn start(s: &mut Session, env: &Envelope, msg: &Message) -> Result<()
         data: None,
         final_reply: None,
         tls: s.tls.clone(),
+        attempted: false,
+        content_written: false,
+        bdat,
         round_trips: 0,
     };
     s.txns.push_back(Box::new(Txn {
@@ -213,6 +219,7 @@ pub(super) fn start(s: &mut Session, env: &Envelope, msg: &Message) -> Result<()
         payload,
         start_round_trips: s.round_trips,
         outstanding: 0,
+        content_queued: false,
     }));
     s.phase = Phase::Txn;
     pump(s);
@@ -231,6 +238,7 @@ fn pump(s: &mut Session) {
         return;
     };
     txn.stage = Stage::Envelope;
+    txn.report.attempted = true;
     txn.start_round_trips = s.round_trips;
     txn.mail.encode(&mut s.outbuf);
     s.pending.push_back(Expect::Mail);
@@ -291,6 +299,34 @@ fn send_content(s: &mut Session, txn: &mut Txn) {
     }
     txn.outstanding += 1;
     txn.stage = Stage::Content;
+    txn.content_queued = true;
+}
+
+/// `poll_transmit` handed `outbuf` to the driver: content in it counts as written from now
+/// on (a report says "unconfirmed", never "not sent", once it may have reached the server).
+pub(super) fn on_transmit(s: &mut Session) {
+    for t in s.txns.iter_mut().filter(|t| t.content_queued) {
+        t.content_queued = false;
+        t.report.content_written = true;
+    }
+}
+
+/// True when every transaction held is closed on the wire (its content or RSET is out), so
+/// a QUIT may follow in the same write (RFC 2920 §3.1).
+pub(super) fn all_closed_on_wire(s: &Session) -> bool {
+    s.txns
+        .iter()
+        .all(|t| matches!(t.stage, Stage::Content | Stage::Reset))
+}
+
+/// The session failed: every transaction still held is reported as it stands, in order,
+/// after the events already queued. Its status follows from its facts: unconfirmed when
+/// its content was written, deferred when its envelope was, not sent when neither.
+pub(super) fn abandon(s: &mut Session) {
+    while let Some(mut t) = s.txns.pop_front() {
+        t.report.round_trips = s.round_trips.saturating_sub(t.start_round_trips);
+        s.events.push_back(Event::Delivered(Box::new(t.report)));
+    }
 }
 
 /// Handles the reply to MAIL, RCPT, DATA, the end of data, BDAT, or the RSET that ended a
@@ -306,7 +342,7 @@ pub(super) fn on_reply(s: &mut Session, expect: Expect, reply: Reply) -> Result<
         return Err(unexpected(reply));
     };
     if txn.outstanding == 0 {
-        return Err(unexpected(reply));
+        return Err(keep(s, txn, unexpected(reply)));
     }
     txn.outstanding -= 1;
     let code = reply.code();
@@ -316,7 +352,7 @@ pub(super) fn on_reply(s: &mut Session, expect: Expect, reply: Reply) -> Result<
     match expect {
         Expect::Mail => {
             if !(code.is_positive() || refusal) {
-                return Err(unexpected(reply));
+                return Err(keep(s, txn, unexpected(reply)));
             }
             txn.report.mail = Some(reply);
             if !closing && !txn.pipelined {
@@ -331,7 +367,7 @@ pub(super) fn on_reply(s: &mut Session, expect: Expect, reply: Reply) -> Result<
         }
         Expect::Rcpt(i) => {
             if !(code.is_positive() || refusal) {
-                return Err(unexpected(reply));
+                return Err(keep(s, txn, unexpected(reply)));
             }
             if let Some(slot) = txn.report.recipients.get_mut(i) {
                 slot.reply = Some(reply);
@@ -373,12 +409,12 @@ pub(super) fn on_reply(s: &mut Session, expect: Expect, reply: Reply) -> Result<
                     return finish(s, txn, reset);
                 }
             } else {
-                return Err(unexpected(reply));
+                return Err(keep(s, txn, unexpected(reply)));
             }
         }
         Expect::DataEnd => {
             if !(code.is_positive() || refusal) {
-                return Err(unexpected(reply));
+                return Err(keep(s, txn, unexpected(reply)));
             }
             txn.report.final_reply = Some(reply);
             if !closing {
@@ -388,7 +424,7 @@ pub(super) fn on_reply(s: &mut Session, expect: Expect, reply: Reply) -> Result<
         }
         Expect::Bdat => {
             if !(code.is_positive() || refusal) {
-                return Err(unexpected(reply));
+                return Err(keep(s, txn, unexpected(reply)));
             }
             txn.report.final_reply = Some(reply);
             if !closing {
@@ -405,7 +441,7 @@ pub(super) fn on_reply(s: &mut Session, expect: Expect, reply: Reply) -> Result<
             close(s, txn);
             return Ok(());
         }
-        _ => return Err(unexpected(reply)),
+        _ => return Err(keep(s, txn, unexpected(reply))),
     }
     if closing {
         close(s, txn);
@@ -413,6 +449,13 @@ pub(super) fn on_reply(s: &mut Session, expect: Expect, reply: Reply) -> Result<
     }
     s.txns.push_front(txn);
     Ok(())
+}
+
+/// Puts a transaction back before the session fails on its reply, so the failure reports it
+/// like every other one still held (issue 9 class 2: no message is lost without a report).
+fn keep(s: &mut Session, txn: Box<Txn>, e: SessionError) -> SessionError {
+    s.txns.push_front(txn);
+    e
 }
 
 /// Every reply to MAIL and RCPT is in (no DATA pending): the content goes, or it never does.
@@ -443,7 +486,9 @@ fn finish(s: &mut Session, mut txn: Box<Txn>, reset: bool) -> Result<(), Session
         return Ok(());
     }
     let later_on_wire = s.txns.iter().any(|t| t.stage != Stage::Queued);
-    if reset && !later_on_wire {
+    // After a pipelined QUIT nothing more may go (RFC 5321 §4.1.1.10): the session ends
+    // with QUIT's reply, which resets any transaction state anyway.
+    if reset && !later_on_wire && !s.quit_is_sent() {
         s.send(Command::Rset, Expect::Rset);
         txn.outstanding = 1;
         txn.stage = Stage::Reset;
@@ -452,7 +497,7 @@ fn finish(s: &mut Session, mut txn: Box<Txn>, reset: bool) -> Result<(), Session
         pump(s);
         return Ok(());
     }
-    txn.report.round_trips = s.round_trips - txn.start_round_trips;
+    txn.report.round_trips = s.round_trips.saturating_sub(txn.start_round_trips);
     s.events.push_back(Event::Delivered(Box::new(txn.report)));
     pump(s);
     if s.txns.is_empty() {
@@ -464,7 +509,7 @@ fn finish(s: &mut Session, mut txn: Box<Txn>, reset: bool) -> Result<(), Session
 /// The server is closing (421) or cannot reset: this transaction and every other one held
 /// are reported as they stand (unanswered ones with no replies), so none is lost silently.
 fn close(s: &mut Session, mut txn: Box<Txn>) {
-    txn.report.round_trips = s.round_trips - txn.start_round_trips;
+    txn.report.round_trips = s.round_trips.saturating_sub(txn.start_round_trips);
     s.clear_pending();
     s.outbuf.clear();
     s.phase = Phase::Closed;
