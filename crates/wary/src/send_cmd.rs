@@ -355,12 +355,18 @@ fn read_secret(file: &PathBuf) -> Result<String, Failure> {
 fn prepare(args: &SendOpts, raw: &[u8]) -> Result<Outgoing, Failure> {
     let data_err = |m: String| Failure(EX_DATAERR, m);
     let mut recipients = Vec::new();
-    let mut body = raw.to_vec();
+    // The message as it will be sent; -t reads its headers from this form, never from the
+    // raw input, so the lines read are the lines sent (issue 9, class 5).
+    let mut message = Message::new(raw).map_err(|e| data_err(e.to_string()))?;
+    let header_sender = match &args.from {
+        None => headers::sender(&message).map_err(|e| data_err(e.to_string()))?,
+        Some(_) => None,
+    };
     if args.take_recipients {
         let (found, stripped) =
-            headers::take_recipients(raw).map_err(|e| data_err(e.to_string()))?;
+            headers::take_recipients(&message).map_err(|e| data_err(e.to_string()))?;
         recipients = found;
-        body = stripped;
+        message = stripped;
     }
     for r in &args.recipients {
         let m = Mailbox::parse(r).map_err(|e| data_err(format!("recipient: {e}")))?;
@@ -383,7 +389,7 @@ fn prepare(args: &SendOpts, raw: &[u8]) -> Result<Outgoing, Failure> {
         Some(f) => {
             ReversePath::Mailbox(Mailbox::parse(f).map_err(|e| data_err(format!("--from: {e}")))?)
         }
-        None => match headers::sender(raw).map_err(|e| data_err(e.to_string()))? {
+        None => match header_sender {
             Some(m) => ReversePath::Mailbox(m),
             None => {
                 return Err(data_err(
@@ -392,7 +398,6 @@ fn prepare(args: &SendOpts, raw: &[u8]) -> Result<Outgoing, Failure> {
             }
         },
     };
-    let message = Message::new(&body).map_err(|e| data_err(e.to_string()))?;
     Ok(Outgoing {
         envelope: dsn_envelope(args, Envelope::new(from, recipients))?,
         message,
