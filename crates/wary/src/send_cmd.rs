@@ -17,8 +17,8 @@ use std::process::ExitCode;
 use std::time::Duration;
 use wary_smtp::headers;
 use wary_smtp::proto::{
-    AuthConfig, Credentials, DeliveryReport, Domain, Envelope, Fault, Mailbox, Mechanism, Message,
-    Notify, Outcome, Ret, ReversePath, Timeouts, TlsMode,
+    AuthConfig, Credentials, DeliveryReport, Domain, Envelope, Envid, Fault, Mailbox, Mechanism,
+    Message, Notify, Outcome, RecipientResult, Ret, ReversePath, Timeouts, TlsMode,
 };
 use wary_smtp::{Client, ClientConfig, Trust};
 
@@ -147,6 +147,7 @@ struct Outgoing {
 
 fn send(args: &SendOpts) -> Result<u8, Failure> {
     let config = client_config(args)?;
+    envid(args)?;
     let mut input = Vec::new();
     std::io::stdin().read_to_end(&mut input).map_err(|e| {
         Failure(
@@ -422,8 +423,18 @@ fn dsn_envelope(args: &SendOpts, mut envelope: Envelope) -> Result<Envelope, Fai
         Some(r) if r.eq_ignore_ascii_case("hdrs") => Some(Ret::Headers),
         Some(r) => return Err(config_error(format!("--ret {r:?}: expected full or hdrs"))),
     };
-    envelope.envid = args.envid.clone();
+    envelope.envid = envid(args)?;
     Ok(envelope)
+}
+
+/// `--envid`, checked before anything is read or sent (RFC 3461 §4.4: printable US-ASCII,
+/// at most 100 characters); a bad one is a flag error (78), never a server's 501.
+fn envid(args: &SendOpts) -> Result<Option<Envid>, Failure> {
+    args.envid
+        .as_deref()
+        .map(Envid::parse)
+        .transpose()
+        .map_err(|e| config_error(format!("--envid: {e}")))
 }
 
 fn parse_notify(when: &str) -> Option<Notify> {
@@ -536,6 +547,21 @@ fn describe_refusal(r: &DeliveryReport) -> String {
     }
 }
 
+/// What the server said about one recipient. A RCPT reply means something only inside a
+/// transaction: after MAIL was refused the server never considered the recipient (its 503
+/// says "bad sequence of commands", RFC 5321 §4.1.4), and without PIPELINING RCPT was not
+/// even sent, so the recipient is "not tried", never "refused" (issue 9, class 8).
+fn recipient_verdict(r: &DeliveryReport, x: &RecipientResult) -> String {
+    if let Some(mail) = r.mail.as_ref().filter(|m| !m.code().is_positive()) {
+        return format!("not tried (MAIL FROM was not accepted: {mail})");
+    }
+    match &x.reply {
+        Some(reply) if x.accepted() => format!("accepted: {reply}"),
+        Some(reply) => format!("refused: {reply}"),
+        None => "not tried (the transaction ended before its RCPT was answered)".to_owned(),
+    }
+}
+
 fn print_report(prefix: &str, r: &DeliveryReport) {
     match &r.tls {
         Some(t) => eprintln!(
@@ -548,12 +574,11 @@ fn print_report(prefix: &str, r: &DeliveryReport) {
         None => eprintln!("wary send: {prefix}plain text (no TLS)"),
     }
     for x in &r.recipients {
-        let reply = x
-            .reply
-            .as_ref()
-            .map_or("no reply".to_owned(), ToString::to_string);
-        let verdict = if x.accepted() { "accepted" } else { "refused" };
-        eprintln!("wary send: {prefix}{}: {verdict}: {reply}", x.mailbox);
+        eprintln!(
+            "wary send: {prefix}{}: {}",
+            x.mailbox,
+            recipient_verdict(r, x)
+        );
     }
     let fin = r
         .final_reply

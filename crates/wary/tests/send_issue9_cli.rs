@@ -3,7 +3,10 @@
 //!
 //! - class 5: with `-t`, a bare CR in the header section cannot put a Bcc line on the wire
 //!   or drop a To address from the envelope; a header section that cannot be read exactly
-//!   as sent is refused with 65 before any connection.
+//!   as sent is refused with 65 before any connection;
+//! - class 8: `--envid` must be printable US-ASCII (RFC 3461 §4.4), else 78 before any
+//!   connection; and a recipient the server never considered (MAIL was refused) is never
+//!   reported as "refused" with the 503 its RCPT drew.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::{BufRead, BufReader, Write};
@@ -176,5 +179,79 @@ fn issue_9_header_section_that_cannot_be_read_as_sent_is_65_and_nothing_is_sent(
         );
         assert_eq!(err.lines().count(), 1, "{err}");
         assert!(nobody_connected(&listener), "{shown:?}: connected anyway");
+    }
+}
+
+#[test]
+fn issue_9_envid_must_be_printable_ascii_78_before_connecting() {
+    for bad in [
+        "caf\u{e9}",
+        "a\r\nRCPT TO:<x@y.test>",
+        "tab\there",
+        "",
+        &"x".repeat(101),
+    ] {
+        let (listener, addr) = untouched();
+        let (code, err) = wary(
+            &[
+                "--server", &addr, "--tls", "none", "--envid", bad, "b@x.test",
+            ],
+            b"From: a@x.test\n\nhi\n",
+        );
+        assert_eq!(code, 78, "{bad:?}: {err}");
+        assert!(
+            err.contains("--envid") && err.contains("RFC 3461"),
+            "{bad:?}: {err}"
+        );
+        assert!(nobody_connected(&listener), "{bad:?}: connected anyway");
+    }
+    // A valid one goes out as xtext.
+    let (port, h) = serve(OK);
+    let (code, err) = wary(
+        &[
+            "--server",
+            &format!("127.0.0.1:{port}"),
+            "--tls",
+            "none",
+            "--envid",
+            "id 1+2",
+            "b@x.test",
+        ],
+        b"From: a@x.test\n\nhi\n",
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(h.join().unwrap().contains("ENVID=id+201+2B2"));
+}
+
+#[test]
+fn issue_9_recipients_never_tried_are_not_reported_refused() {
+    for pipelining in [true, false] {
+        let (port, h) = serve(Script {
+            pipelining,
+            mail: "501 5.5.4 bad ENVID",
+        });
+        let (code, err) = wary(
+            &[
+                "--server",
+                &format!("127.0.0.1:{port}"),
+                "--tls",
+                "none",
+                "-v",
+                "b@x.test",
+                "c@x.test",
+            ],
+            b"From: a@x.test\n\nhi\n",
+        );
+        let got = h.join().unwrap();
+        assert_eq!(code, 69, "{err}\n{got}");
+        assert!(err.contains("501 5.5.4 bad ENVID"), "{err}");
+        assert!(
+            !err.contains("refused: 503") && !err.contains("b@x.test: refused"),
+            "pipelining {pipelining}: a recipient the server never considered is reported refused:\n{err}"
+        );
+        assert!(
+            err.contains("b@x.test: not tried") && err.contains("c@x.test: not tried"),
+            "pipelining {pipelining}:\n{err}"
+        );
     }
 }

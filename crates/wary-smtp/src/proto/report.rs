@@ -2,7 +2,7 @@
 //! and what comes out (the delivery report every caller must inspect).
 
 use super::reply::Reply;
-use super::types::{Mailbox, ReversePath};
+use super::types::{Envid, Mailbox, ReversePath};
 
 /// When to send delivery status notifications for a recipient (RFC 3461 §4.1 NOTIFY).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,8 +60,8 @@ pub struct Envelope {
     pub recipients: Vec<Recipient>,
     /// DSN RET (needs DSN).
     pub ret: Option<Ret>,
-    /// DSN ENVID, sent as xtext (needs DSN).
-    pub envid: Option<String>,
+    /// DSN ENVID, sent as xtext (needs DSN); checked on construction (RFC 3461 §4.4).
+    pub envid: Option<Envid>,
 }
 
 impl Envelope {
