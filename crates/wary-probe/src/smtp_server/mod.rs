@@ -549,6 +549,7 @@ fn finding(
         verdict: verdict.to_owned(),
         severity,
         summary: summary.to_owned(),
+        fix: None,
         details,
         transcript: Vec::new(),
         client_exit: None,
