@@ -529,7 +529,7 @@ mod tests {
             }
         }
         let f = |leaks: &[Leak]| fix(VerdictKind::Leak, &CATALOG[0], leaks).unwrap();
-        assert!(f(&[plain.clone()]).contains("STARTTLS"));
+        assert!(f(std::slice::from_ref(&plain)).contains("STARTTLS"));
         assert!(f(&[bad_cert]).contains("certificate"));
     }
 
