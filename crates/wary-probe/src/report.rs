@@ -41,6 +41,10 @@ pub struct Finding {
     pub severity: Severity,
     /// One sentence: why this verdict.
     pub summary: String,
+    /// For a finding that is not a pass: one line saying what to change, which a user can
+    /// act on (a setting, a flag, an upgrade), as testssl.sh and internet.nl give. Every
+    /// [`Severity::Fail`] has one ([`Report::unfixed`] lists those that do not).
+    pub fix: Option<String>,
     /// Supporting lines (what leaked where, handshakes, how the program ended).
     pub details: Vec<String>,
     /// A readable transcript, if the probe keeps one.
@@ -107,6 +111,18 @@ impl Report {
             wary_version: env!("CARGO_PKG_VERSION").to_owned(),
             findings,
         }
+    }
+
+    /// The names of the failing findings that do not say what to change: empty for every
+    /// report the probes build (their tests check it).
+    #[must_use]
+    pub fn unfixed(&self) -> Vec<&str> {
+        self.findings
+            .iter()
+            .filter(|f| f.severity == Severity::Fail)
+            .filter(|f| !f.fix.as_deref().is_some_and(|x| !x.trim().is_empty()))
+            .map(|f| f.name.as_str())
+            .collect()
     }
 
     /// Pretty JSON.
@@ -186,8 +202,21 @@ impl Report {
             .collect();
         for f in flagged {
             let _ = writeln!(out, "\n{} — {}", paint(f.severity, &f.name), f.attack);
+            if let Some(fix) = &f.fix {
+                let _ = writeln!(out, "    fix: {fix}");
+            }
             for d in &f.details {
                 let _ = writeln!(out, "    {d}");
+            }
+        }
+        // Warnings are not explained above; their fix still gets a line of its own.
+        for f in self
+            .findings
+            .iter()
+            .filter(|f| f.severity == Severity::Warn)
+        {
+            if let Some(fix) = &f.fix {
+                let _ = writeln!(out, "\n{} fix: {fix}", paint(f.severity, &f.name));
             }
         }
         let c = self.counts;
@@ -207,7 +236,7 @@ impl Report {
             let _ = writeln!(
                 rows,
                 "<tr class=\"{sev}\"><td><code>{name}</code></td><td class=\"v\">{verdict}</td>\
-                 <td>{exit}</td><td>{summary}<details><summary>attack, expectation and \
+                 <td>{exit}</td><td>{summary}{fix}<details><summary>attack, expectation and \
                  transcript</summary><p><b>Attack:</b> {attack}<br><b>A safe implementation:</b> \
                  {expected}</p><ul>{details}</ul><pre>{transcript}</pre></details></td></tr>",
                 sev = severity_class(f.severity),
@@ -215,6 +244,10 @@ impl Report {
                 verdict = esc(&f.verdict),
                 exit = esc(f.client_exit.as_deref().unwrap_or("-")),
                 summary = esc(&f.summary),
+                fix = f.fix.as_ref().map_or_else(String::new, |x| format!(
+                    "<p class=\"fix\"><b>Fix:</b> {}</p>",
+                    esc(x)
+                )),
                 attack = esc(&f.attack),
                 expected = esc(&f.expected),
                 details = f
@@ -252,7 +285,8 @@ table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;pad
 text-align:left;vertical-align:top}td.v{font-weight:bold;white-space:nowrap}\
 tr.pass td.v{color:#1a7f37}tr.warn td.v{color:#9a6700}tr.fail td.v{color:#cf222e}\
 tr.error td.v{color:#8250df}tr.skip{color:#888}pre{background:#f6f8fa;padding:.5em;\
-overflow:auto;max-height:30em;font-size:12px}.verdict{font-weight:bold}";
+overflow:auto;max-height:30em;font-size:12px}.verdict{font-weight:bold}\
+p.fix{margin:.3em 0}";
 
 fn severity_class(s: Severity) -> &'static str {
     match s {
@@ -344,6 +378,7 @@ mod tests {
             verdict: verdict.into(),
             severity,
             summary: "why".into(),
+            fix: (severity != Severity::Pass).then(|| format!("fix {name} <now>")),
             details: vec!["LEAK password in plain text".into()],
             transcript: vec!["C plain MAIL FROM:<a@b>".into()],
             client_exit: Some("0".into()),
@@ -374,5 +409,38 @@ mod tests {
         let html = report.to_html();
         assert!(html.contains("&lt;attack &amp; co&gt;"));
         assert!(!html.contains("<script"));
+    }
+
+    #[test]
+    fn issue_9_every_failing_finding_shows_its_fix_in_all_three_forms() {
+        let findings = vec![
+            finding("a", Severity::Pass, "safe"),
+            finding("b", Severity::Fail, "LEAK"),
+            finding("c", Severity::Warn, "lenient"),
+            finding("d", Severity::Error, "broken"),
+        ];
+        let report = Report::new("smtp-server", "h:25", "flawed", findings);
+        assert!(report.unfixed().is_empty());
+        let table = report.to_table(false);
+        let json: serde_json::Value = serde_json::from_str(&report.to_json()).unwrap();
+        let html = report.to_html();
+        for name in ["b", "c", "d"] {
+            assert!(table.contains(&format!("fix: fix {name} <now>")), "{table}");
+            let i = ["a", "b", "c", "d"]
+                .iter()
+                .position(|n| *n == name)
+                .unwrap();
+            assert_eq!(json["findings"][i]["fix"], format!("fix {name} <now>"));
+            assert!(
+                html.contains(&format!("<b>Fix:</b> fix {name} &lt;now&gt;</p>")),
+                "{html}"
+            );
+        }
+        assert!(json["findings"][0]["fix"].is_null());
+        // A failing finding without a fix is caught.
+        let mut bare = finding("e", Severity::Fail, "LEAK");
+        bare.fix = Some("  ".into());
+        let report = Report::new("smtp-server", "h:25", "flawed", vec![bare]);
+        assert_eq!(report.unfixed(), ["e"]);
     }
 }

@@ -98,6 +98,49 @@ impl Verdict {
         }
     }
 
+    /// Every verdict, for tests that must cover them all.
+    pub const ALL: [Verdict; 10] = [
+        Verdict::Blocked,
+        Verdict::Survived,
+        Verdict::AcceptedMalformed,
+        Verdict::Slow,
+        Verdict::MemoryBlowUp,
+        Verdict::Fetched,
+        Verdict::ReadFile,
+        Verdict::Disclosed,
+        Verdict::Crashed,
+        Verdict::Hung,
+    ];
+
+    /// What the parser's user should change, in one line; `None` for a pass.
+    #[must_use]
+    pub fn fix(self) -> Option<&'static str> {
+        Some(match self {
+            Verdict::Blocked | Verdict::Survived => return None,
+            Verdict::AcceptedMalformed => {
+                "report it to the parser's maintainers: XML 1.0 requires this document to be rejected as not well-formed (a lenient parser and a strict one can read the same bytes differently)"
+            }
+            Verdict::Slow => {
+                "bound the work per document: cap entity expansion, nesting depth, attributes per element and input size, and parse untrusted input under a time limit"
+            }
+            Verdict::MemoryBlowUp => {
+                "cap entity expansion (libxml2: never XML_PARSE_HUGE; expat >= 2.4 has billion-laughs limits; Python: defusedxml) and the input size before parsing"
+            }
+            Verdict::Fetched => {
+                "turn off external entities and DTD loading for untrusted input (libxml2: no XML_PARSE_NOENT or XML_PARSE_DTDLOAD, set XML_PARSE_NONET; xmllint: drop --noent/--loaddtd, add --nonet; Python: defusedxml)"
+            }
+            Verdict::ReadFile | Verdict::Disclosed => {
+                "turn off external entity resolution for untrusted input (libxml2: no XML_PARSE_NOENT / --noent, no XML_PARSE_DTDLOAD; Java: disallow-doctype-decl; Python: defusedxml), or resolve only from an allow-list"
+            }
+            Verdict::Crashed => {
+                "update the parser and report the crash to its maintainers with this case's document (wary probe xml-parser --only NAME reproduces it); until fixed, parse untrusted input in a separate process"
+            }
+            Verdict::Hung => {
+                "bound the work per document (entity expansion, nesting depth, input size) and run the parser under a time limit; update it if a newer release fixes the case"
+            }
+        })
+    }
+
     /// How bad it is.
     #[must_use]
     pub fn severity(self) -> Severity {
@@ -219,6 +262,7 @@ impl Probe {
                     verdict: r.verdict.word().into(),
                     severity: r.verdict.severity(),
                     summary: summary(r),
+                    fix: r.verdict.fix().map(|f| f.replace("NAME", &r.name)),
                     details,
                     transcript: Vec::new(),
                     client_exit: Some(match r.exit_code {
@@ -680,6 +724,38 @@ mod tests {
         );
         assert_eq!(r.verdict, Verdict::Fetched, "{r:?}");
         assert!(r.fetched[0].contains("external-entity-http.ent"), "{r:?}");
+    }
+
+    #[test]
+    fn issue_9_every_failing_or_warning_verdict_says_what_to_change() {
+        for v in Verdict::ALL {
+            match v.severity() {
+                Severity::Pass => assert_eq!(v.fix(), None, "{v:?}"),
+                _ => assert!(v.fix().is_some_and(|f| f.len() > 20), "{v:?}"),
+            }
+        }
+        // Through the report too.
+        let probe = Probe {
+            subject: "x {file}".into(),
+            results: Verdict::ALL
+                .iter()
+                .map(|&verdict| CaseResult {
+                    name: format!("{verdict:?}"),
+                    verdict,
+                    ending: "exit status 0".into(),
+                    exit_code: Some(0),
+                    elapsed_ms: 1,
+                    peak_rss_kib: 1,
+                    fetched: vec![],
+                    read_files: vec![],
+                    disclosed: false,
+                    stderr_head: String::new(),
+                })
+                .collect(),
+        };
+        let report = probe.report();
+        assert!(report.unfixed().is_empty(), "{:?}", report.unfixed());
+        assert!(report.to_table(false).contains("--only Crashed"));
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! The smtp-server probe against two small loopback servers that differ in exactly the
 //! flaws it looks for: one keeps plain-text input across STARTTLS (the CVE-2011-0411 bug)
 //! and offers AUTH PLAIN before TLS, the other discards it and offers AUTH only inside TLS.
+//! And against an implicit-TLS server (TLS from the first byte, as on port 465; issue 9,
+//! class 10), found by the flag and by detection.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 use rustls::{ServerConnection, StreamOwned};
@@ -11,7 +13,7 @@ use std::thread;
 use std::time::Duration;
 use wary_probe::pki::{CertKind, TestPki};
 use wary_probe::report::Severity;
-use wary_probe::smtp_server::{self, Options};
+use wary_probe::smtp_server::{self, Options, TlsMode};
 
 fn line(buf: &mut Vec<u8>, read: &mut impl Read) -> Option<String> {
     loop {
@@ -108,6 +110,64 @@ fn probe_with(vulnerable: bool, cert: CertKind) -> smtp_server::ServerProbe {
         server_name: Some("localhost".into()),
         ca_file: Some(ca),
         timeout: Duration::from_secs(5),
+        tls: TlsMode::Auto,
+    };
+    smtp_server::run(&options, |_, _, _| {}).unwrap()
+}
+
+/// An implicit-TLS server: the handshake first, then SMTP inside TLS.
+fn serve_implicit(mut tcp: TcpStream, pki: &TestPki, cert: CertKind) {
+    tcp.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut conn = ServerConnection::new(pki.server_config(cert)).unwrap();
+    while conn.is_handshaking() {
+        if conn.complete_io(&mut tcp).is_err() {
+            return;
+        }
+    }
+    let mut tls = StreamOwned::new(conn, tcp);
+    let mut buf = Vec::new();
+    if tls.write_all(b"220 localhost implicit ESMTP\r\n").is_err() {
+        return;
+    }
+    // Bounded: at most a few commands per connection.
+    for _ in 0..20 {
+        let Some(cmd) = line(&mut buf, &mut tls) else {
+            return;
+        };
+        let reply: &[u8] = match cmd.to_ascii_uppercase().as_str() {
+            c if c.starts_with("EHLO") => b"250-localhost\r\n250 AUTH PLAIN\r\n",
+            "QUIT" => {
+                let _ = tls.write_all(b"221 bye\r\n");
+                return;
+            }
+            _ => b"502 5.5.2 no\r\n",
+        };
+        if tls.write_all(reply).is_err() {
+            return;
+        }
+    }
+}
+
+fn probe_implicit(cert: CertKind, tls: TlsMode, timeout: u64) -> smtp_server::ServerProbe {
+    let pki = Arc::new(TestPki::generate().unwrap());
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server_pki = Arc::clone(&pki);
+    thread::spawn(move || {
+        for tcp in listener.incoming().flatten() {
+            let pki = Arc::clone(&server_pki);
+            thread::spawn(move || serve_implicit(tcp, &pki, cert));
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(&ca, pki.ca_pem()).unwrap();
+    let options = Options {
+        target: format!("127.0.0.1:{port}"),
+        server_name: Some("localhost".into()),
+        ca_file: Some(ca),
+        timeout: Duration::from_secs(timeout),
+        tls,
     };
     smtp_server::run(&options, |_, _, _| {}).unwrap()
 }
@@ -195,5 +255,71 @@ fn reports_each_bad_certificate_as_a_verifying_client_sees_it() {
             "{table}"
         );
         assert_eq!(probe.exit_code(), 1);
+    }
+}
+
+#[test]
+fn issue_9_probes_an_implicit_tls_port_by_flag_and_by_detection() {
+    // --tls implicit, and auto on a port that is not 465 (plain SMTP is tried first, gets no
+    // greeting within the timeout, then implicit TLS is tried).
+    for (mode, timeout) in [(TlsMode::Implicit, 5), (TlsMode::Auto, 1)] {
+        let probe = probe_implicit(CertKind::Trusted, mode, timeout);
+        let table = probe.report().to_table(false);
+        assert!(!table.contains("unreachable"), "{mode:?}\n{table}");
+        assert_eq!(severity(&probe, "implicit-tls"), Severity::Pass, "{table}");
+        assert_eq!(severity(&probe, "certificate"), Severity::Pass, "{table}");
+        assert_eq!(severity(&probe, "tls-versions"), Severity::Pass, "{table}");
+        assert_eq!(probe.exit_code(), 0, "{table}");
+        let versions = probe
+            .findings
+            .iter()
+            .find(|f| f.name == "tls-versions")
+            .unwrap();
+        assert!(versions.summary.contains("TLS 1.3, TLS 1.2"), "{table}");
+    }
+    // A bad certificate on an implicit port is found and says what to change.
+    let probe = probe_implicit(CertKind::Expired, TlsMode::Implicit, 5);
+    let table = probe.report().to_table(false);
+    assert_eq!(severity(&probe, "certificate"), Severity::Fail, "{table}");
+    assert!(
+        table.contains("fix: install a certificate that is valid today"),
+        "{table}"
+    );
+    assert_eq!(probe.exit_code(), 1);
+    // --tls starttls on an implicit port: unreachable, with a fix that names the flag.
+    let probe = probe_implicit(CertKind::Trusted, TlsMode::StartTls, 1);
+    let f = &probe.findings[0];
+    assert_eq!(f.severity, Severity::Error);
+    assert!(
+        f.fix.as_deref().unwrap_or("").contains("--tls implicit"),
+        "{f:?}"
+    );
+}
+
+#[test]
+fn issue_9_every_failing_finding_says_what_to_change() {
+    for probe in [
+        probe(true),
+        probe_with(false, CertKind::WrongHost),
+        probe_with(false, CertKind::UnknownCa),
+    ] {
+        let report = probe.report();
+        let table = report.to_table(false);
+        assert!(report.counts.fail > 0, "{table}");
+        assert!(
+            report.unfixed().is_empty(),
+            "{:?}\n{table}",
+            report.unfixed()
+        );
+        let json: serde_json::Value = serde_json::from_str(&report.to_json()).unwrap();
+        let html = report.to_html();
+        for (i, f) in report.findings.iter().enumerate() {
+            if f.severity == Severity::Fail {
+                let fix = f.fix.as_deref().unwrap();
+                assert!(table.contains(&format!("fix: {fix}")), "{table}");
+                assert_eq!(json["findings"][i]["fix"], fix);
+                assert!(html.contains(&wary_probe::report::esc(fix)));
+            }
+        }
     }
 }

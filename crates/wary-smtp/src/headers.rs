@@ -3,8 +3,16 @@
 //! message, and the sender from From. The address-list parser handles display names, quoted
 //! strings, comments, angle addresses, source routes and groups (RFC 5322 §3.4) without
 //! recursion.
+//!
+//! The header section is read from the [`Message`], that is *after* the wire normalisation
+//! (every bare CR or LF is already CRLF, NUL and over-long lines are refused), so the lines
+//! seen here are exactly the lines the server and every recipient will see. Reading the raw
+//! input instead lets a bare CR hide a `Bcc:` line from the parser that the encoder then puts
+//! on the wire (issue 9, class 5). A header section that cannot be read without guessing (a
+//! line that is neither a field nor a continuation, a blank continuation, a field name
+//! outside RFC 5322 `ftext`, an address field that is not UTF-8) is refused, not repaired.
 
-use crate::proto::{InvalidValue, Mailbox};
+use crate::proto::{InvalidValue, Mailbox, Message, MessageError};
 use std::fmt;
 
 /// Why the header section cannot give recipients or a sender. The input is at fault.
@@ -23,6 +31,22 @@ pub enum HeaderError {
         /// The field.
         field: String,
     },
+    /// A line of the header section (as it will be sent: after bare CR and LF became CRLF)
+    /// is not a header field a reader can agree on (RFC 5322 §2.2, §3.6.8).
+    Malformed {
+        /// Line number in the message as sent, 1-based.
+        line: usize,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// An address field holds octets that are not UTF-8 (RFC 6532 §3.2 allows UTF-8 only).
+    NotUtf8 {
+        /// The field.
+        field: String,
+    },
+    /// Removing the Bcc fields broke the message (cannot happen for a normalised message;
+    /// reported rather than assumed).
+    Message(MessageError),
 }
 
 impl fmt::Display for HeaderError {
@@ -33,6 +57,15 @@ impl fmt::Display for HeaderError {
                 f,
                 "the {field}: header has unbalanced quotes, parentheses or angle brackets (RFC 5322 §3.4)"
             ),
+            HeaderError::Malformed { line, reason } => write!(
+                f,
+                "line {line} of the header section, as it would be sent (bare CR and LF become CRLF), {reason} (RFC 5322 §2.2); the envelope is read from the header section only when it reads the same for every reader, so nothing was sent: fix the line endings or the header, or give the addresses as arguments"
+            ),
+            HeaderError::NotUtf8 { field } => write!(
+                f,
+                "the {field}: header is not UTF-8 (RFC 6532 §3.2): encode display names as RFC 2047 words"
+            ),
+            HeaderError::Message(e) => write!(f, "{e}"),
         }
     }
 }
@@ -40,47 +73,70 @@ impl fmt::Display for HeaderError {
 impl std::error::Error for HeaderError {}
 
 /// One header field, as ranges into the message: its name, its value (continuations
-/// included, final line ending excluded), and its whole extent.
+/// included, final CRLF excluded), and its whole extent.
 struct Field {
     name: std::ops::Range<usize>,
     value: std::ops::Range<usize>,
     span: std::ops::Range<usize>,
 }
 
-/// The fields of the header section (up to the first empty line).
-fn fields(msg: &[u8]) -> Vec<Field> {
+/// The fields of the header section (up to the first empty line) of a normalised message,
+/// whose only line ending is CRLF. The one definition of "the header section" for `-t`.
+fn fields(msg: &[u8]) -> Result<Vec<Field>, HeaderError> {
     let mut out: Vec<Field> = Vec::new();
     let mut pos = 0;
+    let mut line = 0;
     while pos < msg.len() {
+        line += 1;
+        // A normalised message ends every line with CRLF; a last line without one is read
+        // to the end all the same.
         let end = msg[pos..]
-            .iter()
-            .position(|&b| b == b'\n')
-            .map_or(msg.len(), |i| pos + i + 1);
-        let content_len = trim_eol(&msg[pos..end]).len();
-        if content_len == 0 {
-            break; // end of the header section
+            .windows(2)
+            .position(|w| w == b"\r\n")
+            .map_or(msg.len(), |i| pos + i + 2);
+        let content = msg[pos..end]
+            .strip_suffix(b"\r\n")
+            .unwrap_or(&msg[pos..end]);
+        if content.is_empty() {
+            break; // RFC 5322 §2.1: the empty line ends the header section
         }
-        if matches!(msg[pos], b' ' | b'\t') {
+        let malformed = |reason| HeaderError::Malformed { line, reason };
+        if matches!(content[0], b' ' | b'\t') {
             // RFC 5322 §2.2.3 folding: a continuation of the previous field.
-            if let Some(last) = out.last_mut() {
-                last.span.end = end;
-                last.value.end = pos + content_len;
+            if content.iter().all(|&b| b == b' ' || b == b'\t') {
+                // obs-FWS allows it, but some readers end the header section here.
+                return Err(malformed(
+                    "holds only white space (some readers end the header section there)",
+                ));
             }
-        } else if let Some(colon) = msg[pos..pos + content_len].iter().position(|&b| b == b':') {
+            let Some(last) = out.last_mut() else {
+                return Err(malformed(
+                    "starts with white space but no field precedes it",
+                ));
+            };
+            last.span.end = end;
+            last.value.end = pos + content.len();
+        } else {
+            let Some(colon) = content.iter().position(|&b| b == b':') else {
+                return Err(malformed("is not a header field (no colon)"));
+            };
+            // RFC 5322 §3.6.8 field-name = 1*ftext (printable US-ASCII but ':'), with the
+            // obsolete white space before the colon (§4.5.8).
+            let name = content[..colon].trim_ascii_end();
+            if name.is_empty() || !name.iter().all(|&b| (33..=126).contains(&b)) {
+                return Err(malformed(
+                    "has a field name that is empty or not printable US-ASCII",
+                ));
+            }
             out.push(Field {
                 name: pos..pos + colon,
-                value: pos + colon + 1..pos + content_len,
+                value: pos + colon + 1..pos + content.len(),
                 span: pos..end,
             });
         }
         pos = end;
     }
-    out
-}
-
-fn trim_eol(line: &[u8]) -> &[u8] {
-    let line = line.strip_suffix(b"\n").unwrap_or(line);
-    line.strip_suffix(b"\r").unwrap_or(line)
+    Ok(out)
 }
 
 fn is(msg: &[u8], field: &Field, name: &str) -> bool {
@@ -89,16 +145,26 @@ fn is(msg: &[u8], field: &Field, name: &str) -> bool {
         .eq_ignore_ascii_case(name.as_bytes())
 }
 
+fn addresses(msg: &[u8], field: &Field, name: &str) -> Result<Vec<Mailbox>, HeaderError> {
+    let value =
+        std::str::from_utf8(&msg[field.value.clone()]).map_err(|_| HeaderError::NotUtf8 {
+            field: name.to_owned(),
+        })?;
+    parse_address_list(name, value.as_bytes())
+}
+
 /// Recipients from To, Cc and Bcc, in order, without duplicates; and the message with every
-/// Bcc field removed.
-pub fn take_recipients(msg: &[u8]) -> Result<(Vec<Mailbox>, Vec<u8>), HeaderError> {
-    let fields = fields(msg);
+/// Bcc field removed. Both come from the message as it will be sent, so every To, Cc and Bcc
+/// line a server or recipient can see was read here.
+pub fn take_recipients(message: &Message) -> Result<(Vec<Mailbox>, Message), HeaderError> {
+    let msg = message.as_bytes();
+    let fields = fields(msg)?;
     let mut rcpts: Vec<Mailbox> = Vec::new();
     let mut cut = Vec::new();
     for f in &fields {
         for name in ["To", "Cc", "Bcc"] {
             if is(msg, f, name) {
-                for m in parse_address_list(name, &msg[f.value.clone()])? {
+                for m in addresses(msg, f, name)? {
                     if !rcpts.contains(&m) {
                         rcpts.push(m);
                     }
@@ -116,15 +182,17 @@ pub fn take_recipients(msg: &[u8]) -> Result<(Vec<Mailbox>, Vec<u8>), HeaderErro
         pos = span.end;
     }
     out.extend_from_slice(&msg[pos..]);
+    // Whole CRLF-terminated lines were removed, so this re-check cannot fail; it keeps the
+    // result a `Message` without a constructor that skips the checks.
+    let out = Message::new(&out).map_err(HeaderError::Message)?;
     Ok((rcpts, out))
 }
 
 /// The first address of the From field, if there is one.
-pub fn sender(msg: &[u8]) -> Result<Option<Mailbox>, HeaderError> {
-    match fields(msg).iter().find(|f| is(msg, f, "From")) {
-        Some(f) => Ok(parse_address_list("From", &msg[f.value.clone()])?
-            .into_iter()
-            .next()),
+pub fn sender(message: &Message) -> Result<Option<Mailbox>, HeaderError> {
+    let msg = message.as_bytes();
+    match fields(msg)?.iter().find(|f| is(msg, f, "From")) {
+        Some(f) => Ok(addresses(msg, f, "From")?.into_iter().next()),
         None => Ok(None),
     }
 }
@@ -224,6 +292,14 @@ mod tests {
             .collect()
     }
 
+    fn take(raw: &[u8]) -> Result<(Vec<String>, Vec<u8>), HeaderError> {
+        let (rcpts, out) = take_recipients(&Message::new(raw).unwrap())?;
+        Ok((
+            rcpts.iter().map(ToString::to_string).collect(),
+            out.as_bytes().to_vec(),
+        ))
+    }
+
     #[test]
     fn address_lists() {
         assert_eq!(addrs("a@b.c"), ["a@b.c"]);
@@ -244,21 +320,63 @@ mod tests {
     #[test]
     fn recipients_and_bcc_removal() {
         let msg = b"From: me@x.org\r\nTo: a@x.org,\r\n  b@x.org\r\nBcc: hidden@x.org,\r\n\tother@x.org\r\nCc: a@x.org\r\nSubject: s\r\n\r\nTo: body@x.org\r\nBcc: body@x.org\r\n";
-        let (rcpts, out) = take_recipients(msg).unwrap();
-        let rcpts: Vec<String> = rcpts.iter().map(ToString::to_string).collect();
+        let (rcpts, out) = take(msg).unwrap();
         assert_eq!(rcpts, ["a@x.org", "b@x.org", "hidden@x.org", "other@x.org"]);
         assert_eq!(
             out,
             b"From: me@x.org\r\nTo: a@x.org,\r\n  b@x.org\r\nCc: a@x.org\r\nSubject: s\r\n\r\nTo: body@x.org\r\nBcc: body@x.org\r\n"
         );
-        assert_eq!(sender(msg).unwrap().unwrap().to_string(), "me@x.org");
-        assert_eq!(sender(b"Subject: x\n\n").unwrap(), None);
+        let sent = |raw: &[u8]| sender(&Message::new(raw).unwrap()).unwrap();
+        assert_eq!(sent(msg).unwrap().to_string(), "me@x.org");
+        assert_eq!(sent(b"Subject: x\n\n"), None);
     }
 
     #[test]
     fn bare_lf_headers() {
-        let (rcpts, out) = take_recipients(b"bcc: h@x.org\nTO: t@x.org\n\nbody\n").unwrap();
+        let (rcpts, out) = take(b"bcc: h@x.org\nTO: t@x.org\n\nbody\n").unwrap();
         assert_eq!(rcpts.len(), 2);
-        assert_eq!(out, b"TO: t@x.org\n\nbody\n");
+        assert_eq!(out, b"TO: t@x.org\r\n\r\nbody\r\n");
+    }
+
+    #[test]
+    fn issue_9_bare_cr_is_read_as_the_wire_reads_it() {
+        // The encoder turns the bare CR into CRLF, so this is two fields on the wire: the
+        // Bcc must be removed and both addresses must be in the envelope.
+        let (rcpts, out) = take(b"To: a@x.org\rBcc: h@x.org\n\nbody\n").unwrap();
+        assert_eq!(rcpts, ["a@x.org", "h@x.org"]);
+        assert_eq!(out, b"To: a@x.org\r\n\r\nbody\r\n");
+        // A bare CR that ends the header section early on the wire: what follows is body
+        // for everybody, including this parser.
+        let (rcpts, out) = take(b"To: a@x.org\r\rBcc: h@x.org\n\n").unwrap();
+        assert_eq!(rcpts, ["a@x.org"]);
+        assert_eq!(out, b"To: a@x.org\r\n\r\nBcc: h@x.org\r\n\r\n");
+    }
+
+    #[test]
+    fn header_sections_that_cannot_be_read_exactly_are_refused() {
+        for (raw, line) in [
+            (&b"To: a@x.org\rnot a field\n\n"[..], 2),
+            (b" leading continuation\nTo: a@x.org\n\n", 1),
+            (b"To: a@x.org\n \t\nBcc: h@x.org\n\n", 2),
+            (b"Subject: s\nB\x01cc: h@x.org\n\n", 2),
+            (b"Subject: s\n: h@x.org\n\n", 2),
+            (b"Subject: s\nB\xc3\xa9cc: h@x.org\n\n", 2),
+        ] {
+            match take(raw) {
+                Err(HeaderError::Malformed { line: l, .. }) => assert_eq!(l, line, "{raw:?}"),
+                other => panic!("{raw:?}: {other:?}"),
+            }
+        }
+        assert!(matches!(
+            take(b"To: \xff <a@x.org>\n\n"),
+            Err(HeaderError::NotUtf8 { .. })
+        ));
+        let e = take(b"To: a@x.org\rnot a field\n\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("line 2") && e.contains("nothing was sent"),
+            "{e}"
+        );
     }
 }

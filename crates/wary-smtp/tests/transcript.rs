@@ -740,7 +740,7 @@ fn size_is_declared_and_enforced() {
 fn dsn_parameters() {
     let mut env = envelope(&["b@x.test"]);
     env.ret = Some(Ret::Headers);
-    env.envid = Some("id 1+2".into());
+    env.envid = Some(wary_smtp::proto::Envid::parse("id 1+2").unwrap());
     env.recipients[0].notify = Some(Notify::On {
         success: true,
         failure: true,

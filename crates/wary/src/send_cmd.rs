@@ -22,8 +22,8 @@ use std::process::ExitCode;
 use std::time::Duration;
 use wary_smtp::headers;
 use wary_smtp::proto::{
-    AuthConfig, Credentials, DeliveryReport, Domain, Envelope, Fault, Mailbox, Mechanism, Message,
-    Notify, Ret, ReversePath, Timeouts, TlsMode,
+    AuthConfig, Credentials, DeliveryReport, Domain, Envelope, Envid, Fault, Mailbox, Mechanism,
+    Message, Notify, Ret, ReversePath, Timeouts, TlsMode,
 };
 use wary_smtp::{Client, ClientConfig, Trust};
 
@@ -168,6 +168,7 @@ struct Outgoing {
 
 fn send(args: &SendOpts) -> Result<u8, Failure> {
     let config = client_config(args)?;
+    envid(args)?;
     let mut input = Vec::new();
     std::io::stdin().read_to_end(&mut input).map_err(|e| {
         Failure(
@@ -429,12 +430,18 @@ fn read_secret(file: &PathBuf) -> Result<String, Failure> {
 fn prepare(args: &SendOpts, raw: &[u8]) -> Result<Outgoing, Failure> {
     let data_err = |m: String| Failure(EX_DATAERR, m);
     let mut recipients = Vec::new();
-    let mut body = raw.to_vec();
+    // The message as it will be sent; -t reads its headers from this form, never from the
+    // raw input, so the lines read are the lines sent (issue 9, class 5).
+    let mut message = Message::new(raw).map_err(|e| data_err(e.to_string()))?;
+    let header_sender = match &args.from {
+        None => headers::sender(&message).map_err(|e| data_err(e.to_string()))?,
+        Some(_) => None,
+    };
     if args.take_recipients {
         let (found, stripped) =
-            headers::take_recipients(raw).map_err(|e| data_err(e.to_string()))?;
+            headers::take_recipients(&message).map_err(|e| data_err(e.to_string()))?;
         recipients = found;
-        body = stripped;
+        message = stripped;
     }
     for r in &args.recipients {
         let m = Mailbox::parse(r).map_err(|e| data_err(format!("recipient: {e}")))?;
@@ -457,7 +464,7 @@ fn prepare(args: &SendOpts, raw: &[u8]) -> Result<Outgoing, Failure> {
         Some(f) => {
             ReversePath::Mailbox(Mailbox::parse(f).map_err(|e| data_err(format!("--from: {e}")))?)
         }
-        None => match headers::sender(raw).map_err(|e| data_err(e.to_string()))? {
+        None => match header_sender {
             Some(m) => ReversePath::Mailbox(m),
             None => {
                 return Err(data_err(
@@ -466,7 +473,6 @@ fn prepare(args: &SendOpts, raw: &[u8]) -> Result<Outgoing, Failure> {
             }
         },
     };
-    let message = Message::new(&body).map_err(|e| data_err(e.to_string()))?;
     Ok(Outgoing {
         envelope: dsn_envelope(args, Envelope::new(from, recipients))?,
         message,
@@ -491,8 +497,18 @@ fn dsn_envelope(args: &SendOpts, mut envelope: Envelope) -> Result<Envelope, Fai
         Some(r) if r.eq_ignore_ascii_case("hdrs") => Some(Ret::Headers),
         Some(r) => return Err(config_error(format!("--ret {r:?}: expected full or hdrs"))),
     };
-    envelope.envid = args.envid.clone();
+    envelope.envid = envid(args)?;
     Ok(envelope)
+}
+
+/// `--envid`, checked before anything is read or sent (RFC 3461 §4.4: printable US-ASCII,
+/// at most 100 characters); a bad one is a flag error (78), never a server's 501.
+fn envid(args: &SendOpts) -> Result<Option<Envid>, Failure> {
+    args.envid
+        .as_deref()
+        .map(Envid::parse)
+        .transpose()
+        .map_err(|e| config_error(format!("--envid: {e}")))
 }
 
 fn parse_notify(when: &str) -> Option<Notify> {
@@ -598,9 +614,21 @@ fn print_report(prefix: &str, r: &DeliveryReport) {
         );
     }
     for (i, x) in r.recipients.iter().enumerate() {
+        // A recipient the server never considered is "not tried", never "refused: 503"
+        // (issue 9, class 8): MAIL's refusal is the reason, and it is printed above.
+        if let Some(mail) = r.mail.as_ref().filter(|m| !m.code().is_positive()) {
+            say!(
+                "wary send: {prefix}{}: not tried (MAIL FROM was not accepted: {mail})",
+                x.mailbox
+            );
+            continue;
+        }
         let (verdict, reply) = match (&x.reply, r.recipient_status(i)) {
             (Some(reply), Some(s)) => (s.as_str(), reply.to_string()),
-            _ => ("not answered", "no reply".to_owned()),
+            _ => (
+                "not tried",
+                "the transaction ended before its RCPT was answered".to_owned(),
+            ),
         };
         say!("wary send: {prefix}{}: {verdict}: {reply}", x.mailbox);
     }

@@ -241,6 +241,47 @@ pub fn judge(
     }
 }
 
+/// What the client's user (or author) should change, in one line, for a verdict that is not
+/// a pass; `None` for a pass or a skip. The match is exhaustive, so a new verdict kind
+/// cannot be added without its fix.
+#[must_use]
+pub fn fix(kind: VerdictKind, scenario: &Scenario, leaks: &[Leak]) -> Option<&'static str> {
+    let over_bad_cert = leaks.iter().any(|l| l.channel != Channel::Plain);
+    Some(match kind {
+        VerdictKind::Safe | VerdictKind::Delivered | VerdictKind::Skipped => return None,
+        VerdictKind::Leak if over_bad_cert => {
+            "verify the server certificate (trusted chain, host name, validity) during the handshake and send nothing when it fails: never CERT_NONE / verify=False / tls_certcheck off"
+        }
+        VerdictKind::Leak => {
+            "require TLS: abort when STARTTLS is missing, refused or fails, with no plain-text fallback (msmtp: tls on + tls_starttls on; smtplib: call starttls() and stop on any error; wary send: the default --tls starttls)"
+        }
+        VerdictKind::Unsafe if scenario.purpose == Purpose::Robustness => {
+            "report success only on a 2xx reply to the end of the data; a close, a timeout or no reply is a failure (exit non-zero)"
+        }
+        VerdictKind::Unsafe => {
+            "discard every byte received before the TLS handshake and send EHLO again inside TLS (RFC 3207 §4.2; the client side of CVE-2011-0411): update the client or its SMTP library"
+        }
+        VerdictKind::Broken => {
+            "make the client deliver to the honest control server first: check the command and its placeholders ({host} {port} {ca} {name}) and that it trusts --ca-file"
+        }
+        VerdictKind::Hung => {
+            "give every read and the TLS handshake a deadline and abort when it passes (RFC 5321 §4.5.3.2 timeouts)"
+        }
+        VerdictKind::Lenient if scenario.purpose == Purpose::Injection => {
+            "abort when bytes follow the 220 reply to STARTTLS before the handshake (response injection)"
+        }
+        VerdictKind::Lenient if scenario.purpose == Purpose::Robustness => {
+            "abort on a malformed or unexpected reply instead of going on"
+        }
+        VerdictKind::Lenient => {
+            "verify the certificate during the handshake and exit non-zero when it fails, even if nothing was sent yet"
+        }
+        VerdictKind::SilentFailure => {
+            "exit non-zero whenever the message was not accepted, so scripts and users can see the failure"
+        }
+    })
+}
+
 /// Every leak in the transcript, one per (what, connection, channel), in order.
 #[must_use]
 pub fn find_leaks(events: &[Event], canaries: &Canaries) -> Vec<Leak> {
@@ -449,6 +490,47 @@ mod tests {
         assert_eq!(leaks.len(), 1);
         assert_eq!(leaks[0].what, LeakKind::Password);
         assert!(leak_summary(&leaks).contains("expired certificate"));
+    }
+
+    #[test]
+    fn issue_9_every_non_passing_verdict_of_every_scenario_says_what_to_change() {
+        use super::super::catalog::CATALOG;
+        let kinds = [
+            VerdictKind::Safe,
+            VerdictKind::Delivered,
+            VerdictKind::Leak,
+            VerdictKind::Unsafe,
+            VerdictKind::Broken,
+            VerdictKind::Hung,
+            VerdictKind::Lenient,
+            VerdictKind::SilentFailure,
+            VerdictKind::Skipped,
+        ];
+        let plain = Leak {
+            what: LeakKind::Password,
+            channel: Channel::Plain,
+            conn: 0,
+            evidence: String::new(),
+        };
+        let bad_cert = Leak {
+            channel: Channel::Tls(CertKind::Expired),
+            ..plain.clone()
+        };
+        for scenario in CATALOG {
+            for kind in kinds {
+                for leaks in [vec![], vec![plain.clone()], vec![bad_cert.clone()]] {
+                    let fix = fix(kind, scenario, &leaks);
+                    let passing = matches!(
+                        kind,
+                        VerdictKind::Safe | VerdictKind::Delivered | VerdictKind::Skipped
+                    );
+                    assert_eq!(fix.is_none(), passing, "{} {kind:?}", scenario.name);
+                }
+            }
+        }
+        let f = |leaks: &[Leak]| fix(VerdictKind::Leak, &CATALOG[0], leaks).unwrap();
+        assert!(f(std::slice::from_ref(&plain)).contains("STARTTLS"));
+        assert!(f(&[bad_cert]).contains("certificate"));
     }
 
     #[test]

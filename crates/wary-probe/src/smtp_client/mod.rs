@@ -327,6 +327,7 @@ fn finding(result: &ScenarioResult) -> Finding {
         verdict: kind.label().to_owned(),
         severity,
         summary: result.verdict.summary.clone(),
+        fix: judge::fix(kind, result.scenario, &result.verdict.leaks).map(str::to_owned),
         details,
         transcript: transcript(&result.events),
         client_exit,

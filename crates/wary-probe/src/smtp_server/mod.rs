@@ -5,7 +5,13 @@
 //! CVE-2011-0411 class: `STARTTLS\r\nNOOP\r\n` in one write, then see whether the NOOP is
 //! answered inside TLS); the certificate chain, host name and expiry as a verifying client
 //! sees them; which TLS versions it accepts. It connects only to the address it is given.
+//!
+//! A port can speak plain SMTP with STARTTLS (25, 587) or TLS from the first byte (465,
+//! RFC 8314 §3.3); [`TlsMode::Auto`] tries the usual one for the port first and the other when
+//! it fails, so an implicit-TLS port is probed rather than called unreachable. Every finding
+//! that is not a pass says what to change (`Finding::fix`).
 
+mod fixes;
 mod legacy;
 mod wire;
 
@@ -16,7 +22,20 @@ use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
-use wire::{ObservingVerifier, Smtp};
+use wire::{ObservingVerifier, Smtp, Transport};
+
+/// How TLS starts on the probed port.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TlsMode {
+    /// Implicit TLS first on port 465, STARTTLS first elsewhere; the other when that fails.
+    #[default]
+    Auto,
+    /// Plain SMTP, then STARTTLS (RFC 3207).
+    StartTls,
+    /// TLS from the first byte (RFC 8314 §3.3).
+    Implicit,
+}
 
 /// How the probe connects and what it trusts.
 #[derive(Clone, Debug)]
@@ -29,6 +48,8 @@ pub struct Options {
     pub ca_file: Option<PathBuf>,
     /// Timeout for connecting and for each reply.
     pub timeout: Duration,
+    /// STARTTLS, implicit TLS, or detect.
+    pub tls: TlsMode,
 }
 
 /// Why the probe could not run at all.
@@ -112,32 +133,73 @@ pub fn run(
 
     let mut findings = Vec::new();
     progress(0, total, "greeting and EHLO");
-    let ehlo = match Smtp::open(&addrs, t).and_then(|(mut s, greeting)| {
-        let ehlo = s.command("EHLO wary-probe.invalid")?;
-        let _ = s.command("QUIT");
-        Ok((greeting, ehlo))
-    }) {
-        Ok(pair) => pair,
-        Err(e) => {
-            findings.push(finding(
-                "connect",
-                "connect, read the greeting, EHLO",
-                "a 220 greeting and a 250 reply to EHLO",
-                Severity::Error,
-                "unreachable",
-                &format!("could not talk SMTP to {}: {e}", options.target),
-                vec![],
-            ));
-            return Ok(ServerProbe {
-                target: options.target.clone(),
-                findings,
-            });
-        }
+    let port = addrs.first().map_or(0, SocketAddr::port);
+    let order = match options.tls {
+        TlsMode::StartTls => vec![Transport::StartTls],
+        TlsMode::Implicit => vec![Transport::Implicit],
+        _ if port == 465 => vec![Transport::Implicit, Transport::StartTls],
+        _ => vec![Transport::StartTls, Transport::Implicit],
     };
+    let mut tried = Vec::new();
+    let mut opened = None;
+    for transport in order {
+        match open(&addrs, &name, &roots, t, transport) {
+            Ok(o) => {
+                opened = Some(o);
+                break;
+            }
+            Err(e) => tried.push(e),
+        }
+    }
+    let Some(opened) = opened else {
+        let mut f = finding(
+            "connect",
+            "connect, read the greeting, EHLO (plain SMTP and implicit TLS)",
+            "a 220 greeting and a 250 reply to EHLO",
+            Severity::Error,
+            "unreachable",
+            &format!(
+                "could not talk SMTP to {}: {}",
+                options.target,
+                tried.join("; ")
+            ),
+            vec![],
+        );
+        let other = match options.tls {
+            TlsMode::StartTls => {
+                "; if the port speaks TLS from the first byte (465), use --tls implicit"
+            }
+            TlsMode::Implicit => {
+                "; if the port speaks plain SMTP first (25, 587), use --tls starttls"
+            }
+            _ => "",
+        };
+        f.fix = Some(format!(
+            "check HOST:PORT, that the server listens there and that no firewall drops the \
+             connection; give a longer --timeout for a slow greeting{other}"
+        ));
+        findings.push(f);
+        return Ok(ServerProbe {
+            target: options.target.clone(),
+            findings,
+        });
+    };
+    if opened.transport == Transport::Implicit {
+        findings.extend(implicit_findings(&opened));
+        progress(1, total, "certificate");
+        findings.push(certificate(&addrs, &name, &roots, t, Transport::Implicit));
+        progress(2, total, "TLS versions");
+        findings.push(versions(&addrs, &name, &roots, t, Transport::Implicit));
+        return Ok(ServerProbe {
+            target: options.target.clone(),
+            findings,
+        });
+    }
+    let ehlo = (opened.greeting, opened.ehlo);
     let (greeting, ehlo) = ehlo;
     let caps: Vec<String> = ehlo.lines.clone();
     let starttls = ehlo.has_keyword("STARTTLS").is_some();
-    findings.push(finding(
+    let mut offered = finding(
         "starttls-offered",
         "is STARTTLS (RFC 3207) in the EHLO reply?",
         "offered",
@@ -155,7 +217,11 @@ pub fn run(
         std::iter::once(format!("greeting: {greeting}"))
             .chain(caps.iter().map(|c| format!("EHLO: {c}")))
             .collect(),
-    ));
+    );
+    if !starttls {
+        offered.fix = Some(fixes::NO_STARTTLS.to_owned());
+    }
+    findings.push(offered);
     let auth = ehlo.has_keyword("AUTH").map(str::to_owned);
     let (sev, label, why) = match &auth {
         None => (
@@ -182,7 +248,7 @@ pub fn run(
             format!("offers `{line}` before TLS (no clear-text mechanism, but still before TLS)"),
         ),
     };
-    findings.push(finding(
+    let mut auth_finding = finding(
         "auth-before-tls",
         "is AUTH offered in plain text, before STARTTLS?",
         "AUTH only after TLS",
@@ -190,7 +256,11 @@ pub fn run(
         label,
         &why,
         vec![],
-    ));
+    );
+    if sev != Severity::Pass {
+        auth_finding.fix = Some(fixes::AUTH_BEFORE_TLS.to_owned());
+    }
+    findings.push(auth_finding);
 
     if !starttls {
         for (n, what) in [
@@ -217,9 +287,9 @@ pub fn run(
     progress(1, total, "pipelining injection (CVE-2011-0411)");
     findings.push(pipelining(&addrs, &name, &roots, t));
     progress(2, total, "certificate");
-    findings.push(certificate(&addrs, &name, &roots, t));
+    findings.push(certificate(&addrs, &name, &roots, t, Transport::StartTls));
     progress(3, total, "TLS versions");
-    findings.push(versions(&addrs, &name, &roots, t));
+    findings.push(versions(&addrs, &name, &roots, t, Transport::StartTls));
     Ok(ServerProbe {
         target: options.target.clone(),
         findings,
@@ -238,7 +308,7 @@ fn pipelining(
         "STARTTLS and NOOP sent in one plain-text write; does the NOOP get answered inside TLS?";
     let expected = "discard (or refuse) what was pipelined behind STARTTLS";
     let make = |sev, label, why: String, details| {
-        finding(
+        let mut f = finding(
             "pipelining-injection",
             attack,
             expected,
@@ -246,7 +316,14 @@ fn pipelining(
             label,
             &why,
             details,
-        )
+        );
+        f.fix = match sev {
+            Severity::Fail => Some(fixes::PIPELINING_INJECTION.to_owned()),
+            Severity::Warn => Some(fixes::PIPELINING_ANSWERED.to_owned()),
+            Severity::Error => Some(fixes::STARTTLS_ERROR.to_owned()),
+            _ => None,
+        };
+        f
     };
     let step = || -> Result<Finding, String> {
         let (mut smtp, _) = Smtp::open(addrs, t)?;
@@ -338,14 +415,21 @@ fn certificate(
     name: &str,
     roots: &Arc<RootCertStore>,
     t: Duration,
+    transport: Transport,
 ) -> Finding {
     let attack = "the certificate chain, host name and expiry, as a verifying client sees them";
     let expected = "a chain to a trusted root, valid now, for the host name";
-    let make = |sev, label, why: String, details| {
-        finding("certificate", attack, expected, sev, label, &why, details)
+    let make = |sev: Severity, label, why: String, details| {
+        let mut f = finding("certificate", attack, expected, sev, label, &why, details);
+        f.fix = match sev {
+            Severity::Pass | Severity::Skip => None,
+            Severity::Error => Some(fixes::tls_error(transport)),
+            _ => Some(fixes::certificate(&why, name)),
+        };
+        f
     };
     let verifier = ObservingVerifier::new(Arc::clone(roots));
-    let session = Smtp::to_starttls(addrs, t)
+    let session = Smtp::to_tls(addrs, t, transport)
         .and_then(|smtp| wire::handshake(smtp, name, rustls::ALL_VERSIONS, Arc::clone(&verifier)));
     let seen = verifier.observation();
     let mut details = describe_chain(&seen.chain);
@@ -386,7 +470,100 @@ fn certificate(
     }
 }
 
-fn versions(addrs: &[SocketAddr], name: &str, roots: &Arc<RootCertStore>, t: Duration) -> Finding {
+/// The findings that replace the STARTTLS checks on an implicit-TLS port.
+fn implicit_findings(opened: &Opened) -> Vec<Finding> {
+    let mut details = vec![format!("greeting inside TLS: {}", opened.greeting)];
+    details.extend(opened.ehlo.lines.iter().map(|c| format!("EHLO: {c}")));
+    let mut out = vec![finding(
+        "implicit-tls",
+        "does the port speak TLS from the first byte, with SMTP inside (RFC 8314 §3.3)?",
+        "a TLS handshake, then a 220 greeting and a 250 reply to EHLO inside TLS",
+        Severity::Pass,
+        "implicit TLS",
+        "TLS from the first byte: nothing, not even the greeting, travels in plain text",
+        details,
+    )];
+    for (n, what, why) in [
+        (
+            "auth-before-tls",
+            "is AUTH offered in plain text, before TLS?",
+            "implicit TLS: nothing is said before TLS, AUTH included",
+        ),
+        (
+            "pipelining-injection",
+            "commands pipelined behind STARTTLS",
+            "implicit TLS: no STARTTLS, so no plain text to inject into",
+        ),
+    ] {
+        out.push(finding(
+            n,
+            what,
+            "-",
+            if n == "auth-before-tls" {
+                Severity::Pass
+            } else {
+                Severity::Skip
+            },
+            if n == "auth-before-tls" {
+                "not offered"
+            } else {
+                "not applicable"
+            },
+            why,
+            vec![],
+        ));
+    }
+    out
+}
+
+/// A first session that worked: its transport and the greeting and EHLO replies.
+struct Opened {
+    transport: Transport,
+    greeting: wire::Reply,
+    ehlo: wire::Reply,
+}
+
+/// Connects as `transport` says and reads the greeting and the EHLO reply.
+fn open(
+    addrs: &[SocketAddr],
+    name: &str,
+    roots: &Arc<RootCertStore>,
+    t: Duration,
+    transport: Transport,
+) -> Result<Opened, String> {
+    match transport {
+        Transport::StartTls => {
+            let (mut s, greeting) = Smtp::open(addrs, t).map_err(|e| format!("plain SMTP: {e}"))?;
+            let ehlo = s
+                .command("EHLO wary-probe.invalid")
+                .map_err(|e| format!("plain SMTP: {e}"))?;
+            let _ = s.command("QUIT");
+            Ok(Opened {
+                transport,
+                greeting,
+                ehlo,
+            })
+        }
+        Transport::Implicit => {
+            let verifier = ObservingVerifier::new(Arc::clone(roots));
+            let (_, greeting, ehlo) = wire::open_implicit(addrs, name, verifier, t)
+                .map_err(|e| format!("implicit TLS: {e}"))?;
+            Ok(Opened {
+                transport,
+                greeting,
+                ehlo,
+            })
+        }
+    }
+}
+
+fn versions(
+    addrs: &[SocketAddr],
+    name: &str,
+    roots: &Arc<RootCertStore>,
+    t: Duration,
+    transport: Transport,
+) -> Finding {
     let mut accepted = Vec::new();
     let mut details = Vec::new();
     for (label, version) in [
@@ -394,7 +571,7 @@ fn versions(addrs: &[SocketAddr], name: &str, roots: &Arc<RootCertStore>, t: Dur
         ("TLS 1.2", &rustls::version::TLS12),
     ] {
         let verifier = ObservingVerifier::new(Arc::clone(roots));
-        match Smtp::to_starttls(addrs, t)
+        match Smtp::to_tls(addrs, t, transport)
             .and_then(|s| wire::handshake(s, name, &[version], verifier))
         {
             Ok(mut tls) => {
@@ -407,7 +584,7 @@ fn versions(addrs: &[SocketAddr], name: &str, roots: &Arc<RootCertStore>, t: Dur
     }
     let mut legacy_accepted = Vec::new();
     for (label, code) in [("TLS 1.1", 0x0302u16), ("TLS 1.0", 0x0301u16)] {
-        match Smtp::to_starttls(addrs, t) {
+        match Smtp::to_tls(addrs, t, transport) {
             Ok(smtp) => match legacy::try_version(smtp.tcp, code, name) {
                 legacy::Legacy::Accepted => {
                     legacy_accepted.push(label);
@@ -438,15 +615,21 @@ fn versions(addrs: &[SocketAddr], name: &str, roots: &Arc<RootCertStore>, t: Dur
             format!("accepts {}", list(&all)),
         )
     };
-    finding(
+    let mut f = finding(
         "tls-versions",
-        "which TLS versions the server accepts after STARTTLS (1.3, 1.2 with rustls; 1.1, 1.0 with a hand-built hello)",
+        "which TLS versions the server accepts (1.3, 1.2 with rustls; 1.1, 1.0 with a hand-built hello)",
         "TLS 1.2 and/or 1.3 only",
         sev,
         label,
         &why,
         details,
-    )
+    );
+    f.fix = match sev {
+        Severity::Fail => Some(fixes::NO_MODERN_TLS.to_owned()),
+        Severity::Warn => Some(fixes::LEGACY_TLS.to_owned()),
+        _ => None,
+    };
+    f
 }
 
 fn list(items: &[&str]) -> String {
@@ -549,6 +732,7 @@ fn finding(
         verdict: verdict.to_owned(),
         severity,
         summary: summary.to_owned(),
+        fix: None,
         details,
         transcript: Vec::new(),
         client_exit: None,

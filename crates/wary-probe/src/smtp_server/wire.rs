@@ -56,9 +56,19 @@ pub(crate) struct Smtp {
     timeout: Duration,
 }
 
+/// How TLS starts on the probed port.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Transport {
+    /// Plain text, then STARTTLS (RFC 3207; submission on 587, relay on 25).
+    StartTls,
+    /// TLS from the first byte, the greeting inside it (RFC 8314 §3.3; port 465).
+    Implicit,
+}
+
 impl Smtp {
-    /// Connects to the first address that answers and reads the 220 greeting.
-    pub(crate) fn open(addrs: &[SocketAddr], timeout: Duration) -> Result<(Self, Reply), String> {
+    /// Connects to the first address that answers, without reading anything: an implicit-TLS
+    /// server says nothing before the client's hello.
+    pub(crate) fn connect(addrs: &[SocketAddr], timeout: Duration) -> Result<Self, String> {
         let mut last = String::from("no address to connect to");
         for addr in addrs {
             match TcpStream::connect_timeout(addr, timeout) {
@@ -66,21 +76,39 @@ impl Smtp {
                     tcp.set_read_timeout(Some(timeout))
                         .and_then(|()| tcp.set_write_timeout(Some(timeout)))
                         .map_err(|e| format!("socket setup: {e}"))?;
-                    let mut smtp = Smtp {
+                    return Ok(Smtp {
                         tcp,
                         buf: Vec::new(),
                         timeout,
-                    };
-                    let greeting = smtp.reply()?;
-                    if greeting.code != 220 {
-                        return Err(format!("greeting was not 220: {greeting}"));
-                    }
-                    return Ok((smtp, greeting));
+                    });
                 }
                 Err(e) => last = format!("connect to {addr}: {e}"),
             }
         }
         Err(last)
+    }
+
+    /// Connects and reads the 220 greeting.
+    pub(crate) fn open(addrs: &[SocketAddr], timeout: Duration) -> Result<(Self, Reply), String> {
+        let mut smtp = Smtp::connect(addrs, timeout)?;
+        let greeting = smtp.reply()?;
+        if greeting.code != 220 {
+            return Err(format!("greeting was not 220: {greeting}"));
+        }
+        Ok((smtp, greeting))
+    }
+
+    /// A connection on which the next bytes are the client's TLS hello: after STARTTLS, or
+    /// right after connecting on an implicit-TLS port.
+    pub(crate) fn to_tls(
+        addrs: &[SocketAddr],
+        timeout: Duration,
+        transport: Transport,
+    ) -> Result<Self, String> {
+        match transport {
+            Transport::StartTls => Smtp::to_starttls(addrs, timeout),
+            Transport::Implicit => Smtp::connect(addrs, timeout),
+        }
     }
 
     /// Sends raw bytes (one write, so pipelined commands share a segment).
@@ -270,6 +298,31 @@ impl ServerCertVerifier for ObservingVerifier {
             .signature_verification_algorithms
             .supported_schemes()
     }
+}
+
+/// An implicit-TLS session opened as a client would: handshake first, then the 220
+/// greeting and the EHLO reply inside TLS. Returns the session, the greeting and EHLO's
+/// reply.
+pub(crate) fn open_implicit(
+    addrs: &[SocketAddr],
+    server_name: &str,
+    verifier: Arc<ObservingVerifier>,
+    timeout: Duration,
+) -> Result<(TlsSession, Reply, Reply), String> {
+    let smtp = Smtp::connect(addrs, timeout)?;
+    let mut tls = handshake(smtp, server_name, rustls::ALL_VERSIONS, verifier)?;
+    let mut buf = Vec::new();
+    let greeting = read_reply(&mut tls.stream, &mut buf, timeout)
+        .map_err(|e| format!("TLS is up, but no SMTP greeting inside it: {e}"))?;
+    if greeting.code != 220 {
+        return Err(format!("greeting inside TLS was not 220: {greeting}"));
+    }
+    tls.stream
+        .write_all(b"EHLO wary-probe.invalid\r\n")
+        .map_err(|e| format!("write failed: {e}"))?;
+    let ehlo = read_reply(&mut tls.stream, &mut buf, timeout)?;
+    let _ = tls.stream.write_all(b"QUIT\r\n");
+    Ok((tls, greeting, ehlo))
 }
 
 /// A finished client handshake over an upgraded connection.

@@ -26,4 +26,6 @@ pub use report::{
 pub use sasl::{Credentials, SaslError};
 pub use session::{AuthConfig, Event, Session, SessionConfig, TlsMode, TlsUpgrade};
 pub use timeouts::Timeouts;
-pub use types::{AuthValue, Domain, EsmtpParam, InvalidValue, Mailbox, Mechanism, ReversePath};
+pub use types::{
+    AuthValue, Domain, Envid, EsmtpParam, InvalidValue, Mailbox, Mechanism, ReversePath,
+};

@@ -2,7 +2,7 @@
 //! and what comes out (the delivery report every caller must inspect).
 
 use super::reply::Reply;
-use super::types::{Mailbox, ReversePath};
+use super::types::{Envid, Mailbox, ReversePath};
 
 /// When to send delivery status notifications for a recipient (RFC 3461 §4.1 NOTIFY).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,8 +60,8 @@ pub struct Envelope {
     pub recipients: Vec<Recipient>,
     /// DSN RET (needs DSN).
     pub ret: Option<Ret>,
-    /// DSN ENVID, sent as xtext (needs DSN).
-    pub envid: Option<String>,
+    /// DSN ENVID, sent as xtext (needs DSN); checked on construction (RFC 3461 §4.4).
+    pub envid: Option<Envid>,
 }
 
 impl Envelope {
@@ -296,6 +296,24 @@ impl DeliveryReport {
             Some(reply) => by_code(reply),
             None => RecipientStatus::Deferred,
         })
+    }
+
+    /// The reply that decided recipient `i`'s [`recipient_status`](Self::recipient_status):
+    /// MAIL's after a refused MAIL (the recipient was never considered, whatever its RCPT
+    /// got back, typically a meaningless 503; issue 9, class 8), else its RCPT reply; `None`
+    /// when no reply came.
+    pub fn recipient_reply(&self, i: usize) -> Option<&Reply> {
+        if let Some(m) = self.mail.as_ref().filter(|m| !m.code().is_positive()) {
+            return Some(m);
+        }
+        self.recipients.get(i)?.reply.as_ref()
+    }
+
+    /// Whether recipient `i` was considered by the server: its RCPT was answered inside a
+    /// transaction whose MAIL was accepted.
+    pub fn recipient_tried(&self, i: usize) -> bool {
+        let mail_ok = self.mail.as_ref().is_some_and(|m| m.code().is_positive());
+        mail_ok && self.recipients.get(i).is_some_and(|r| r.reply.is_some())
     }
 
     /// The overall result by recipients.

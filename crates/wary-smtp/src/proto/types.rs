@@ -41,6 +41,13 @@ pub enum InvalidValue {
         /// The rejected text (control characters escaped).
         input: String,
     },
+    /// Not a DSN envelope identifier (RFC 3461 §4.4).
+    Envid {
+        /// The rejected text (control characters escaped).
+        input: String,
+        /// What is wrong.
+        reason: &'static str,
+    },
 }
 
 impl fmt::Display for InvalidValue {
@@ -68,6 +75,12 @@ impl fmt::Display for InvalidValue {
                 write!(
                     f,
                     "{input:?} is not a valid SASL mechanism or value (RFC 4954 §4)"
+                )
+            }
+            InvalidValue::Envid { input, reason } => {
+                write!(
+                    f,
+                    "{input:?} is not a valid envelope identifier: {reason} (RFC 3461 §4.4)"
                 )
             }
         }
@@ -355,6 +368,55 @@ pub fn xtext(s: &str) -> String {
     out
 }
 
+/// Longest DSN envelope identifier (RFC 3461 §4.4: at most 100 characters).
+pub const MAX_ENVID: usize = 100;
+
+/// A DSN envelope identifier (RFC 3461 §4.4 ENVID): 1 to 100 printable US-ASCII characters
+/// (graphic or space). It goes on the wire as xtext ([`xtext`]), which would carry any byte,
+/// so the check is here: a value the RFC does not allow is refused, not encoded.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Envid(String);
+
+impl Envid {
+    /// Checks `s`.
+    pub fn parse(s: &str) -> Result<Envid, InvalidValue> {
+        let bad = |reason| {
+            Err(InvalidValue::Envid {
+                input: shown(s),
+                reason,
+            })
+        };
+        if s.is_empty() {
+            return bad("it is empty");
+        }
+        if s.len() > MAX_ENVID {
+            return bad("it is longer than 100 characters");
+        }
+        if !s.bytes().all(|b| (b' '..=b'~').contains(&b)) {
+            return bad("only printable US-ASCII characters (space to '~') are allowed");
+        }
+        Ok(Envid(s.to_owned()))
+    }
+    /// The identifier, before xtext encoding.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Read-only access as text, so the encoder can pass it to [`xtext`] like any string.
+impl std::ops::Deref for Envid {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Envid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// A SASL mechanism name (RFC 4422 §3.1: 1–20 of `A-Z 0-9 - _`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Mechanism(String);
@@ -531,6 +593,25 @@ mod tests {
     fn xtext_is_a_valid_value() {
         assert_eq!(xtext("a+b=c d\r\n"), "a+2Bb+3Dc+20d+0D+0A");
         assert!(EsmtpParam::new("ENVID", Some(&xtext("x \0\u{e9}"))).is_ok());
+    }
+
+    #[test]
+    fn envelope_identifiers() {
+        assert_eq!(Envid::parse("id 1+2=~").unwrap().as_str(), "id 1+2=~");
+        assert!(Envid::parse(&"x".repeat(100)).is_ok());
+        for bad in [
+            "".to_owned(),
+            "x".repeat(101),
+            "a\r\nRCPT TO:<x@y>".to_owned(),
+            "tab\there".to_owned(),
+            "caf\u{e9}".to_owned(),
+            "nul\0".to_owned(),
+            "del\u{7f}".to_owned(),
+        ] {
+            let e = Envid::parse(&bad).unwrap_err();
+            assert!(matches!(e, InvalidValue::Envid { .. }), "{bad:?}");
+            assert!(e.to_string().contains("RFC 3461"), "{e}");
+        }
     }
 
     #[test]

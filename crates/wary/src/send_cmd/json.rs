@@ -88,7 +88,10 @@ fn message(index: usize, addresses: &[String], settled: &Settled) -> Value {
                     json!({
                         "address": x.mailbox.to_string(),
                         "status": r.recipient_status(i).map(|s| s.as_str()),
-                        "reply": x.reply.as_ref().map(reply),
+                        // The reply that decided the status: MAIL's after a refused
+                        // MAIL, never a RCPT reply the server gave outside a transaction.
+                        "reply": r.recipient_reply(i).map(reply),
+                        "tried": r.recipient_tried(i),
                     })
                 })
                 .collect();
