@@ -34,6 +34,17 @@ pub fn run(args: ProbeArgs) -> ExitCode {
 
 /// Writes a probe's report as asked (`--html FILE` too, then `--json` or the terminal table)
 /// and returns the probe's exit code; failing to write the HTML page is a harness error (2).
+/// `--list`: the catalog on stdout; a closed pipe (`--list | head`) is a normal end.
+fn print_list(list: &str) -> ExitCode {
+    match crate::term::stdout_all(list.as_bytes()) {
+        Ok(_) => ExitCode::SUCCESS,
+        Err(e) => {
+            say!("wary probe: cannot write the list to stdout: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
 fn emit(
     probe: &str,
     report: &wary_probe::report::Report,

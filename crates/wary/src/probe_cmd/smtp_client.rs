@@ -47,14 +47,7 @@ pub fn run(args: Args) -> ExitCode {
             .iter()
             .map(|s| format!("{:<24} {}\n", s.name, s.attack))
             .collect();
-        // A closed pipe (`--list | head`) is a normal end.
-        return match crate::term::stdout_all(list.as_bytes()) {
-            Ok(_) => ExitCode::SUCCESS,
-            Err(e) => {
-                say!("wary probe: cannot write the list to stdout: {e}");
-                ExitCode::from(2)
-            }
-        };
+        return super::print_list(&list);
     }
     if args.command.is_empty() {
         say!("wary probe smtp-client: give the client command after `--` (see --help)");

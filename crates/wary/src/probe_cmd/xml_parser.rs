@@ -49,14 +49,7 @@ pub fn run(args: Args) -> ExitCode {
             .iter()
             .map(|c| format!("{:<40} {}\n", c.name, c.attack))
             .collect();
-        // A closed pipe (`--list | head`) is a normal end.
-        return match crate::term::stdout_all(list.as_bytes()) {
-            Ok(_) => ExitCode::SUCCESS,
-            Err(e) => {
-                say!("wary probe: cannot write the list to stdout: {e}");
-                ExitCode::from(2)
-            }
-        };
+        return super::print_list(&list);
     }
     if args.command.is_empty() {
         say!("wary probe xml-parser: give the parser command after `--` (see --help)");
