@@ -321,6 +321,12 @@ fn quadratic_blowup() {
         ErrorKind::Limit,
         "max_amplification",
     );
+    // In an attribute value the references are expanded while the tag is read, so the input
+    // they are measured against is the document up to the tag's start (about 64 KB: 6.4 MB
+    // allowed), not the 150 KB tag: the guard stops it at the 8 MiB threshold, before the
+    // value reaches `max_token_len` (10 MiB). Measured against bytes read ahead instead, a
+    // single read of the whole 200 KB document would allow 20 MB and the token limit would
+    // stop it first; 1-byte reads would not. The verdict must not depend on that.
     let doc = format!(
         "<!DOCTYPE r [<!ENTITY a '{}'>]><r x='{}'/>",
         "a".repeat(65_536),
@@ -619,6 +625,12 @@ fn huge_tokens_are_stopped_by_max_token_len() {
 #[test]
 fn attribute_values_expanded_past_max_token_len_are_stopped() {
     // 1 MB entity, referenced 20 times in one attribute value: 20 MB held for one tag.
+    // In an attribute value the references are expanded while the tag is read, so the input
+    // they are measured against is the document up to the tag's start (about 64 KB: 6.4 MB
+    // allowed), not the 150 KB tag: the guard stops it at the 8 MiB threshold, before the
+    // value reaches `max_token_len` (10 MiB). Measured against bytes read ahead instead, a
+    // single read of the whole 200 KB document would allow 20 MB and the token limit would
+    // stop it first; 1-byte reads would not. The verdict must not depend on that.
     let doc = format!(
         "<!DOCTYPE r [<!ENTITY a '{}'>]><r x='{}'/>",
         "a".repeat(1 << 20),
