@@ -464,11 +464,15 @@ pub fn run_watched(
     let mut peak_kib = 0u64;
     let (mut timed_out, mut over_memory) = (false, false);
     let status = loop {
+        // Sample before asking whether it ended: a child still alive at this instant is
+        // measured (exec resets VmHWM, so the figure is its own), and reaping comes after.
+        // Sampling after the check would skip a child that ends between the two, which is
+        // every child that ends before the first pass of this loop.
+        let (rss, hwm) = group_memory_kib(pid);
+        peak_kib = peak_kib.max(hwm);
         if let Some(status) = child.try_wait()? {
             break status;
         }
-        let (rss, hwm) = group_memory_kib(pid);
-        peak_kib = peak_kib.max(hwm);
         if rss > limit_kib || hwm > limit_kib {
             over_memory = true;
         } else if started.elapsed() >= time_limit {
@@ -775,6 +779,13 @@ mod tests {
             Verdict::AcceptedMalformed
         );
         let r = probe("exit 1", "empty-input");
+        assert_eq!(r.verdict, Verdict::Blocked);
+        // A child that ends within microseconds can end before any sample (the figure is
+        // then 0, reported as "memory not sampled"), so the memory figure is checked on one
+        // that lives long enough to be sampled many times over even on a loaded machine
+        // (0.3 s against a sample every 0.2-2 ms, and under the 0.67 s "slow" mark of the 2 s
+        // limit): 0 there means the measurement is broken.
+        let r = probe("sleep 0.3; exit 1", "empty-input");
         assert_eq!(r.verdict, Verdict::Blocked);
         assert!(r.peak_rss_kib > 0, "{r:?}");
     }
