@@ -197,3 +197,119 @@ fn verdict_is_the_same_for_every_split_and_follows_the_rule() {
         "tripped {tripped}, passed {passed}"
     );
 }
+
+/// The same with an external entity read once (its text is input, like the document's) and
+/// read again (its size, at least 1 KiB, is expansion: issue 10, class 7): `&e;` comes
+/// first, then `r1` references to `b`, `&e;` again, then `r2` references to `b`.
+#[test]
+fn external_first_reads_count_as_input_whatever_the_split() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut rng = Rng(0xD1B5_4A32_D192_ED03);
+    let (mut tripped, mut passed) = (0, 0);
+    for n in 0..200 {
+        let s = 1 + rng.below(3_000) as usize;
+        std::fs::write(dir.path().join("e.ent"), "y".repeat(s)).unwrap();
+        let (k, m) = (1 + rng.below(100) as usize, 1 + rng.below(20) as usize);
+        let (r1, r2) = (rng.below(20) as usize, rng.below(20) as usize);
+        let q = if n % 2 == 0 {
+            rng.below(20_000) as usize
+        } else {
+            0
+        };
+        let head = format!(
+            "<!DOCTYPE d [<!ENTITY a '{}'><!ENTITY b '{}'><!ENTITY e SYSTEM 'e.ent'>]><d>&e;",
+            "x".repeat(k),
+            "&a;".repeat(m)
+        );
+        let mid = format!("{head}{}&e;", "&b;".repeat(r1));
+        let doc = format!("{mid}{}</d><!--{}-->", "&b;".repeat(r2), "q".repeat(q));
+
+        // The documented rule: after the first `&e;`, its `s` bytes are input; the second
+        // read adds max(s, 1024) to the expansion when it is opened.
+        let mut expanded = 0u64;
+        let check = |expanded: u64, read: u64| expanded > THRESHOLD && expanded > read * FACTOR;
+        let mut expected = None;
+        // The end of each reference in turn; usize::MAX stands for the second `&e;`.
+        'rule: for at in (0..r1)
+            .map(|i| head.len() + 3 * (i + 1))
+            .chain([usize::MAX])
+            .chain((0..r2).map(|i| mid.len() + 3 * (i + 1)))
+        {
+            if at == usize::MAX {
+                let read = (mid.len() + s) as u64;
+                expanded += s.max(1024) as u64;
+                if check(expanded, read) {
+                    expected = Some((expanded, read));
+                    break 'rule;
+                }
+                continue;
+            }
+            let read = (at + s) as u64;
+            for add in std::iter::once(3 * m).chain(std::iter::repeat_n(k, m)) {
+                expanded += add as u64;
+                if check(expanded, read) {
+                    expected = Some((expanded, read));
+                    break 'rule;
+                }
+            }
+        }
+
+        let run = |src: &mut dyn Read| {
+            let mut opts = options();
+            opts.external_entities = wary_xml::ExternalEntities::Local {
+                root: Some(dir.path().to_path_buf()),
+            };
+            opts.document_path = Some(dir.path().join("doc.xml"));
+            let mut reader = Reader::new(src, opts);
+            loop {
+                match reader.next_event() {
+                    Ok(Some(_)) => {}
+                    Ok(None) => return "ok".to_string(),
+                    Err(e) => {
+                        return format!(
+                            "{:?} {} {} at {:?}",
+                            e.kind(),
+                            e.rule(),
+                            e.message(),
+                            e.position()
+                        )
+                    }
+                }
+            }
+        };
+        let bytes = doc.as_bytes();
+        let whole = run(&mut { bytes });
+        let sizes: Vec<usize> = (0..13).map(|_| 1 + rng.below(500) as usize).collect();
+        let one = run(&mut Split {
+            data: bytes,
+            sizes: vec![1],
+            n: 0,
+        });
+        let random = run(&mut Split {
+            data: bytes,
+            sizes: sizes.clone(),
+            n: 0,
+        });
+        let what = format!("case {n}: s={s} k={k} m={m} r1={r1} r2={r2} q={q}");
+        assert_eq!(whole, one, "{what}: whole read vs one byte at a time");
+        assert_eq!(whole, random, "{what}: whole read vs reads of {sizes:?}");
+        match expected {
+            Some((expanded, read)) => {
+                tripped += 1;
+                let counts = format!("produced {expanded} bytes from {read} bytes of input");
+                assert!(
+                    whole.contains("max_amplification") && whole.contains(&counts),
+                    "{what}: expected the limit with '{counts}', got {whole}"
+                );
+            }
+            None => {
+                passed += 1;
+                assert_eq!(whole, "ok", "{what}: the rule allows it");
+            }
+        }
+    }
+    assert!(
+        tripped > 30 && passed > 30,
+        "tripped {tripped}, passed {passed}"
+    );
+}
