@@ -51,11 +51,12 @@ const THRESHOLD: u64 = 2_000;
 const FACTOR: u64 = 3;
 
 fn options() -> Options {
-    let mut limits = Limits::default();
-    limits.amplification_threshold = THRESHOLD;
-    limits.max_amplification = FACTOR;
     Options {
-        limits,
+        limits: Limits {
+            amplification_threshold: THRESHOLD,
+            max_amplification: FACTOR,
+            ..Limits::default()
+        },
         ..Options::default()
     }
 }
