@@ -691,9 +691,13 @@ mod tests {
     }
 
     fn probe(script: &str, only: &str) -> CaseResult {
+        probe_for(script, only, Duration::from_secs(2))
+    }
+
+    fn probe_for(script: &str, only: &str, time_limit: Duration) -> CaseResult {
         let options = Options {
             command: sh(script),
-            time_limit: Duration::from_secs(2),
+            time_limit,
             memory_limit: 200 << 20,
             only: vec![only.into()],
         };
@@ -769,9 +773,14 @@ mod tests {
             probe("kill -SEGV $$", "empty-input").verdict,
             Verdict::Crashed
         );
-        let r = probe(
-            "python3 -c 'x = bytearray(400 << 20); import time; time.sleep(5)'",
+        // Touching 200 MiB can take over 2 s on a loaded machine (it once ended as `hung`
+        // at 184 MiB), so this case gets a 20 s limit: only the memory limit can end it
+        // before that (the program sleeps far longer), and it normally does in well under
+        // a second.
+        let r = probe_for(
+            "python3 -c 'x = bytearray(400 << 20); import time; time.sleep(60)'",
             "empty-input",
+            Duration::from_secs(20),
         );
         assert_eq!(r.verdict, Verdict::MemoryBlowUp, "{r:?}");
         assert_eq!(
