@@ -464,11 +464,15 @@ pub fn run_watched(
     let mut peak_kib = 0u64;
     let (mut timed_out, mut over_memory) = (false, false);
     let status = loop {
+        // Sample before asking whether it ended: a child still alive at this instant is
+        // measured (exec resets VmHWM, so the figure is its own), and reaping comes after.
+        // Sampling after the check would skip a child that ends between the two, which is
+        // every child that ends before the first pass of this loop.
+        let (rss, hwm) = group_memory_kib(pid);
+        peak_kib = peak_kib.max(hwm);
         if let Some(status) = child.try_wait()? {
             break status;
         }
-        let (rss, hwm) = group_memory_kib(pid);
-        peak_kib = peak_kib.max(hwm);
         if rss > limit_kib || hwm > limit_kib {
             over_memory = true;
         } else if started.elapsed() >= time_limit {
@@ -687,9 +691,13 @@ mod tests {
     }
 
     fn probe(script: &str, only: &str) -> CaseResult {
+        probe_for(script, only, Duration::from_secs(2))
+    }
+
+    fn probe_for(script: &str, only: &str, time_limit: Duration) -> CaseResult {
         let options = Options {
             command: sh(script),
-            time_limit: Duration::from_secs(2),
+            time_limit,
             memory_limit: 200 << 20,
             only: vec![only.into()],
         };
@@ -765,9 +773,14 @@ mod tests {
             probe("kill -SEGV $$", "empty-input").verdict,
             Verdict::Crashed
         );
-        let r = probe(
-            "python3 -c 'x = bytearray(400 << 20); import time; time.sleep(5)'",
+        // Touching 200 MiB can take over 2 s on a loaded machine (it once ended as `hung`
+        // at 184 MiB), so this case gets a 20 s limit: only the memory limit can end it
+        // before that (the program sleeps far longer), and it normally does in well under
+        // a second.
+        let r = probe_for(
+            "python3 -c 'x = bytearray(400 << 20); import time; time.sleep(60)'",
             "empty-input",
+            Duration::from_secs(20),
         );
         assert_eq!(r.verdict, Verdict::MemoryBlowUp, "{r:?}");
         assert_eq!(
@@ -775,6 +788,13 @@ mod tests {
             Verdict::AcceptedMalformed
         );
         let r = probe("exit 1", "empty-input");
+        assert_eq!(r.verdict, Verdict::Blocked);
+        // A child that ends within microseconds can end before any sample (the figure is
+        // then 0, reported as "memory not sampled"), so the memory figure is checked on one
+        // that lives long enough to be sampled many times over even on a loaded machine
+        // (0.3 s against a sample every 0.2-2 ms, and under the 0.67 s "slow" mark of the 2 s
+        // limit): 0 there means the measurement is broken.
+        let r = probe("sleep 0.3; exit 1", "empty-input");
         assert_eq!(r.verdict, Verdict::Blocked);
         assert!(r.peak_rss_kib > 0, "{r:?}");
     }

@@ -40,8 +40,9 @@ pub(crate) struct Frame<'r> {
     pub name: Option<Arc<str>>,
     /// Read from outside the document (an external entity or the external subset).
     pub external: bool,
-    /// Its bytes are input for the amplification limit: false for a file read again, whose
-    /// bytes were counted as expansion when it was opened (issue 10, class 7).
+    /// Its text is input for the amplification limit: true for the document and the first
+    /// read of an external file; false for a file read again, whose bytes were counted as
+    /// expansion when it was opened (issue 10, class 7), and for internal replacement text.
     pub counts_as_input: bool,
     /// Folder that relative system identifiers declared in this entity resolve against.
     pub base_dir: Option<PathBuf>,
@@ -73,6 +74,7 @@ impl<'r> Frame<'r> {
         f.in_use = dec.take_in_use();
         f.dec = Some(dec);
         f.eof = false;
+        f.counts_as_input = true;
         f
     }
 
@@ -87,7 +89,7 @@ impl<'r> Frame<'r> {
             kind,
             name: None,
             external: false,
-            counts_as_input: true,
+            counts_as_input: false,
             base_dir: None,
             depth_at_start: 0,
             cond_at_start: 0,
@@ -129,12 +131,17 @@ impl<'r> Frame<'r> {
         }
     }
 
-    /// Raw bytes read from this frame's source so far, as input (0 for a re-read file).
-    pub fn bytes_read(&self) -> u64 {
+    /// Input this frame has consumed so far, for the amplification limit: the bytes of its
+    /// decoded text before the parse position (0 when it is not input). What the parser has
+    /// consumed, not what the decoder has read ahead: read-ahead depends on how the source
+    /// delivers its bytes (one read of everything, or one byte at a time), and the verdict
+    /// of the limit must not. It also survives the decoder, which is dropped at the end of
+    /// the source (the count it kept went with it: the bug this replaces).
+    pub fn consumed(&self) -> u64 {
         if !self.counts_as_input {
             return 0;
         }
-        self.dec.as_ref().map_or(0, |d| d.bytes_read)
+        self.base_offset + self.pos as u64
     }
 
     /// Reads more text. Returns `false` at the end of the entity.

@@ -17,9 +17,15 @@ pub struct Limits {
     /// Default 8 MiB (as Expat ≥ 2.4).
     pub amplification_threshold: u64,
     /// Once past the threshold, bytes produced by entity expansion may not exceed this many
-    /// times the bytes read from the input. Default 100 (as Expat ≥ 2.4). Expansion counts
+    /// times the input parsed so far. Default 100 (as Expat ≥ 2.4). Expansion counts
     /// replacement text in content and in the DTD (parameter entities), references expanded
-    /// in attribute values, and attributes added from DTD defaults (names and values).
+    /// in attribute values, attributes added from DTD defaults (names and values), and the
+    /// bytes of an external file read again. Input is the document's text (in UTF-8, as
+    /// positions count it) up to the end of the token being parsed when the expansion
+    /// happens (up to its start for a tag or a declaration, whose values are expanded as the
+    /// token is read), plus the text of external entities read for the first time, counted
+    /// the same way. Read-ahead does not count, so the verdict and its position are the
+    /// same however the source splits its bytes into reads.
     pub max_amplification: u64,
     /// Maximum attributes in one start tag, defaults included. Default 4,096.
     pub max_attributes: usize,

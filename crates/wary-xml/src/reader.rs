@@ -132,9 +132,12 @@ pub struct Reader<'r> {
     pub(crate) standalone: Option<bool>,
     /// The document's declared version (1.0 when not declared).
     pub(crate) version: String,
-    /// Bytes produced by entity expansion, and bytes read from finished external entities.
+    /// Bytes produced by entity expansion (re-reads of external files included).
     pub(crate) expanded: u64,
-    pub(crate) external_read: u64,
+    /// Input consumed by frames already popped (first reads of external entities and the
+    /// external subset): the running total the amplification limit compares with, together
+    /// with what the open frames have consumed.
+    pub(crate) input_done: u64,
     /// The entity root's handle and the files read so far (local mode only).
     pub(crate) loader: crate::external::Loader,
     /// Every byte kept from one token to the next is charged here (issue 10).
@@ -172,7 +175,7 @@ impl<'r> Reader<'r> {
             standalone: None,
             version: "1.0".to_string(),
             expanded: 0,
-            external_read: 0,
+            input_done: 0,
             loader: crate::external::Loader::default(),
             budget,
             skipped: SkippedEntities::default(),
@@ -536,10 +539,13 @@ impl<'r> Reader<'r> {
         self.check_amplification()
     }
 
-    /// Raw bytes read so far from the document and every external entity: the measure
-    /// entity expansion is compared with.
+    /// Input consumed so far from the document and every external entity read for the first
+    /// time: the measure entity expansion is compared with (`Limits::max_amplification`).
+    /// Counted as parsed, never as read ahead, so that the verdict and its position do not
+    /// depend on how the source splits its bytes into reads; a popped frame's share is kept
+    /// in `input_done`, so nothing counted is lost when a frame or its decoder goes.
     pub(crate) fn input_read(&self) -> u64 {
-        self.external_read + self.frames.iter().map(|f| f.bytes_read()).sum::<u64>()
+        self.input_done + self.frames.iter().map(|f| f.consumed()).sum::<u64>()
     }
 
     pub(crate) fn check_amplification(&self) -> Result<(), Error> {
@@ -794,10 +800,10 @@ impl<'r> Reader<'r> {
         Ok(None)
     }
 
-    /// Removes the top frame, remembering how much it read.
+    /// Removes the top frame, remembering how much input it consumed.
     pub(crate) fn pop_frame(&mut self) {
         if let Some(f) = self.frames.pop() {
-            self.external_read += f.bytes_read();
+            self.input_done += f.consumed();
             self.budget.refund(f.charged);
         }
     }
