@@ -84,9 +84,11 @@ def error(failure):
         if what == "dtd":
             return DTDForbidden(forbidden[1], forbidden[2], forbidden[3])
         if what == "entity":
-            name, sysid, pubid, notation = forbidden[1:]
-            return EntitiesForbidden(name, None, None, sysid, pubid, notation)
-        return ExternalReferenceForbidden(forbidden[1], None, None, None)
+            # defusedxml's base is the parser's xml base (expat's SetBase), never set here.
+            name, value, sysid, pubid, notation = forbidden[1:]
+            return EntitiesForbidden(name, value, None, sysid, pubid, notation)
+        context, sysid, pubid = forbidden[1:]
+        return ExternalReferenceForbidden(context, None, sysid, pubid)
     if kind == "Io":
         return OSError(message)
     # ElementTree's columns count from 0 (expat's); wary's from 1.

@@ -9,7 +9,7 @@
 //! The defusedxml checks (`forbid_dtd`, `forbid_entities`, `forbid_external`) happen here, on
 //! the events, in Rust: no Python callback runs per event.
 
-use wary_xml::{Error, ErrorKind, Event, Position};
+use wary_xml::{Error, ErrorKind, Event, Position, Reader};
 
 /// The namespace of `xmlns` and `xmlns:p` attributes (Namespaces in XML 1.0 §3).
 const XMLNS: &str = "http://www.w3.org/2000/xmlns/";
@@ -83,15 +83,53 @@ pub struct Policy {
 pub enum Forbidden {
     /// `forbid_dtd`: name, system id, public id.
     Dtd(String, Option<String>, Option<String>),
-    /// `forbid_entities`: name (when known), system id, public id, notation.
-    Entity(
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-    ),
-    /// `forbid_external`: the entity's name (defusedxml's `context`).
-    External(String),
+    /// `forbid_entities`: the declaration (or, for an entity whose declaration this parser
+    /// did not read, the reference), with defusedxml's fields.
+    Entity {
+        /// The entity's name.
+        name: String,
+        /// An internal entity's value.
+        value: Option<String>,
+        /// An external entity's system identifier.
+        sysid: Option<String>,
+        /// An external entity's public identifier.
+        pubid: Option<String>,
+        /// An unparsed entity's notation.
+        notation: Option<String>,
+    },
+    /// `forbid_external`: a reference to an external entity that was not loaded.
+    External {
+        /// The entity's name (defusedxml's `context`).
+        context: String,
+        /// Its system identifier, when its declaration was read.
+        sysid: Option<String>,
+        /// Its public identifier, when its declaration has one.
+        pubid: Option<String>,
+    },
+}
+
+impl Forbidden {
+    /// Adds the identifiers of the external entity that a refused reference names, from the
+    /// reader's entity table (the skipped-entity event carries only the name).
+    pub fn with_ids(mut self, reader: &Reader<'_>) -> Forbidden {
+        match &mut self {
+            Forbidden::Entity {
+                name, sysid, pubid, ..
+            }
+            | Forbidden::External {
+                context: name,
+                sysid,
+                pubid,
+            } if sysid.is_none() => {
+                if let Some((p, s)) = reader.entity_external_id(name) {
+                    *sysid = Some(s.to_string());
+                    *pubid = p.map(str::to_string);
+                }
+            }
+            _ => {}
+        }
+        self
+    }
 }
 
 /// Why parsing stopped, ready to become a Python exception.
@@ -114,25 +152,22 @@ pub struct Failure {
 }
 
 impl Failure {
-    /// From wary-xml's error; `forbid_entities` turns the entity-depth stop it causes
-    /// (see [`crate::config`]) into the defusedxml refusal.
-    pub fn from_error(e: &Error, policy: Policy) -> Failure {
+    /// From wary-xml's error.
+    pub fn from_error(e: &Error) -> Failure {
         let pos = e.position().cloned().unwrap_or_default();
         let limit = match e.kind() {
             ErrorKind::Limit => Some(e.rule().trim_start_matches("Limits::").to_string()),
             ErrorKind::ExternalEntityRefused => Some("external_entities".to_string()),
             _ => None,
         };
-        let forbidden = (policy.forbid_entities && limit.as_deref() == Some("max_entity_depth"))
-            .then_some(Forbidden::Entity(None, None, None, None));
         Failure {
             kind: format!("{:?}", e.kind()),
             message: e.message().to_string(),
             rule: e.rule().to_string(),
             line: pos.line,
             column: pos.column,
-            limit: if forbidden.is_some() { None } else { limit },
-            forbidden,
+            limit,
+            forbidden: None,
         }
     }
 
@@ -293,22 +328,48 @@ impl Batch {
                 let s = d.system_id.map(|s| self.put(s));
                 self.recs.push(Rec::Doctype(n, p, s));
             }
+            // defusedxml refuses an entity on its declaration (expat's EntityDeclHandler),
+            // whether or not it is used: every declaration that binds is an event, and the
+            // first entity event of any document is one (a reference needs a declaration
+            // before it), so no entity is ever expanded while entities are forbidden.
+            Event::EntityDecl(d) if policy.forbid_entities => {
+                return Err(Forbidden::Entity {
+                    name: d.name.to_string(),
+                    value: d.value.map(str::to_string),
+                    sysid: d.system_id.map(str::to_string),
+                    pubid: d.public_id.map(str::to_string),
+                    notation: None,
+                });
+            }
             Event::UnparsedEntity(u) if policy.forbid_entities => {
-                return Err(Forbidden::Entity(
-                    Some(u.name.to_string()),
-                    Some(u.system_id.to_string()),
-                    u.public_id.map(str::to_string),
-                    Some(u.notation.to_string()),
-                ));
+                return Err(Forbidden::Entity {
+                    name: u.name.to_string(),
+                    value: None,
+                    sysid: Some(u.system_id.to_string()),
+                    pubid: u.public_id.map(str::to_string),
+                    notation: Some(u.notation.to_string()),
+                });
             }
-            // An external entity that was not loaded (external entities are off), or an
-            // undeclared one in a document whose DTD was not read whole. Either way its
-            // declaration was not seen by this parser, but it was made somewhere.
+            // An undeclared entity in a document whose DTD was not read whole: its
+            // declaration was not seen by this parser, but it was made somewhere. (A
+            // declared one was refused on its declaration already.)
             Event::SkippedEntity(name) if policy.forbid_entities => {
-                return Err(Forbidden::Entity(Some(name.to_string()), None, None, None));
+                return Err(Forbidden::Entity {
+                    name: name.to_string(),
+                    value: None,
+                    sysid: None,
+                    pubid: None,
+                    notation: None,
+                });
             }
+            // An external entity that was not loaded; its ids are added by the caller, which
+            // holds the reader ([`Forbidden::with_ids`]).
             Event::SkippedEntity(name) if policy.forbid_external => {
-                return Err(Forbidden::External(name.to_string()));
+                return Err(Forbidden::External {
+                    context: name.to_string(),
+                    sysid: None,
+                    pubid: None,
+                });
             }
             // XML declaration, notations, the end of the DTD, skipped entities that nothing
             // forbids: ElementTree reports none of them.
@@ -321,8 +382,8 @@ impl Batch {
     pub fn refuse(&mut self, f: Forbidden, pos: &Position) {
         let what = match &f {
             Forbidden::Dtd(..) => "a document type declaration is forbidden (forbid_dtd)",
-            Forbidden::Entity(..) => "entity declarations are forbidden (forbid_entities)",
-            Forbidden::External(..) => {
+            Forbidden::Entity { .. } => "entity declarations are forbidden (forbid_entities)",
+            Forbidden::External { .. } => {
                 "references to external entities are forbidden (forbid_external)"
             }
         };

@@ -4,13 +4,9 @@
 //! keeps wary's secure default. External entities are off unless `external_entities="local"`
 //! is passed by name (then only files inside `entity_root` are read, as in wary-xml).
 //!
-//! `forbid_entities`: wary-xml's events show unparsed-entity declarations and skipped
-//! external entities, but not the declaration of an internal entity. So that no entity can
-//! be *used* while entities are forbidden, the entity-depth limit is set to 0 as well: the
-//! first reference to any declared entity stops parsing, and is reported as
-//! `EntitiesForbidden` (without a name: the reader does not say which). A declared entity
-//! that is never referenced is not seen. Seeing every declaration needs an event for it in
-//! wary-xml (noted for issue 11's push API).
+//! `forbid_entities` needs no limit of its own: wary-xml reports every entity declaration
+//! that binds ([`wary_xml::Event::EntityDecl`], [`wary_xml::Event::UnparsedEntity`]), and
+//! the batch refuses the first one (see [`crate::batch`]).
 
 use crate::batch::Policy;
 use pyo3::exceptions::PyValueError;
@@ -66,9 +62,6 @@ impl Config {
                     return Err(PyValueError::new_err(format!("unknown limit {other}")));
                 }
             }
-        }
-        if k.policy.forbid_entities {
-            limits.max_entity_depth = 0;
         }
         let external_entities = match k.external_entities.as_deref() {
             None | Some("off") => {

@@ -190,10 +190,22 @@ impl EventStream {
         let forbidden = match &f.forbidden {
             None => py.None().into_bound(py),
             Some(Forbidden::Dtd(n, s, p)) => ("dtd", n, s, p).into_pyobject(py)?.into_any(),
-            Some(Forbidden::Entity(n, s, p, nn)) => {
-                ("entity", n, s, p, nn).into_pyobject(py)?.into_any()
-            }
-            Some(Forbidden::External(n)) => ("external", n).into_pyobject(py)?.into_any(),
+            Some(Forbidden::Entity {
+                name,
+                value,
+                sysid,
+                pubid,
+                notation,
+            }) => ("entity", name, value, sysid, pubid, notation)
+                .into_pyobject(py)?
+                .into_any(),
+            Some(Forbidden::External {
+                context,
+                sysid,
+                pubid,
+            }) => ("external", context, sysid, pubid)
+                .into_pyobject(py)?
+                .into_any(),
         };
         // The exception a file object's read() raised, to be raised as it was.
         let source = self
@@ -233,7 +245,7 @@ fn parse(source: Source, config: Config, tx: SyncSender<Batch>, read_error: Read
         Ok(r) => r,
         Err(e) => {
             let batch = Batch {
-                failure: Some(Failure::from_error(&e, policy)),
+                failure: Some(Failure::from_error(&e)),
                 ..Batch::default()
             };
             let _ = tx.send(batch);
@@ -253,7 +265,7 @@ fn run(reader: &mut Reader<'_>, policy: Policy, raw: bool, tx: &SyncSender<Batch
         match reader.next_event() {
             Ok(Some(ev)) => {
                 if let Err(f) = batch.push(ev, policy) {
-                    batch.refuse(f, &reader.position());
+                    batch.refuse(f.with_ids(reader), &reader.position());
                     let _ = tx.send(batch);
                     return;
                 }
@@ -268,7 +280,7 @@ fn run(reader: &mut Reader<'_>, policy: Policy, raw: bool, tx: &SyncSender<Batch
                 return;
             }
             Err(e) => {
-                batch.failure = Some(Failure::from_error(&e, policy));
+                batch.failure = Some(Failure::from_error(&e));
                 let _ = tx.send(batch);
                 return;
             }

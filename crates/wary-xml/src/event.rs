@@ -79,6 +79,11 @@ pub enum Event<'a> {
     Notation(Notation<'a>),
     /// An unparsed entity declaration, `<!ENTITY name SYSTEM "..." NDATA n>` (XML 1.0 \[76\]).
     UnparsedEntity(UnparsedEntity<'a>),
+    /// A parsed entity declaration, general or parameter, internal or external
+    /// (XML 1.0 \[70\] EntityDecl; unparsed entities are [`Event::UnparsedEntity`]). Reported
+    /// for the declaration that binds the name: the first one (§4.2), and only one that is
+    /// processed (§5.1), whether or not the entity is ever referenced.
+    EntityDecl(EntityDecl<'a>),
     /// The end of the document type declaration.
     DoctypeEnd,
     /// A start tag, or an empty-element tag (then an [`Event::EndElement`] follows at once).
@@ -150,6 +155,24 @@ pub struct UnparsedEntity<'a> {
     pub system_id: &'a str,
     /// The notation named by NDATA.
     pub notation: &'a str,
+}
+
+/// A parsed entity declaration.
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub struct EntityDecl<'a> {
+    /// The entity's name (without the `%` of a parameter entity).
+    pub name: &'a str,
+    /// A parameter entity, `<!ENTITY % name ...>` (XML 1.0 \[72\] PEDecl).
+    pub parameter: bool,
+    /// An internal entity's literal value, with parameter-entity and character references
+    /// expanded and general entity references kept as written (XML 1.0 §4.5); `None` for an
+    /// external entity.
+    pub value: Option<&'a str>,
+    /// An external entity's public identifier, normalized (XML 1.0 §4.2.2).
+    pub public_id: Option<&'a str>,
+    /// An external entity's system identifier, as written; `None` for an internal entity.
+    pub system_id: Option<&'a str>,
 }
 
 /// A processing instruction.

@@ -56,8 +56,8 @@ pub mod tree;
 
 pub use error::{terminal_safe, Error, ErrorKind, Fault, Position, MAX_SHOWN_BYTES};
 pub use event::{
-    Attribute, Attributes, Doctype, EndElement, Event, Notation, Pi, StartElement, UnparsedEntity,
-    XmlDecl,
+    Attribute, Attributes, Doctype, EndElement, EntityDecl, Event, Notation, Pi, StartElement,
+    UnparsedEntity, XmlDecl,
 };
 pub use limits::{ExternalEntities, Limits, Options};
 pub use reader::Reader;

@@ -9,7 +9,8 @@ use crate::cursor::{show_next, Cur, PResult, Stop};
 use crate::dtd::Dtd;
 use crate::encoding::Decoder;
 use crate::event::{
-    AttrRec, Doctype, EndElement, Event, Notation, Pi, Span, StartElement, UnparsedEntity, XmlDecl,
+    AttrRec, Doctype, EndElement, EntityDecl, Event, Notation, Pi, Span, StartElement,
+    UnparsedEntity, XmlDecl,
 };
 use crate::input::{Frame, FrameKind};
 use crate::namespaces::Namespaces;
@@ -64,6 +65,13 @@ pub(crate) enum Ev {
         public: Option<Span>,
         system: Span,
         notation: Span,
+    },
+    EntityDecl {
+        name: Span,
+        parameter: bool,
+        value: Option<Span>,
+        public: Option<Span>,
+        system: Option<Span>,
     },
     DoctypeEnd,
     Start {
@@ -294,6 +302,15 @@ impl<'r> Reader<'r> {
         self.dtd.general(name).is_some()
     }
 
+    /// The external identifier of the general entity `name`, if the DTD read so far declares
+    /// it as an external entity: `(public, system)` as written (XML 1.0 \[75\] ExternalID).
+    ///
+    /// For an [`Event::SkippedEntity`] that names a declared external entity, this is what
+    /// was not loaded, so that a refusal can say which resource the document asked for.
+    pub fn entity_external_id(&self, name: &str) -> Option<(Option<&str>, &str)> {
+        self.dtd.external_id(name)
+    }
+
     /// The event of the start tag just read.
     #[inline]
     fn start_event(&self, empty: bool) -> Event<'_> {
@@ -380,6 +397,19 @@ impl<'r> Reader<'r> {
                 public_id: public.map(|s| s.of(sc)),
                 system_id: system.of(sc),
                 notation: notation.of(sc),
+            }),
+            Ev::EntityDecl {
+                name,
+                parameter,
+                value,
+                public,
+                system,
+            } => Event::EntityDecl(EntityDecl {
+                name: name.of(sc),
+                parameter,
+                value: value.map(|s| s.of(sc)),
+                public_id: public.map(|s| s.of(sc)),
+                system_id: system.map(|s| s.of(sc)),
             }),
             Ev::DoctypeEnd => Event::DoctypeEnd,
             Ev::Start { empty } => self.start_event(empty),

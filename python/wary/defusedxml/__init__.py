@@ -9,12 +9,11 @@ wary's limits are always on (see docs/security.md).
 
 Differences from defusedxml:
 
-- ``forbid_entities`` refuses unparsed-entity declarations and the first *use* of any
-  entity, but not a declared internal entity that is never referenced (wary-xml does not
-  report internal entity declarations yet). Such an entity is harmless: it is never
-  expanded.
-- ``ExternalReferenceForbidden`` carries the entity's name as ``context``; its ``sysid``
-  and ``pubid`` are ``None`` (wary-xml does not report them with the reference).
+- ``forbid_entities`` refuses the first entity declaration, used or not, as defusedxml
+  does; only the first declaration of a name is seen (it is the one that binds, XML 1.0
+  §4.2, and the one expat reports), and ``base`` is always ``None``.
+- ``ExternalReferenceForbidden`` carries the entity's name as ``context`` and its
+  ``sysid``/``pubid`` from its declaration; ``base`` is ``None``.
 - Not yet available (they need wary-xml's push API, issue 11): ``XMLParser`` and its
   aliases ``DefusedXMLParser``, ``XMLParse``, ``XMLTreeBuilder``, and a ``parser=``
   argument (refused with ``NotSupportedError``).

@@ -311,7 +311,9 @@ impl<'r> Reader<'r> {
         Ok(Some(Arc::from(out)))
     }
 
-    /// \[70\] EntityDecl. Returns an event for unparsed entities.
+    /// \[70\] EntityDecl. Returns the event of a declaration that binds: an
+    /// [`Event::UnparsedEntity`](crate::Event) for an unparsed entity, an
+    /// [`Event::EntityDecl`](crate::Event) for any other.
     pub(super) fn entity_decl(&mut self) -> Result<Option<Ev>, Error> {
         const R: &str = "XML 1.0 [70] EntityDecl";
         self.d_bump(8);
@@ -343,7 +345,7 @@ impl<'r> Reader<'r> {
         let kind = match self.d_peek()? {
             Some(b'"' | b'\'') => EntityKind::Internal(Arc::from(self.entity_value()?)),
             _ => {
-                let (_public, system) = self.d_external_id(false)?;
+                let (public, system) = self.d_external_id(false)?;
                 let system = system.unwrap_or_default();
                 let had = self.d_sep()?;
                 let mut notation = None;
@@ -366,6 +368,7 @@ impl<'r> Reader<'r> {
                 }
                 let base = self.frames.iter().rev().find_map(|f| f.base_dir.clone());
                 EntityKind::External {
+                    public,
                     system,
                     base,
                     notation,
@@ -394,11 +397,13 @@ impl<'r> Reader<'r> {
             + match &kind {
                 EntityKind::Internal(text) => text.len(),
                 EntityKind::External {
+                    public,
                     system,
                     base,
                     notation,
                 } => {
-                    system.len()
+                    public.as_ref().map_or(0, String::len)
+                        + system.len()
                         + base.as_ref().map_or(0, |b| b.as_os_str().len())
                         + notation.as_ref().map_or(0, String::len)
                 }
@@ -409,24 +414,49 @@ impl<'r> Reader<'r> {
         } else {
             &mut self.dtd.general
         };
+        // Every declaration that binds is reported (the first of a name, §4.2; one that is
+        // not processed, §5.1, binds nothing), so that a caller can refuse entities on their
+        // declaration alone, as defusedxml does, before any is referenced.
+        self.scratch.clear();
+        let nm = push_span(&mut self.scratch, &name);
         let ev = match &kind {
             EntityKind::External {
+                public,
                 system,
                 notation: Some(n),
                 ..
             } => {
-                self.scratch.clear();
-                let nm = push_span(&mut self.scratch, &name);
+                let pu = public.as_deref().map(|p| push_span(&mut self.scratch, p));
                 let sy = push_span(&mut self.scratch, system);
                 let no = push_span(&mut self.scratch, n);
-                Some(Ev::Unparsed {
+                Ev::Unparsed {
                     name: nm,
-                    public: None,
+                    public: pu,
                     system: sy,
                     notation: no,
-                })
+                }
             }
-            _ => None,
+            EntityKind::External { public, system, .. } => {
+                let pu = public.as_deref().map(|p| push_span(&mut self.scratch, p));
+                let sy = push_span(&mut self.scratch, system);
+                Ev::EntityDecl {
+                    name: nm,
+                    parameter: pe,
+                    value: None,
+                    public: pu,
+                    system: Some(sy),
+                }
+            }
+            EntityKind::Internal(text) => {
+                let va = push_span(&mut self.scratch, text);
+                Ev::EntityDecl {
+                    name: nm,
+                    parameter: pe,
+                    value: Some(va),
+                    public: None,
+                    system: None,
+                }
+            }
         };
         map.insert(
             name.clone(),
@@ -436,7 +466,7 @@ impl<'r> Reader<'r> {
                 external_decl,
             },
         );
-        Ok(ev)
+        Ok(Some(ev))
     }
 
     /// \[9\] EntityValue: parameter-entity references (external subset only) and character
@@ -721,4 +751,160 @@ fn is_char_ref_to(text: &str, ch: char) -> bool {
     !digits.is_empty()
         && digits.bytes().all(|b| (b as char).is_digit(radix))
         && u32::from_str_radix(digits, radix).ok() == Some(ch as u32)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Event, Options, Reader};
+
+    /// A declaration as reported: name, parameter, value, public id, system id, notation,
+    /// and the offset the reader is at after it (the end of the declaration).
+    type Decl = (
+        String,
+        bool,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        u64,
+    );
+
+    fn decls(doc: &str) -> Vec<Decl> {
+        let mut r = Reader::new(doc.as_bytes(), Options::default());
+        let mut out = Vec::new();
+        loop {
+            let got = match r.next_event() {
+                Ok(Some(Event::EntityDecl(d))) => (
+                    d.name.to_string(),
+                    d.parameter,
+                    d.value.map(str::to_string),
+                    d.public_id.map(str::to_string),
+                    d.system_id.map(str::to_string),
+                    None,
+                ),
+                Ok(Some(Event::UnparsedEntity(u))) => (
+                    u.name.to_string(),
+                    false,
+                    None,
+                    u.public_id.map(str::to_string),
+                    Some(u.system_id.to_string()),
+                    Some(u.notation.to_string()),
+                ),
+                Ok(Some(_)) => continue,
+                Ok(None) => return out,
+                Err(e) => panic!("{doc}: {e}"),
+            };
+            let p = r.position().offset;
+            out.push((got.0, got.1, got.2, got.3, got.4, got.5, p));
+        }
+    }
+
+    fn s(v: &str) -> Option<String> {
+        Some(v.to_string())
+    }
+
+    // XML 1.0 [70] EntityDecl: every declaration that binds is reported, in document order,
+    // used or not, with what it declares and where it ends.
+    macro_rules! entity_decl_cases {
+        ($($name:ident: $doc:expr => [$($d:expr),*];)*) => {$(
+            #[test]
+            fn $name() {
+                let want: Vec<Decl> = vec![$($d),*];
+                assert_eq!(decls($doc), want, "{}", $doc);
+            }
+        )*};
+    }
+
+    entity_decl_cases! {
+        unused_internal: "<!DOCTYPE x [<!ENTITY a \"b\">]><x/>"
+            => [("a".into(), false, s("b"), None, None, None, 28)];
+        internal_keeps_general_refs_expands_char_refs:
+            "<!DOCTYPE x [<!ENTITY a \"&#65;&b;\"><!ENTITY b \"\">]><x/>"
+            => [("a".into(), false, s("A&b;"), None, None, None, 35),
+                ("b".into(), false, s(""), None, None, None, 49)];
+        external_system: "<!DOCTYPE x [<!ENTITY e SYSTEM \"e.xml\">]><x/>"
+            => [("e".into(), false, None, None, s("e.xml"), None, 39)];
+        external_public_normalized:
+            "<!DOCTYPE x [<!ENTITY e PUBLIC \" -//A//B  C \" \"e.xml\">]><x/>"
+            => [("e".into(), false, None, s("-//A//B C"), s("e.xml"), None, 54)];
+        parameter_internal: "<!DOCTYPE x [<!ENTITY % p \"<!--c-->\">]><x/>"
+            => [("p".into(), true, s("<!--c-->"), None, None, None, 37)];
+        parameter_external: "<!DOCTYPE x [<!ENTITY % p SYSTEM \"p.dtd\">]><x/>"
+            => [("p".into(), true, None, None, s("p.dtd"), None, 41)];
+        unparsed_keeps_public_id:
+            "<!DOCTYPE x [<!NOTATION n SYSTEM \"n\"><!ENTITY u PUBLIC \"-//U\" \"u.bin\" NDATA n>]><x/>"
+            => [("u".into(), false, None, s("-//U"), s("u.bin"), s("n"), 78)];
+        first_binds_only: "<!DOCTYPE x [<!ENTITY a \"1\"><!ENTITY a \"2\">]><x/>"
+            => [("a".into(), false, s("1"), None, None, None, 28)];
+        general_and_parameter_are_two_names:
+            "<!DOCTYPE x [<!ENTITY a \"1\"><!ENTITY % a \"2\">]><x/>"
+            => [("a".into(), false, s("1"), None, None, None, 28),
+                ("a".into(), true, s("2"), None, None, None, 45)];
+        // §5.1: after a reference to a parameter entity that was not read, later
+        // declarations are not processed; the unread one itself was reported.
+        not_processed_after_unread_pe:
+            "<!DOCTYPE x [<!ENTITY % p SYSTEM \"p.dtd\">%p;<!ENTITY a \"1\">]><x/>"
+            => [("p".into(), true, None, None, s("p.dtd"), None, 41)];
+        no_dtd: "<x>&amp;</x>" => [];
+    }
+
+    /// Generated: n declarations of every kind, none used, give n events in order (the
+    /// event is made per declaration, not only for the first, the used or the unparsed).
+    #[test]
+    fn every_declaration_of_a_large_generated_dtd_is_reported() {
+        let n = 3000;
+        let mut doc = String::from("<!DOCTYPE x [<!NOTATION n SYSTEM \"n\">");
+        for i in 0..n {
+            doc.push_str(&match i % 4 {
+                0 => format!("<!ENTITY g{i} \"v{i}\">"),
+                1 => format!("<!ENTITY % p{i} \"v{i}\">"),
+                2 => format!("<!ENTITY g{i} PUBLIC \"-//{i}\" \"s{i}\">"),
+                _ => format!("<!ENTITY g{i} SYSTEM \"s{i}\" NDATA n>"),
+            });
+        }
+        doc.push_str("]><x/>");
+        let got = decls(&doc);
+        assert_eq!(got.len(), n);
+        for (i, d) in got.iter().enumerate() {
+            let (name, pe) = match i % 4 {
+                1 => (format!("p{i}"), true),
+                _ => (format!("g{i}"), false),
+            };
+            assert_eq!((&d.0, d.1), (&name, pe));
+            assert_eq!(d.2.is_some(), i % 4 < 2, "{d:?}");
+            assert_eq!(d.3.is_some(), i % 4 == 2, "{d:?}");
+            assert_eq!(d.5.is_some(), i % 4 == 3, "{d:?}");
+            assert!(doc[..d.6 as usize].ends_with('>'), "{d:?}");
+        }
+    }
+
+    /// A skipped reference to a declared external entity tells what was not loaded.
+    #[test]
+    fn skipped_external_entity_has_its_identifiers() {
+        let doc = "<!DOCTYPE x [<!ENTITY e PUBLIC \"-//E\" \"e.xml\"><!ENTITY s SYSTEM \"s.xml\">\
+                   <!ENTITY i \"i\">]><x>&e;&s;&i;</x>";
+        let mut r = Reader::new(doc.as_bytes(), Options::default());
+        let mut got = Vec::new();
+        loop {
+            let name = match r.next_event() {
+                Ok(Some(Event::SkippedEntity(n))) => n.to_string(),
+                Ok(Some(_)) => continue,
+                Ok(None) => break,
+                Err(e) => panic!("{e}"),
+            };
+            let ids = r
+                .entity_external_id(&name)
+                .map(|(p, s)| (p.map(str::to_string), s.to_string()));
+            got.push((name, ids));
+        }
+        assert_eq!(
+            got,
+            vec![
+                ("e".to_string(), Some((s("-//E"), "e.xml".to_string()))),
+                ("s".to_string(), Some((None, "s.xml".to_string()))),
+            ]
+        );
+        assert_eq!(r.entity_external_id("i"), None);
+        assert_eq!(r.entity_external_id("nope"), None);
+    }
 }

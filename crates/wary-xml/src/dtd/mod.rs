@@ -36,6 +36,9 @@ pub(crate) enum EntityKind {
     Internal(Arc<str>),
     /// An external entity; `notation` is set for unparsed entities.
     External {
+        /// The public identifier, kept to be reported with the declaration and with a
+        /// reference that is skipped (XML 1.0 \[75\] ExternalID).
+        public: Option<String>,
         system: String,
         base: Option<PathBuf>,
         notation: Option<String>,
@@ -129,6 +132,14 @@ pub(crate) struct Dtd {
 impl Dtd {
     pub fn general(&self, name: &str) -> Option<&Entity> {
         self.general.get(name)
+    }
+
+    /// `(public, system)` of the general entity `name` when it is external.
+    pub fn external_id(&self, name: &str) -> Option<(Option<&str>, &str)> {
+        match &self.general.get(name)?.kind {
+            EntityKind::External { public, system, .. } => Some((public.as_deref(), system)),
+            EntityKind::Internal(_) => None,
+        }
     }
 
     /// Whether no attribute-list declaration was read (then no tag has defaults).
