@@ -25,4 +25,9 @@ def test_probe_finds_nothing_unsafe():
     p = subprocess.run(cmd, capture_output=True, timeout=600, env=env)
     out = p.stdout.decode()
     assert p.returncode == 0, out + p.stderr.decode()
-    print(out)
+    kinds = {f["name"]: f["data"]["kind"] for f in json.loads(out)["findings"]}
+    # The controls prove the client really sends (a client that never sends is "safe" too).
+    assert kinds.pop("control") == "delivered", out
+    assert kinds.pop("implicit-control") == "delivered", out
+    assert "starttls-stripped" in kinds and "cert-wrong-host" in kinds, sorted(kinds)
+    assert set(kinds.values()) == {"safe"}, kinds

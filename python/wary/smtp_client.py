@@ -20,7 +20,9 @@ Differences from :class:`smtplib.SMTP`, all toward "never weaker, never silently
 import smtplib
 import ssl
 
-from . import smtp as _smtp
+from . import smtp_send as _smtp
+
+__all__ = ["SMTP", "SMTP_SSL"]
 
 
 class SMTP:

@@ -15,8 +15,8 @@ use pyo3::types::{PyDict, PyList};
 use std::path::PathBuf;
 use std::time::Duration;
 use wary_smtp::proto::{
-    AuthConfig, Credentials, Domain, Envelope, Mailbox, Message, Reply, ReversePath,
-    SessionError, Timeouts, TlsInfo, TlsMode,
+    AuthConfig, Credentials, Domain, Envelope, Mailbox, Message, Reply, ReversePath, SessionError,
+    Timeouts, TlsInfo, TlsMode,
 };
 use wary_smtp::{headers, Client, ClientConfig, DeliveryReport, Error, Trust};
 
