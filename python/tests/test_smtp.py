@@ -193,3 +193,39 @@ def test_smtp_class_raises_recipients_refused(certs):
     with ws.SMTP("127.0.0.1", srv.port, timeout=5, ca_file=certs[0]) as s:
         with pytest.raises(smtplib.SMTPRecipientsRefused):
             s.sendmail("a@example.org", ["b@example.org"], MSG)
+
+
+def test_network_wait_releases_the_gil(certs):
+    """A Python thread keeps running while send() waits on a server that answers slowly."""
+    import socket
+    import threading
+    import time
+
+    lsock = socket.socket()
+    lsock.bind(("127.0.0.1", 0))
+    lsock.listen(1)
+    port = lsock.getsockname()[1]
+
+    def slow():
+        conn, _ = lsock.accept()
+        time.sleep(1.0)  # the greeting comes late, then the server goes away
+        conn.close()
+        lsock.close()
+
+    threading.Thread(target=slow, daemon=True).start()
+    ticks = []
+    done = threading.Event()
+
+    def count():
+        while not done.is_set():
+            ticks.append(1)
+            time.sleep(0.01)
+
+    counter = threading.Thread(target=count)
+    counter.start()
+    with pytest.raises(smtplib.SMTPServerDisconnected):
+        ws.send(MSG, ("127.0.0.1", port), timeout=5)
+    done.set()
+    counter.join()
+    # About 100 ticks in the second the server waited; with the GIL held there would be ~1.
+    assert len(ticks) > 30, len(ticks)
