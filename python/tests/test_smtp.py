@@ -229,3 +229,20 @@ def test_network_wait_releases_the_gil(certs):
     counter.join()
     # About 100 ticks in the second the server waited; with the GIL held there would be ~1.
     assert len(ticks) > 30, len(ticks)
+
+
+def test_send_message_never_sends_bcc_even_with_explicit_recipients(certs):
+    """smtplib.send_message removes Bcc from what it sends whatever to_addrs is; so must we."""
+    m = EmailMessage()
+    m["From"], m["To"], m["Subject"] = "a@example.org", "b@example.org", "x"
+    m["Bcc"] = "secret-rcpt@example.org"
+    m.set_content("body\n")
+    for to_addrs in (None, ["b@example.org", "secret-rcpt@example.org"]):
+        srv = Server(certs)
+        with ws.SMTP("127.0.0.1", srv.port, timeout=5, ca_file=certs[0]) as s:
+            assert s.send_message(m, to_addrs=to_addrs) == {}
+        srv.thread.join(10)
+        wire = srv.all()
+        assert b"RCPT TO:<secret-rcpt@example.org>" in wire, to_addrs
+        assert b"secret-rcpt" not in wire.split(b"DATA\r\n", 1)[1], to_addrs
+    assert m["Bcc"] == "secret-rcpt@example.org"  # the caller's message is not changed

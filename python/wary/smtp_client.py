@@ -17,6 +17,7 @@ Differences from :class:`smtplib.SMTP`, all toward "never weaker, never silently
   plain text.
 """
 
+import re
 import smtplib
 import ssl
 
@@ -124,7 +125,8 @@ class SMTP:
         if mail_options or rcpt_options:
             raise ValueError("mail_options/rcpt_options are not supported by wary.smtp")
         if isinstance(msg, str):
-            msg = smtplib._fix_eols(msg).encode("ascii")
+            # As smtplib: a str message must be ASCII, with line ends made CRLF.
+            msg = re.sub(r"(?:\r\n|\n|\r(?!\n))", "\r\n", msg).encode("ascii")
         if isinstance(to_addrs, str):
             to_addrs = [to_addrs]
         return self._send(msg, from_addr, list(to_addrs))

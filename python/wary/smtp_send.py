@@ -1,6 +1,7 @@
 """wary.smtp_send: :func:`send`, the :class:`DeliveryReport` and the exceptions of
 :mod:`wary.smtp` (import them from there; see its docstring)."""
 
+import copy
 import smtplib
 import ssl
 from email.message import Message as _EmailMessage
@@ -307,10 +308,17 @@ def _exception(err):
     return ProtocolError(msg)
 
 
-def _as_bytes(message):
+def _as_bytes(message, strip_bcc=False):
     if isinstance(message, (bytes, bytearray, memoryview)):
         return bytes(message)
     if isinstance(message, _EmailMessage):
+        if strip_bcc and (message["Bcc"] is not None or message["Resent-Bcc"] is not None):
+            # As smtplib.send_message: Bcc never goes on the wire, whoever picked the
+            # recipients. (Without to_addrs, wary-smtp's headers module reads and removes
+            # Bcc from the bytes as sent.) A copy: the caller's message is not changed.
+            message = copy.copy(message)
+            del message["Bcc"]
+            del message["Resent-Bcc"]
         # CRLF line ends and the SMTP policy's header folding, as smtplib.send_message.
         policy = message.policy.clone(linesep="\r\n") if hasattr(message, "policy") \
             else _SMTP_POLICY
@@ -349,7 +357,8 @@ def send(message, server, tls="starttls", ca_file=None, user=None, password=None
     ``user`` and ``password`` log in (SCRAM-SHA-256, PLAIN or LOGIN), only after TLS.
     ``timeout`` (seconds) bounds every phase, the TLS handshake included. ``from_addr``
     defaults to the message's From address; ``to_addrs`` (a list) defaults to its To, Cc
-    and Bcc addresses, and Bcc is removed from what is sent.
+    and Bcc addresses, and Bcc is removed from what is sent (from an EmailMessage it is
+    removed whatever ``to_addrs`` is, as in smtplib's ``send_message``).
 
     Returns the report even when the message was refused: check ``report.status`` or call
     ``report.raise_for_status()``. Raises a :class:`SMTPException` subclass when the
@@ -357,10 +366,10 @@ def send(message, server, tls="starttls", ca_file=None, user=None, password=None
     ``not_sent``), :class:`ValueError` for bad arguments (nothing is sent), and
     :class:`TypeError` for a message of another type.
     """
-    data = _as_bytes(message)
-    host, port = _split_server(server, tls)
     if isinstance(to_addrs, str):
         to_addrs = [to_addrs]
+    data = _as_bytes(message, strip_bcc=bool(to_addrs))
+    host, port = _split_server(server, tls)
     result = _wary.smtp_send(
         data, host, port, tls=tls, sender=from_addr, recipients=list(to_addrs or []),
         ca_file=None if ca_file is None else str(ca_file), server_name=server_name,
