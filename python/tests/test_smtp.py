@@ -246,3 +246,14 @@ def test_send_message_never_sends_bcc_even_with_explicit_recipients(certs):
         assert b"RCPT TO:<secret-rcpt@example.org>" in wire, to_addrs
         assert b"secret-rcpt" not in wire.split(b"DATA\r\n", 1)[1], to_addrs
     assert m["Bcc"] == "secret-rcpt@example.org"  # the caller's message is not changed
+
+
+def test_timeout_before_content_is_deferred_and_raises_the_timeout(certs):
+    """MAIL gets no reply: deferred (safe to retry), and the exception is the timeout, not
+    an invented recipient refusal."""
+    srv = Server(certs, MAIL=b"")  # says nothing to MAIL
+    r = send(srv, certs, timeout=1)
+    assert r.status == "deferred"
+    assert isinstance(r.error, (ws.SMTPTimeoutError, TimeoutError))
+    with pytest.raises(TimeoutError):
+        r.raise_for_status()

@@ -132,6 +132,11 @@ class DeliveryReport:
             raise self.error
         if self.status == "unconfirmed":
             raise UnconfirmedError(self)
+        if self.error is not None and (
+                self.mail is None or all(r.reply is None for r in self.recipients)):
+            # The connection failed before the server said anything decisive: its error
+            # (a timeout, a close) is the explanation, not a made-up refusal.
+            raise self.error
         if self.mail is not None and self.mail.code >= 400:
             raise SMTPSenderRefused(self.mail.code, self.mail.text.encode(), self._sender,
                                     report=self)
