@@ -1,5 +1,5 @@
 # Type stubs of the native module (crates/wary-py). Private: use wary.etree / wary.defusedxml.
-from typing import Any, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 class EventStream:
     def next_batch(self) -> Tuple[List[Tuple[Any, ...]], Optional[Tuple[Any, ...]], bool]: ...
@@ -23,3 +23,19 @@ def open(
     forbid_external: bool = ...,
     raw_names: bool = ...,
 ) -> EventStream: ...
+
+def smtp_send(
+    message: bytes,
+    host: str,
+    port: int,
+    *,
+    tls: str,
+    sender: Optional[str] = ...,
+    recipients: List[str] = ...,
+    ca_file: Optional[str] = ...,
+    server_name: Optional[str] = ...,
+    user: Optional[str] = ...,
+    password: Optional[str] = ...,
+    timeout: Optional[float] = ...,
+    helo: Optional[str] = ...,
+) -> Dict[str, Any]: ...

@@ -10,6 +10,7 @@
 
 pub mod batch;
 pub mod config;
+pub mod smtp;
 pub mod stream;
 
 use batch::Policy;
@@ -89,5 +90,6 @@ fn open(
 fn _wary(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<EventStream>()?;
     m.add_function(wrap_pyfunction!(open, m)?)?;
+    m.add_function(wrap_pyfunction!(smtp::smtp_send, m)?)?;
     Ok(())
 }

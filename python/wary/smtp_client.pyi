@@ -1,0 +1,53 @@
+# Type stubs of wary.smtp.SMTP / SMTP_SSL (python/wary/smtp_client.py).
+import ssl
+from email.message import Message
+from typing import Any, Dict, Literal, Optional, Sequence, Tuple, Union
+
+from .smtp_send import DeliveryReport
+
+class SMTP:
+    default_port: int
+    timeout: Optional[float]
+    last_report: Optional[DeliveryReport]
+    def __init__(
+        self,
+        host: str = ...,
+        port: int = ...,
+        local_hostname: Optional[str] = ...,
+        timeout: Optional[float] = ...,
+        source_address: None = ...,
+        *,
+        tls: Optional[Literal["starttls", "implicit", "none"]] = ...,
+        ca_file: Optional[str] = ...,
+        server_name: Optional[str] = ...,
+    ) -> None: ...
+    def __enter__(self) -> "SMTP": ...
+    def __exit__(self, *exc: Any) -> None: ...
+    def connect(self, host: str = ..., port: int = ..., source_address: None = ...) -> Tuple[int, bytes]: ...
+    def ehlo(self, name: str = ...) -> Tuple[int, bytes]: ...
+    def helo(self, name: str = ...) -> Tuple[int, bytes]: ...
+    def ehlo_or_helo_if_needed(self) -> None: ...
+    def starttls(self, keyfile: None = ..., certfile: None = ..., context: Optional[ssl.SSLContext] = ...) -> Tuple[int, bytes]: ...
+    def login(self, user: str, password: str, *, initial_response_ok: bool = ...) -> Tuple[int, bytes]: ...
+    def sendmail(self, from_addr: str, to_addrs: Union[str, Sequence[str]], msg: Union[str, bytes], mail_options: Sequence[str] = ..., rcpt_options: Sequence[str] = ...) -> Dict[str, Tuple[int, bytes]]: ...
+    def send_message(self, msg: Message, from_addr: Optional[str] = ..., to_addrs: Optional[Union[str, Sequence[str]]] = ..., mail_options: Sequence[str] = ..., rcpt_options: Sequence[str] = ...) -> Dict[str, Tuple[int, bytes]]: ...
+    def noop(self) -> Tuple[int, bytes]: ...
+    def rset(self) -> Tuple[int, bytes]: ...
+    def quit(self) -> Tuple[int, bytes]: ...
+    def close(self) -> None: ...
+
+class SMTP_SSL(SMTP):
+    def __init__(
+        self,
+        host: str = ...,
+        port: int = ...,
+        local_hostname: Optional[str] = ...,
+        keyfile: None = ...,
+        certfile: None = ...,
+        timeout: Optional[float] = ...,
+        source_address: None = ...,
+        context: Optional[ssl.SSLContext] = ...,
+        *,
+        ca_file: Optional[str] = ...,
+        server_name: Optional[str] = ...,
+    ) -> None: ...
