@@ -52,6 +52,10 @@ pub(crate) struct Decoder<'r> {
     scratch: String,
     /// Where raw bytes are read to (allocated once).
     raw_buf: Vec<u8>,
+    /// The last few bytes encoding_rs consumed. Its decoders keep a cut sequence across
+    /// calls, so a malformed sequence may have begun in bytes already dropped from
+    /// `staging`: the error names it from here, the same whatever the reads (fuzz_chunks_7).
+    consumed_tail: Vec<u8>,
 }
 
 impl<'r> Decoder<'r> {
@@ -77,6 +81,7 @@ impl<'r> Decoder<'r> {
             in_use: None,
             scratch: String::new(),
             raw_buf: Vec::new(),
+            consumed_tail: Vec::new(),
         };
         d.kind = d.kind_for(&sn.in_use);
         d.in_use = Some(sn.in_use);
@@ -262,9 +267,9 @@ impl<'r> Decoder<'r> {
                 let upto = self.staging.len();
                 let (bad, read) = rs_decode(dec, &self.staging[..upto], last, &mut self.scratch);
                 push_checked(out, &self.scratch, &mut self.after_cr, &mut self.pending);
-                let at = &mut self.staging;
                 settle(
-                    at,
+                    &mut self.staging,
+                    &mut self.consumed_tail,
                     bad,
                     read,
                     &mut self.pending,
@@ -282,14 +287,20 @@ impl<'r> Decoder<'r> {
                 let clean = bad.is_none() && read == upto;
                 if clean && stop == Some(charset::Gb18030Stop::A3A0) {
                     push_checked(out, "\u{E5E5}", &mut self.after_cr, &mut self.pending);
+                    remember_consumed(&mut self.consumed_tail, &self.staging[..upto + 2]);
                     self.staging.drain(..upto + 2);
                     continue;
                 }
                 let lone = clean && stop == Some(charset::Gb18030Stop::Lone);
-                let bad = if lone { Some((read, read + 1)) } else { bad };
-                let at = &mut self.staging;
+                // The lone byte follows what was read: the error names it.
+                let (bad, read) = if lone {
+                    (Some(Malformed { len: 1, extra: 0 }), read + 1)
+                } else {
+                    (bad, read)
+                };
                 settle(
-                    at,
+                    &mut self.staging,
+                    &mut self.consumed_tail,
                     bad,
                     read,
                     &mut self.pending,
@@ -303,26 +314,51 @@ impl<'r> Decoder<'r> {
     }
 }
 
-/// After encoding_rs decoded `read` bytes of `staging`: records the illegal sequence `bad`
-/// (a range of `staging`), if any, as the pending error and ends the input; else drops what
-/// was read.
+/// A malformed sequence encoding_rs reported: `len` bytes, followed by `extra` bytes it also
+/// consumed, ending where its read ended. Both may lie partly in earlier buffers.
+struct Malformed {
+    len: usize,
+    extra: usize,
+}
+
+/// How many consumed bytes `consumed_tail` keeps: more than the longest malformed sequence
+/// encoding_rs reports (4 bytes, GB18030).
+const TAIL: usize = 8;
+
+/// Appends `bytes` to `tail`, keeping its last `TAIL` bytes.
+fn remember_consumed(tail: &mut Vec<u8>, bytes: &[u8]) {
+    let keep = &bytes[bytes.len().saturating_sub(TAIL)..];
+    tail.extend_from_slice(keep);
+    let over = tail.len().saturating_sub(TAIL);
+    tail.drain(..over);
+}
+
+/// After encoding_rs decoded `read` bytes of `staging`: records the illegal sequence `bad`,
+/// if any, as the pending error (its bytes taken from `tail` where an earlier buffer held
+/// them) and ends the input; else drops what was read, remembering its last bytes in `tail`.
 fn settle(
     staging: &mut Vec<u8>,
-    bad: Option<(usize, usize)>,
+    tail: &mut Vec<u8>,
+    bad: Option<Malformed>,
     read: usize,
     pending: &mut Option<Error>,
     raw_eof: &mut bool,
     encoding: &str,
 ) {
     match bad {
-        Some((from, to)) => {
+        Some(m) => {
             if pending.is_none() {
-                *pending = Some(illegal(staging.get(from..to).unwrap_or_default(), encoding));
+                remember_consumed(tail, &staging[..read.min(staging.len())]);
+                let end = tail.len().saturating_sub(m.extra);
+                let seq = &tail[end.saturating_sub(m.len)..end];
+                *pending = Some(illegal(seq, encoding));
             }
             staging.clear();
             *raw_eof = true;
         }
         None => {
+            let read = read.min(staging.len());
+            remember_consumed(tail, &staging[..read]);
             staging.drain(..read);
         }
     }
@@ -454,7 +490,7 @@ fn rs_decode(
     bytes: &[u8],
     last: bool,
     scratch: &mut String,
-) -> (Option<(usize, usize)>, usize) {
+) -> (Option<Malformed>, usize) {
     scratch.clear();
     let need = dec
         .max_utf8_buffer_length_without_replacement(bytes.len())
@@ -463,8 +499,8 @@ fn rs_decode(
     let (res, read) = dec.decode_to_string_without_replacement(bytes, scratch, last);
     match res {
         DecoderResult::Malformed(len, extra) => {
-            let end = read.saturating_sub(usize::from(extra));
-            (Some((end.saturating_sub(usize::from(len)), end)), read)
+            let (len, extra) = (usize::from(len), usize::from(extra));
+            (Some(Malformed { len, extra }), read)
         }
         _ => (None, read),
     }
