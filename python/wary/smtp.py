@@ -20,51 +20,8 @@ Errors are exceptions that subclass smtplib's where the meaning matches
 so existing ``except smtplib.SMTPException`` handlers keep working.
 """
 
+from . import smtp_send as _smtp_send
 from .smtp_client import SMTP, SMTP_SSL
-from .smtp_send import (  # noqa: F401
-    send,
-    DeliveryReport,
-    RecipientResult,
-    Reply,
-    SMTPException,
-    SMTPAuthenticationError,
-    SMTPConnectError,
-    SMTPDataError,
-    SMTPHeloError,
-    SMTPNotSupportedError,
-    SMTPRecipientsRefused,
-    SMTPResponseException,
-    SMTPSenderRefused,
-    SMTPServerDisconnected,
-    SMTPTimeoutError,
-    StartTLSError,
-    TLSError,
-    ProtocolError,
-    UnconfirmedError,
-    STATUSES,
-)
+from .smtp_send import *  # noqa: F401,F403  (the names of smtp_send.__all__, listed once there)
 
-__all__ = [
-    "send",
-    "DeliveryReport",
-    "RecipientResult",
-    "Reply",
-    "SMTPException",
-    "SMTPAuthenticationError",
-    "SMTPConnectError",
-    "SMTPDataError",
-    "SMTPHeloError",
-    "SMTPNotSupportedError",
-    "SMTPRecipientsRefused",
-    "SMTPResponseException",
-    "SMTPSenderRefused",
-    "SMTPServerDisconnected",
-    "SMTPTimeoutError",
-    "StartTLSError",
-    "TLSError",
-    "ProtocolError",
-    "UnconfirmedError",
-    "STATUSES",
-    "SMTP",
-    "SMTP_SSL",
-]
+__all__ = [*_smtp_send.__all__, "SMTP", "SMTP_SSL"]
