@@ -9,6 +9,7 @@
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
+mod config;
 mod probe_cmd;
 mod send_cmd;
 mod term;
