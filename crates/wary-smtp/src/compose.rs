@@ -86,9 +86,8 @@ impl Attachment {
         let ok = content_type.split_once('/').is_some_and(|(t, s)| {
             let token = |x: &str| {
                 !x.is_empty()
-                    && x.bytes().all(|b| {
-                        b.is_ascii_graphic() && !b"()<>@,;:\\\"/[]?=".contains(&b)
-                    })
+                    && x.bytes()
+                        .all(|b| b.is_ascii_graphic() && !b"()<>@,;:\\\"/[]?=".contains(&b))
             };
             token(t) && token(s)
         });
@@ -264,11 +263,7 @@ pub fn from_field(name: Option<&str>, addr: &Mailbox) -> Result<Vec<u8>, Compose
 }
 
 fn addresses(list: &[Mailbox]) -> Address<'static> {
-    Address::new_list(
-        list.iter()
-            .map(|m| Address::from(m.to_string()))
-            .collect(),
-    )
+    Address::new_list(list.iter().map(|m| Address::from(m.to_string())).collect())
 }
 
 /// Refuses control characters (TAB aside) in a value that becomes a header field.

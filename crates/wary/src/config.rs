@@ -49,6 +49,35 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+/// The config file's documentation, in `wary send --help` (tests/sendmail_cli.rs checks it).
+pub const EXAMPLE: &str = r#"Config file: $XDG_CONFIG_HOME/wary/config.toml (else ~/.config/wary/config.toml, or
+--config FILE) holds named accounts; -a NAME picks one, else `default` is used (but not
+when --server is given). Flags given on the command line override the account.
+
+    default = "work"
+
+    [account.work]
+    host = "smtp.example.com"        # required
+    port = 587                       # default: 587 starttls, 465 implicit, 25 none
+    tls = "starttls"                 # starttls (default) | implicit | none
+    from = "me@example.com"          # envelope sender (and From: in sendmail mode)
+    user = "me@example.com"
+    password_command = "pass show mail/work"   # run by sh -c; or an argv list:
+    # password_command = ["pass", "show", "mail/work"]
+    # password_file = "work.pass"    # first line; relative to the config's folder
+    # password = "..."               # allowed, as in msmtp
+    # ca_file = "~/certs/ca.pem"     # trust only these CAs
+    # tls_server_name, helo, auth_mechanism, timeout (seconds)
+
+    [account.home]
+    host = "mail.example.net"
+    tls = "implicit"
+
+Unknown keys are errors (with their line). A file holding password or password_command
+must be yours and closed to others (chmod 600), else wary refuses it (exit 78).
+password_command's stdout, less one trailing newline, is the password; stdin is
+/dev/null; a failure exit or empty output is an error."#;
+
 /// The largest config file read (a config is a few hundred bytes; a huge one is a mistake).
 const MAX_CONFIG_BYTES: u64 = 1 << 20;
 
@@ -238,7 +267,11 @@ pub fn select(file: Option<&Path>, name: Option<&str>) -> Result<Option<Account>
         return Err(ConfigError::Invalid(format!(
             "config file {}: no account {wanted:?} (accounts: {})",
             path.display(),
-            if known.is_empty() { "none".to_owned() } else { known.join(", ") }
+            if known.is_empty() {
+                "none".to_owned()
+            } else {
+                known.join(", ")
+            }
         )));
     };
     account.name = wanted;
@@ -404,8 +437,9 @@ fn run_password_command(c: &PasswordCommand, what: &str) -> Result<String, Strin
             out.status
         ));
     }
-    let mut text = String::from_utf8(out.stdout)
-        .map_err(|_| format!("{what}: password_command `{shown}` printed bytes that are not UTF-8"))?;
+    let mut text = String::from_utf8(out.stdout).map_err(|_| {
+        format!("{what}: password_command `{shown}` printed bytes that are not UTF-8")
+    })?;
     // One trailing newline is the line's end, not the password (`echo`, `pass show`).
     if text.ends_with('\n') {
         text.pop();

@@ -43,6 +43,9 @@ pub const EX_NOPERM: u8 = 77;
 /// sysexits.h EX_CONFIG: bad flags or configuration.
 pub const EX_CONFIG: u8 = 78;
 
+/// The exit codes, in `wary send --help`.
+const EXIT_CODES_HELP: &str = "Each message ends delivered, deferred, refused, unconfirmed or not_sent (see --json and the README). Exit codes (sysexits.h), the most severe over every message and recipient, in this order: 76 protocol violation, TLS downgrade, injection or certificate failure, or a message unconfirmed (sent, no final reply: do not retry blindly); 77 authentication failed; 65 message or address cannot be sent as given; 69 refused (5xx); 75 deferred (4xx, timeout or network error before the content; retry later) or not sent; 0 delivered to every recipient. Before connecting: 78 bad flags; 68 host cannot be resolved.";
+
 /// How the connection is protected.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum TlsArg {
@@ -64,7 +67,8 @@ pub struct SendArgs {
 /// The flags themselves.
 #[derive(clap::Args, Debug, Clone)]
 #[command(
-    after_help = "Each message ends delivered, deferred, refused, unconfirmed or not_sent (see --json and the README). Exit codes (sysexits.h), the most severe over every message and recipient, in this order: 76 protocol violation, TLS downgrade, injection or certificate failure, or a message unconfirmed (sent, no final reply: do not retry blindly); 77 authentication failed; 65 message or address cannot be sent as given; 69 refused (5xx); 75 deferred (4xx, timeout or network error before the content; retry later) or not sent; 0 delivered to every recipient. Before connecting: 78 bad flags; 68 host cannot be resolved."
+    after_help = EXIT_CODES_HELP,
+    after_long_help = format!("{EXIT_CODES_HELP}\n\n{}", crate::config::EXAMPLE)
 )]
 pub struct SendOpts {
     /// The submission server, `HOST[:PORT]` (`[::1]:587` for IPv6); default: the account's.

@@ -58,12 +58,21 @@ fn text_html_and_attachments_parse_back() {
     let from = p.from().unwrap().first().unwrap();
     assert_eq!(from.name(), Some("Zoë Sender"));
     assert_eq!(from.address(), Some("sender@example.com"));
-    assert_eq!(p.to().unwrap().first().unwrap().address(), Some("a@example.org"));
-    assert_eq!(p.cc().unwrap().first().unwrap().address(), Some("b@example.org"));
+    assert_eq!(
+        p.to().unwrap().first().unwrap().address(),
+        Some("a@example.org")
+    );
+    assert_eq!(
+        p.cc().unwrap().first().unwrap().address(),
+        Some("b@example.org")
+    );
     assert!(p.date().is_some(), "Date generated");
     let id = p.message_id().unwrap();
     assert!(id.ends_with("@example.com"), "{id}");
-    assert_eq!(p.body_text(0).unwrap().replace("\r\n", "\n"), "plain body\nsecond line\n");
+    assert_eq!(
+        p.body_text(0).unwrap().replace("\r\n", "\n"),
+        "plain body\nsecond line\n"
+    );
     assert!(p.body_html(0).unwrap().contains("<p>html body</p>"));
     assert_eq!(p.attachment_count(), 2);
     let a = p.attachment(0).unwrap();
@@ -75,7 +84,10 @@ fn text_html_and_attachments_parse_back() {
     // The header section is ASCII: non-ASCII went through RFC 2047 / RFC 2231.
     let head = &raw[..raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap()];
     assert!(head.is_ascii(), "{}", String::from_utf8_lossy(head));
-    assert!(raw.windows(9).any(|w| w == b"filename*"), "RFC 2231 filename*");
+    assert!(
+        raw.windows(9).any(|w| w == b"filename*"),
+        "RFC 2231 filename*"
+    );
 }
 
 #[test]
@@ -100,7 +112,11 @@ fn generated_values_round_trip() {
         let p = MessageParser::default().parse(m.as_bytes()).unwrap();
         // Folding whitespace may collapse runs of spaces; compare without them.
         let squash = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
-        assert_eq!(squash(p.subject().unwrap()), squash(&subject), "round {round}");
+        assert_eq!(
+            squash(p.subject().unwrap()),
+            squash(&subject),
+            "round {round}"
+        );
         let from = p.from().unwrap().first().unwrap();
         assert_eq!(from.address(), Some("s@example.com"), "round {round}");
         if !name.trim().is_empty() {
@@ -132,7 +148,9 @@ fn control_characters_are_refused() {
         assert!(a.clone().with_content_type(bad).is_err(), "{bad}");
     }
     assert_eq!(
-        a.with_content_type("Application/PDF").unwrap().content_type(),
+        a.with_content_type("Application/PDF")
+            .unwrap()
+            .content_type(),
         "application/pdf"
     );
 }
@@ -157,7 +175,10 @@ fn from_field_encodes() {
         from_field(Some("Cron Daemon"), &me).unwrap(),
         b"From: \"Cron Daemon\" <cron@example.com>\r\n"
     );
-    assert_eq!(from_field(None, &me).unwrap(), b"From: <cron@example.com>\r\n");
+    assert_eq!(
+        from_field(None, &me).unwrap(),
+        b"From: <cron@example.com>\r\n"
+    );
     let f = from_field(Some("Zoë"), &me).unwrap();
     assert!(f.is_ascii());
     let p = MessageParser::default()

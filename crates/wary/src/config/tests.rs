@@ -64,7 +64,9 @@ fn parse_table() {
     assert!(pick("[account.x]\nhost = \"h\"\n", 0o644, None)
         .unwrap()
         .is_none());
-    let d = pick("[account.default]\nhost = \"h\"\n", 0o644, None).unwrap().unwrap();
+    let d = pick("[account.default]\nhost = \"h\"\n", 0o644, None)
+        .unwrap()
+        .unwrap();
     assert_eq!(d.name, "default");
     // Both password_command forms.
     let cmd = pick(
@@ -87,13 +89,33 @@ fn errors_name_the_problem() {
             Some("a"),
             &["pasword_file", "line 4"],
         ),
-        ("defualt = \"a\"\n[account.a]\nhost = \"h\"\n", None, &["defualt", "line 1"]),
-        ("[account.a]\nhost = \"h\"\ntls = \"maybe\"\n", Some("a"), &["maybe", "line 3"]),
+        (
+            "defualt = \"a\"\n[account.a]\nhost = \"h\"\n",
+            None,
+            &["defualt", "line 1"],
+        ),
+        (
+            "[account.a]\nhost = \"h\"\ntls = \"maybe\"\n",
+            Some("a"),
+            &["maybe", "line 3"],
+        ),
         ("[account.a]\nport = 25\n", Some("a"), &["host"]),
-        ("[account.a]\nhost = \"h\"\nport = 70000\n", Some("a"), &["line 3"]),
+        (
+            "[account.a]\nhost = \"h\"\nport = 70000\n",
+            Some("a"),
+            &["line 3"],
+        ),
         ("[account.a\nhost = \"h\"\n", Some("a"), &["line 1"]),
-        ("[account.a]\nhost = \"h\"\n", Some("b"), &["no account \"b\"", "a"]),
-        ("default = \"z\"\n[account.a]\nhost = \"h\"\n", None, &["default = \"z\""]),
+        (
+            "[account.a]\nhost = \"h\"\n",
+            Some("b"),
+            &["no account \"b\"", "a"],
+        ),
+        (
+            "default = \"z\"\n[account.a]\nhost = \"h\"\n",
+            None,
+            &["default = \"z\""],
+        ),
         (
             "[account.a]\nhost = \"h\"\npassword = \"x\"\npassword_file = \"f\"\n",
             Some("a"),

@@ -1,0 +1,314 @@
+//! `wary sendmail` and the config file's accounts, end to end: the real binary (also through
+//! a link named `sendmail`) against an accepting plain-text server on 127.0.0.1, checking
+//! the envelope and the bytes received, and which account's values won.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+/// A server that accepts one session and every command (no extensions offered), and
+/// returns what the client sent.
+fn accepting_server() -> (u16, JoinHandle<String>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let h = std::thread::spawn(move || {
+        let (s, _) = listener.accept().unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let mut w = s.try_clone().unwrap();
+        let mut r = BufReader::new(s);
+        let mut got = String::new();
+        w.write_all(b"220 mx ESMTP\r\n").unwrap();
+        let mut in_data = false;
+        // Bounded: at most 10 000 lines.
+        for _ in 0..10_000 {
+            let mut line = String::new();
+            if r.read_line(&mut line).unwrap_or(0) == 0 {
+                break;
+            }
+            got.push_str(&line);
+            let reply: &[u8] = if in_data {
+                if line == ".\r\n" {
+                    in_data = false;
+                    b"250 queued\r\n"
+                } else {
+                    continue;
+                }
+            } else {
+                match line.get(..4).unwrap_or("").to_ascii_uppercase().as_str() {
+                    "EHLO" => b"250 mx\r\n",
+                    "DATA" => {
+                        in_data = true;
+                        b"354 go\r\n"
+                    }
+                    "QUIT" => {
+                        w.write_all(b"221 bye\r\n").unwrap();
+                        break;
+                    }
+                    _ => b"250 ok\r\n",
+                }
+            };
+            w.write_all(reply).unwrap();
+        }
+        got
+    });
+    (port, h)
+}
+
+/// Writes a config file (mode 0600) with account `test` on `port`, and `extra` appended.
+fn config(dir: &Path, port: u16, extra: &str) -> PathBuf {
+    let path = dir.join("config.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "default = \"test\"\n\n[account.test]\nhost = \"127.0.0.1\"\nport = {port}\ntls = \"none\"\nfrom = \"account@x.test\"\ntimeout = 10\n{extra}"
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    path
+}
+
+/// Runs `program args` with `stdin`, XDG_CONFIG_HOME set to `xdg`; returns (exit, stderr).
+fn run(program: &Path, args: &[&str], stdin: &[u8], xdg: &Path) -> (i32, String) {
+    let mut child = Command::new(program)
+        .args(args)
+        .env("XDG_CONFIG_HOME", xdg)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let _ = child.stdin.take().unwrap().write_all(stdin);
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code().unwrap(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn wary() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_wary"))
+}
+
+#[test]
+fn a_link_named_sendmail_delivers_as_git_send_email_calls_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (port, server) = accepting_server();
+    let cfg = config(dir.path(), port, "");
+    let link = dir.path().join("sendmail");
+    std::os::unix::fs::symlink(wary(), &link).unwrap();
+    // -i: the lone dot is content; -f: the envelope sender, over the account's `from`.
+    let msg = b"From: Me <me@x.test>\nTo: a@x.test\nSubject: [PATCH] x\n\nline\n.\nafter the dot\n";
+    let cfg_s = cfg.to_str().unwrap();
+    let (code, err) = run(
+        &link,
+        &[
+            "-C",
+            cfg_s,
+            "-i",
+            "-f",
+            "envelope@x.test",
+            "a@x.test",
+            "b@x.test",
+        ],
+        msg,
+        dir.path(),
+    );
+    assert_eq!(code, 0, "{err}");
+    let got = server.join().unwrap();
+    assert!(got.contains("MAIL FROM:<envelope@x.test>"), "{got}");
+    assert!(
+        got.contains("RCPT TO:<a@x.test>\r\nRCPT TO:<b@x.test>"),
+        "{got}"
+    );
+    assert!(
+        got.contains("Subject: [PATCH] x\r\n\r\nline\r\n..\r\nafter the dot\r\n.\r\n"),
+        "the dot line is content, dot-stuffed: {got}"
+    );
+}
+
+#[test]
+fn cron_style_adds_from_with_the_name_and_stops_at_a_dot() {
+    let dir = tempfile::tempdir().unwrap();
+    let (port, server) = accepting_server();
+    // The default config file, found through XDG_CONFIG_HOME, and its default account.
+    std::fs::create_dir(dir.path().join("wary")).unwrap();
+    config(&dir.path().join("wary"), port, "");
+    let msg = b"To: root@x.test\nSubject: cron output\n\nhello\n.\nnot part of it\n";
+    let (code, err) = run(
+        &wary(),
+        &["sendmail", "-FCron Daemon", "-B8BITMIME", "-oem", "-t"],
+        msg,
+        dir.path(),
+    );
+    assert_eq!(code, 0, "{err}");
+    let got = server.join().unwrap();
+    assert!(got.contains("MAIL FROM:<account@x.test>"), "{got}");
+    assert!(got.contains("RCPT TO:<root@x.test>"), "{got}");
+    assert!(
+        got.contains("DATA\r\nFrom: \"Cron Daemon\" <account@x.test>\r\nTo: root@x.test\r\n"),
+        "{got}"
+    );
+    assert!(got.contains("\r\nhello\r\n.\r\nQUIT"), "{got}");
+    assert!(!got.contains("not part of it"), "{got}");
+}
+
+#[test]
+fn a_from_header_is_kept_and_f_does_not_rename_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (port, server) = accepting_server();
+    let cfg = config(dir.path(), port, "");
+    let msg = b"From: Real <real@x.test>\nSubject: s\n\nbody\n";
+    let (code, err) = run(
+        &wary(),
+        &[
+            "sendmail",
+            "--config",
+            cfg.to_str().unwrap(),
+            "-F",
+            "Other",
+            "-oi",
+            "a@x.test",
+        ],
+        msg,
+        dir.path(),
+    );
+    assert_eq!(code, 0, "{err}");
+    let got = server.join().unwrap();
+    // The account's `from` is the envelope sender; the header is the message's own.
+    assert!(got.contains("MAIL FROM:<account@x.test>"), "{got}");
+    assert!(
+        got.contains("DATA\r\nFrom: Real <real@x.test>\r\nSubject: s\r\n"),
+        "{got}"
+    );
+    assert!(!got.contains("Other"), "{got}");
+}
+
+#[test]
+fn flags_override_the_account_and_server_bypasses_the_default() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("wary")).unwrap();
+    // The default account points at a port nobody listens on (the bound listener is dropped).
+    let dead = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    config(&dir.path().join("wary"), dead, "");
+    let (port, server) = accepting_server();
+    let msg = b"From: m@x.test\n\nbody\n";
+    // --server without -a: no account at all (its from would be account@x.test).
+    let server_arg = format!("127.0.0.1:{port}");
+    let (code, err) = run(
+        &wary(),
+        &["send", "--server", &server_arg, "--tls", "none", "a@x.test"],
+        msg,
+        dir.path(),
+    );
+    assert_eq!(code, 0, "{err}");
+    let got = server.join().unwrap();
+    assert!(got.contains("MAIL FROM:<m@x.test>"), "{got}");
+    // -a with --server and --from: the flags win over the account's host, port and from.
+    let (port, server) = accepting_server();
+    let server_arg = format!("127.0.0.1:{port}");
+    let (code, err) = run(
+        &wary(),
+        &[
+            "send",
+            "-a",
+            "test",
+            "--server",
+            &server_arg,
+            "--from",
+            "flag@x.test",
+            "a@x.test",
+        ],
+        msg,
+        dir.path(),
+    );
+    assert_eq!(code, 0, "{err}");
+    let got = server.join().unwrap();
+    assert!(got.contains("MAIL FROM:<flag@x.test>"), "{got}");
+    // The account's tls = "none" applied (no STARTTLS was tried, the warning was printed).
+    assert!(!got.contains("STARTTLS"), "{got}");
+    assert!(err.contains("warning: --tls none"), "{err}");
+}
+
+#[test]
+fn config_errors_are_ex_config_and_sendmail_usage_errors_are_64() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), 9, "password = \"s3cret\"\n");
+    let cfg_s = cfg.to_str().unwrap();
+    std::fs::set_permissions(&cfg, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let (code, err) = run(
+        &wary(),
+        &["send", "--config", cfg_s, "a@x.test"],
+        b"",
+        dir.path(),
+    );
+    assert_eq!(code, 78, "{err}");
+    assert!(err.contains(&format!("chmod 600 {cfg_s}")), "{err}");
+    let (code, err) = run(
+        &wary(),
+        &["sendmail", "-C", cfg_s, "a@x.test"],
+        b"x",
+        dir.path(),
+    );
+    assert_eq!(code, 78, "{err}");
+    std::fs::write(&cfg, "[account.test]\nhost = \"h\"\nprot = 25\n").unwrap();
+    let (code, err) = run(
+        &wary(),
+        &["send", "--config", cfg_s, "-a", "test", "a@x"],
+        b"",
+        dir.path(),
+    );
+    assert_eq!(code, 78, "{err}");
+    assert!(err.contains("prot") && err.contains("line 3"), "{err}");
+    std::fs::write(&cfg, "[account.test]\nhost = \"h\"\n").unwrap();
+    let (code, err) = run(
+        &wary(),
+        &["send", "--config", cfg_s, "-a", "nope", "a@x"],
+        b"",
+        dir.path(),
+    );
+    assert_eq!(code, 78, "{err}");
+    assert!(err.contains("no account \"nope\""), "{err}");
+    // No server and no account.
+    let (code, err) = run(&wary(), &["send", "a@x.test"], b"", dir.path());
+    assert_eq!(code, 78, "{err}");
+    assert!(err.contains("no server"), "{err}");
+    for args in [
+        &["sendmail", "-bs"][..],
+        &["sendmail", "-q"],
+        &["sendmail", "-odq", "a@x"],
+    ] {
+        let (code, err) = run(&wary(), args, b"", dir.path());
+        assert_eq!(code, 64, "{args:?}: {err}");
+        assert!(err.starts_with("wary sendmail: "), "{err}");
+    }
+    let (code, _) = run(&wary(), &["sendmail", "--help"], b"", dir.path());
+    assert_eq!(code, 0);
+}
+
+#[test]
+fn send_help_shows_a_config_example() {
+    let out = Command::new(wary())
+        .args(["send", "--help"])
+        .output()
+        .unwrap();
+    let help = String::from_utf8_lossy(&out.stdout);
+    for want in [
+        "[account.",
+        "password_command",
+        "default =",
+        "chmod 600",
+        "config.toml",
+    ] {
+        assert!(help.contains(want), "{want} missing from wary send --help");
+    }
+}
