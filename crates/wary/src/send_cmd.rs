@@ -12,6 +12,7 @@
 //! `--notify`, `--ret`, `--envid` (RFC 3461), `--verbose`.
 
 mod account;
+mod compose;
 mod json;
 mod outcome;
 
@@ -138,6 +139,23 @@ pub struct SendOpts {
     /// the TLS session and the server (schema in the README).
     #[arg(long)]
     json: bool,
+    /// Build the message instead of reading it from stdin: its Subject (From: is --from,
+    /// To: the recipients; Date and Message-ID are generated).
+    #[arg(long, value_name = "TEXT")]
+    subject: Option<String>,
+    /// Build the message: its text body.
+    #[arg(long, value_name = "TEXT", conflicts_with = "body_file")]
+    body: Option<String>,
+    /// Build the message: its text body from a UTF-8 file (`-`: stdin).
+    #[arg(long, value_name = "FILE")]
+    body_file: Option<PathBuf>,
+    /// Build the message: an HTML body from a UTF-8 file (with a text body, the two are
+    /// alternatives).
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
+    /// Build the message: attach FILE (repeatable; type guessed from the extension).
+    #[arg(long, value_name = "FILE")]
+    attach: Vec<PathBuf>,
     /// Recipients (added to those found with -t).
     #[arg(value_name = "RECIPIENT")]
     recipients: Vec<String>,
@@ -196,7 +214,10 @@ fn send(args: &SendOpts, input: Option<Vec<u8>>) -> Result<u8, Failure> {
     envid(args)?;
     let input = match input {
         Some(input) => input,
-        None => read_stdin()?,
+        None => match compose::build(args)? {
+            Some(built) => built,
+            None => read_stdin()?,
+        },
     };
     let raw_messages = if args.mbox {
         split_mbox(&input)?
