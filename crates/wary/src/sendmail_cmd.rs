@@ -162,8 +162,7 @@ fn parse(args: &[OsString]) -> Result<Parsed, String> {
             i += 1;
             continue;
         };
-        let mut chars = flags.char_indices();
-        while let Some((at, c)) = chars.next() {
+        for (at, c) in flags.char_indices() {
             let rest = &flags[at + c.len_utf8()..];
             match c {
                 't' => p.send_flags.push("-t".into()),
