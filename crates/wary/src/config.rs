@@ -93,11 +93,22 @@ pub enum Tls {
     None,
 }
 
+/// A password as written in the file; `Debug` never shows it.
+#[derive(Clone, Deserialize)]
+#[serde(transparent)]
+pub struct Password(String);
+
+impl fmt::Debug for Password {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Password(<redacted>)")
+    }
+}
+
 /// Where an account's password comes from. Resolved only when it is about to be used.
 #[derive(Clone, Debug)]
 pub enum Secret {
     /// `password = "..."` in the (mode-checked) config file.
-    Literal(String),
+    Literal(Password),
     /// `password_file`: its first line.
     File(PathBuf),
     /// `password_command`: its output.
@@ -137,7 +148,7 @@ pub struct Account {
     /// The AUTH user name.
     pub user: Option<String>,
     /// A literal password (mode check mandatory).
-    pub password: Option<String>,
+    pub password: Option<Password>,
     /// A file whose first line is the password.
     pub password_file: Option<PathBuf>,
     /// A command that prints the password.
@@ -391,8 +402,10 @@ impl Secret {
     /// the source in errors (`account "work"`).
     pub fn resolve(&self, what: &str) -> Result<String, String> {
         match self {
-            Secret::Literal(p) if p.is_empty() => Err(format!("{what}: password is empty")),
-            Secret::Literal(p) => Ok(p.clone()),
+            Secret::Literal(Password(p)) if p.is_empty() => {
+                Err(format!("{what}: password is empty"))
+            }
+            Secret::Literal(Password(p)) => Ok(p.clone()),
             Secret::File(file) => {
                 let text = std::fs::read_to_string(file)
                     .map_err(|e| format!("{what}: password_file {}: {e}", file.display()))?;

@@ -215,5 +215,17 @@ fn password_file_and_literal() {
     assert_eq!(Secret::File(f.clone()).resolve("x").unwrap(), "first line");
     std::fs::write(&f, "\n").unwrap();
     assert!(Secret::File(f).resolve("x").is_err());
-    assert!(Secret::Literal(String::new()).resolve("x").is_err());
+    assert!(Secret::Literal(Password(String::new()))
+        .resolve("x")
+        .is_err());
+    // Debug never shows a literal password (SendOpts, which holds it, derives Debug).
+    let a = pick(
+        "[account.a]\nhost = \"h\"\npassword = \"hunter2\"\n",
+        0o600,
+        Some("a"),
+    )
+    .unwrap()
+    .unwrap();
+    assert!(!format!("{a:?} {:?}", a.secret()).contains("hunter2"));
+    assert_eq!(a.secret().unwrap().resolve("x").unwrap(), "hunter2");
 }
