@@ -193,6 +193,56 @@ fn flags_override_the_account_and_server_bypasses_the_default() {
 }
 
 #[test]
+fn password_file_flag_replaces_the_accounts_password_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let (port, server) = accepting_server();
+    // The account's password_command fails; STARTTLS is required, and this server offers
+    // no STARTTLS, so a run that got past the password ends with 76, never 78.
+    let cfg = config(
+        dir.path(),
+        port,
+        "user = \"u\"\npassword_command = [\"false\"]\n",
+    );
+    let cfg_s = cfg.to_str().unwrap();
+    std::fs::write(
+        &cfg,
+        std::fs::read_to_string(&cfg)
+            .unwrap()
+            .replace("tls = \"none\"", "tls = \"starttls\""),
+    )
+    .unwrap();
+    let (code, err) = run(
+        &wary(),
+        &["send", "--config", cfg_s, "a@x.test"],
+        b"From: m@x.test\n\nb\n",
+        dir.path(),
+    );
+    assert_eq!(code, 78, "{err}");
+    assert!(
+        err.contains("account \"test\": password_command `false` failed"),
+        "{err}"
+    );
+    let pw = dir.path().join("pw");
+    std::fs::write(&pw, "s3cret\n").unwrap();
+    let (code, err) = run(
+        &wary(),
+        &[
+            "send",
+            "--config",
+            cfg_s,
+            "--password-file",
+            pw.to_str().unwrap(),
+            "a@x.test",
+        ],
+        b"From: m@x.test\n\nb\n",
+        dir.path(),
+    );
+    assert_eq!(code, 76, "{err}");
+    assert!(err.contains("STARTTLS"), "{err}");
+    drop(server);
+}
+
+#[test]
 fn config_errors_are_ex_config_and_sendmail_usage_errors_are_64() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = config(dir.path(), 9, "password = \"s3cret\"\n");

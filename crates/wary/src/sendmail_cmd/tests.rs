@@ -133,3 +133,131 @@ fn a_lone_dot_ends_the_message_without_i() {
         );
     }
 }
+
+/// A small deterministic generator (xorshift), so failures reproduce.
+struct Gen(u64);
+impl Gen {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+}
+
+#[test]
+fn flag_order_does_not_matter() {
+    // Each caller's flag groups, shuffled 200 times: the same meaning every time (getopt
+    // permutes; a value stays with its flag).
+    let callers: &[&[&[&str]]] = &[
+        &[
+            &["-oem"],
+            &["-oi"],
+            &["-B8BITMIME"],
+            &["-f", "me@x"],
+            &["-N", "never"],
+            &["-R", "full"],
+        ],
+        &[
+            &["-FCronDaemon"],
+            &["-i"],
+            &["-odi"],
+            &["-oem"],
+            &["-oi"],
+            &["-t"],
+        ],
+        &[
+            &["-i"],
+            &["-v"],
+            &["-m"],
+            &["-r", "me@x"],
+            &["-a", "work"],
+            &["--config", "/c"],
+        ],
+    ];
+    let mut g = Gen(0x2545_f491_4f6c_dd1d);
+    for groups in callers {
+        let flat = |order: &[usize]| -> Vec<&str> {
+            let mut v: Vec<&str> = order
+                .iter()
+                .flat_map(|&i| groups[i].iter().copied())
+                .collect();
+            v.extend(["--", "a@x", "b@x"]);
+            v
+        };
+        let base = p(&flat(&(0..groups.len()).collect::<Vec<_>>())).unwrap();
+        for _ in 0..200 {
+            let mut order: Vec<usize> = (0..groups.len()).collect();
+            for i in (1..order.len()).rev() {
+                order.swap(i, (g.next() % (i as u64 + 1)) as usize);
+            }
+            let got = p(&flat(&order)).unwrap();
+            let mut a = strs(&got.send_flags);
+            let mut b = strs(&base.send_flags);
+            // --notify/--ret pairs may come in either order; compare them as pairs.
+            let pairs = |v: &mut Vec<String>| {
+                let mut ps: Vec<String> = v.chunks(2).map(|c| c.join(" ")).collect();
+                ps.sort();
+                *v = ps;
+            };
+            if a.len() % 2 == 0 && a.iter().step_by(2).all(|f| f.starts_with("--")) {
+                pairs(&mut a);
+                pairs(&mut b);
+            }
+            assert_eq!(a, b, "{order:?}");
+            assert_eq!(
+                (
+                    &got.recipients,
+                    &got.sender,
+                    &got.from_name,
+                    got.ignore_dots,
+                    &got.config,
+                    &got.account
+                ),
+                (
+                    &base.recipients,
+                    &base.sender,
+                    &base.from_name,
+                    base.ignore_dots,
+                    &base.config,
+                    &base.account
+                ),
+                "{order:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn lone_dot_rule_on_generated_input() {
+    // Invariant: the kept part is a prefix of the input that ends at a line boundary, holds
+    // no lone-dot line, and is the whole input when the input has none.
+    let mut g = Gen(0x9e37_79b9_7f4a_7c15);
+    let pieces: &[&[u8]] = &[
+        b".", b"..", b"a", b" ", b"\n", b"\r\n", b"\r", b".\n", b"x.",
+    ];
+    for _ in 0..5000 {
+        let n = (g.next() % 12) as usize;
+        let input: Vec<u8> = (0..n)
+            .flat_map(|_| {
+                pieces[(g.next() % pieces.len() as u64) as usize]
+                    .iter()
+                    .copied()
+            })
+            .collect();
+        let kept = cut_at_dot(input.clone());
+        assert!(input.starts_with(&kept), "{input:?}");
+        assert!(
+            kept.is_empty() || kept.ends_with(b"\n") || kept == input,
+            "{input:?}"
+        );
+        let lone = |l: &[u8]| l == b".\n" || l == b".\r\n" || l == b".";
+        assert!(
+            !kept.split_inclusive(|&b| b == b'\n').any(lone),
+            "{input:?} -> {kept:?}"
+        );
+        if !input.split_inclusive(|&b| b == b'\n').any(lone) {
+            assert_eq!(kept, input);
+        }
+    }
+}
