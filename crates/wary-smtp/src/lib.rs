@@ -34,6 +34,8 @@
 #![warn(missing_docs)]
 
 pub mod client;
+#[cfg(feature = "mime")]
+pub mod compose;
 pub mod error;
 pub mod headers;
 pub mod proto;
