@@ -39,7 +39,9 @@ pub mod headers;
 pub mod proto;
 pub mod tls;
 
-pub use client::{Client, ClientConfig};
+#[cfg(feature = "tokio")]
+pub use client::AsyncClient;
+pub use client::{Client, ClientConfig, ClientConfigBuilder, Transport, Untimed};
 pub use error::Error;
 pub use proto::{DeliveryReport, Fault, Outcome};
 pub use tls::Trust;

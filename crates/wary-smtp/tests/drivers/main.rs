@@ -1,0 +1,40 @@
+//! ONE table of driver tests, run against both drivers (the blocking `Client` always, the
+//! tokio `AsyncClient` with the `tokio` feature): scripted servers on 127.0.0.1 in plain
+//! text and TLS, the issue 9 classes, bring-your-own transport and TLS configuration. Each
+//! case is a `fn(Drv)`; `both_drivers!` makes one test per case per driver, so the two
+//! drivers cannot drift.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod api;
+mod issue9;
+mod loopback;
+mod table;
+
+use api::*;
+use issue9::*;
+use loopback::*;
+use support::Drv;
+use table::*;
+
+both_drivers! {
+    scripted_table,
+    reset_then_send,
+    reset_answered_421_closes,
+    closed_by_421_is_visible,
+    debug_redacts_secrets,
+    scripted_table_checks_its_expectations,
+    starttls_auth_and_pipelined_bdat,
+    implicit_tls_with_data,
+    wrong_host_name_is_refused,
+    untrusted_certificate_is_refused,
+    silence_times_out,
+    many_messages_with_chunking_content_only_after_rcpt_replies,
+    many_messages_with_data_content_only_after_354,
+    issue_9_class_2_tls_250_then_forged_record,
+    issue_9_class_3_handshake_has_a_deadline,
+    issue_9_class_4_reply_clock_starts_after_the_upload,
+    issue_9_class_9_quit_and_close_notify_after_failed_auth,
+}
