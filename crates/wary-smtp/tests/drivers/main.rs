@@ -11,11 +11,13 @@ mod support;
 mod api;
 mod issue9;
 mod loopback;
+mod own;
 mod table;
 
 use api::*;
 use issue9::*;
 use loopback::*;
+use own::*;
 use support::Drv;
 use table::*;
 
@@ -25,6 +27,12 @@ both_drivers! {
     reset_answered_421_closes,
     closed_by_421_is_visible,
     debug_redacts_secrets,
+    own_tcp_stream_for_starttls,
+    any_stream_for_starttls,
+    own_rustls_config,
+    own_verifier_accepting_anything_still_checks_the_name,
+    own_verifier_with_danger_accepts_a_wrong_name,
+    danger_hostnames_with_wary_roots_still_checks_the_chain,
     scripted_table_checks_its_expectations,
     starttls_auth_and_pipelined_bdat,
     implicit_tls_with_data,

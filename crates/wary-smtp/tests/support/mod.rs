@@ -161,6 +161,7 @@ pub enum Drv {
 /// runs on a current-thread runtime of its own (timers and I/O enabled).
 pub enum AnyClient {
     Blocking(Box<Client>),
+    Untimed(Box<Client<wary_smtp::Untimed<TcpStream>>>),
     #[cfg(feature = "tokio")]
     Tokio(Box<wary_smtp::AsyncClient>, tokio::runtime::Runtime),
 }
@@ -185,9 +186,42 @@ impl AnyClient {
             }
         }
     }
+    /// Opens the session over a TCP stream connected here: `Client::over` (a `TcpStream`
+    /// is a `Transport`) or `AsyncClient::over_tcp`; with `generic`, through the any-stream
+    /// entry points instead (`Untimed`, `AsyncClient::over`), which need a HELO name.
+    pub fn over(
+        drv: Drv,
+        stream: TcpStream,
+        cfg: &ClientConfig,
+        generic: bool,
+    ) -> Result<AnyClient, Error> {
+        match (drv, generic) {
+            (Drv::Blocking, false) => {
+                Client::over(stream, cfg).map(|c| AnyClient::Blocking(Box::new(c)))
+            }
+            (Drv::Blocking, true) => Client::over(wary_smtp::Untimed(stream), cfg)
+                .map(|c| AnyClient::Untimed(Box::new(c))),
+            #[cfg(feature = "tokio")]
+            (Drv::Tokio, generic) => {
+                let rt = runtime();
+                stream.set_nonblocking(true).unwrap();
+                let stream = {
+                    let _in = rt.enter();
+                    tokio::net::TcpStream::from_std(stream).unwrap()
+                };
+                let c = if generic {
+                    rt.block_on(wary_smtp::AsyncClient::over(stream, cfg))?
+                } else {
+                    rt.block_on(wary_smtp::AsyncClient::over_tcp(stream, cfg))?
+                };
+                Ok(AnyClient::Tokio(Box::new(c), rt))
+            }
+        }
+    }
     pub fn send(&mut self, e: &Envelope, m: &Message) -> Result<DeliveryReport, Error> {
         match self {
             AnyClient::Blocking(c) => c.send(e, m),
+            AnyClient::Untimed(c) => c.send(e, m),
             #[cfg(feature = "tokio")]
             AnyClient::Tokio(c, rt) => rt.block_on(c.send(e, m)),
         }
@@ -200,6 +234,7 @@ impl AnyClient {
         let it = batch.iter().map(|(e, m)| (e, m));
         match self {
             AnyClient::Blocking(c) => c.send_many(it, on_report),
+            AnyClient::Untimed(c) => c.send_many(it, on_report),
             #[cfg(feature = "tokio")]
             AnyClient::Tokio(c, rt) => rt.block_on(c.send_many(it, on_report)),
         }
@@ -207,6 +242,7 @@ impl AnyClient {
     pub fn reset(&mut self) -> Result<(), Error> {
         match self {
             AnyClient::Blocking(c) => c.reset(),
+            AnyClient::Untimed(c) => c.reset(),
             #[cfg(feature = "tokio")]
             AnyClient::Tokio(c, rt) => rt.block_on(c.reset()),
         }
@@ -214,6 +250,7 @@ impl AnyClient {
     pub fn round_trips(&self) -> u32 {
         match self {
             AnyClient::Blocking(c) => c.round_trips(),
+            AnyClient::Untimed(c) => c.round_trips(),
             #[cfg(feature = "tokio")]
             AnyClient::Tokio(c, _) => c.round_trips(),
         }
@@ -221,6 +258,7 @@ impl AnyClient {
     pub fn is_ready(&self) -> bool {
         match self {
             AnyClient::Blocking(c) => c.is_ready(),
+            AnyClient::Untimed(c) => c.is_ready(),
             #[cfg(feature = "tokio")]
             AnyClient::Tokio(c, _) => c.is_ready(),
         }
@@ -228,6 +266,7 @@ impl AnyClient {
     pub fn is_closed(&self) -> bool {
         match self {
             AnyClient::Blocking(c) => c.is_closed(),
+            AnyClient::Untimed(c) => c.is_closed(),
             #[cfg(feature = "tokio")]
             AnyClient::Tokio(c, _) => c.is_closed(),
         }
@@ -235,6 +274,7 @@ impl AnyClient {
     pub fn debug(&self) -> String {
         match self {
             AnyClient::Blocking(c) => format!("{c:?}"),
+            AnyClient::Untimed(c) => format!("{c:?}"),
             #[cfg(feature = "tokio")]
             AnyClient::Tokio(c, _) => format!("{c:?}"),
         }
@@ -242,6 +282,7 @@ impl AnyClient {
     pub fn quit(self) -> Result<(), Error> {
         match self {
             AnyClient::Blocking(c) => (*c).quit(),
+            AnyClient::Untimed(c) => (*c).quit(),
             #[cfg(feature = "tokio")]
             AnyClient::Tokio(c, rt) => rt.block_on(c.quit()),
         }
