@@ -242,12 +242,12 @@ fn send(args: &SendOpts, input: Option<Vec<u8>>) -> Result<u8, Failure> {
             "the mbox on stdin holds no message".into(),
         ));
     }
-    if config.tls == TlsMode::DangerPlainText {
+    if config.tls_mode() == TlsMode::DangerPlainText {
         say!(
             "wary send: warning: --tls none: the message and envelope travel in plain text, readable and alterable by anyone on the path"
         );
     }
-    let server = format!("{}:{}", config.host, config.port);
+    let server = format!("{}:{}", config.host(), config.port());
     let addresses: Vec<Vec<String>> = outgoing
         .iter()
         .map(|o| {
@@ -384,15 +384,17 @@ fn client_config(args: &SendOpts) -> Result<ClientConfig, Failure> {
         ));
     };
     let (host, port) = split_server(server, default_port)?;
-    let mut config = ClientConfig::new(&host, port);
-    config.tls = tls;
-    config.trust = match &args.ca_file {
-        Some(p) => Trust::CaFile(p.clone()),
-        None => Trust::System,
-    };
-    config.tls_server_name = args.tls_server_name.clone();
-    config.pipelining = !args.no_pipelining;
-    config.chunking = !args.no_chunking;
+    let mut config = ClientConfig::builder(&host, port)
+        .tls(tls)
+        .trust(match &args.ca_file {
+            Some(p) => Trust::CaFile(p.clone()),
+            None => Trust::System,
+        })
+        .pipelining(!args.no_pipelining)
+        .chunking(!args.no_chunking);
+    if let Some(name) = &args.tls_server_name {
+        config = config.tls_server_name(name);
+    }
     if let Some(secs) = args.timeout {
         // Issue 9 class 6: a huge value once overflowed Instant arithmetic; refuse it.
         let max = wary_smtp::proto::timeouts::MAX_TIMEOUT.as_secs();
@@ -401,7 +403,7 @@ fn client_config(args: &SendOpts) -> Result<ClientConfig, Failure> {
                 "--timeout {secs}: give 1 to {max} seconds (one day)"
             )));
         }
-        config.timeouts = Timeouts::uniform(Duration::from_secs(secs));
+        config = config.timeouts(Timeouts::uniform(Duration::from_secs(secs)));
     }
     if tls == TlsMode::StartTls && port == 465 {
         // Port 465 speaks TLS from the first byte (RFC 8314 §3.3): a STARTTLS client would
@@ -411,7 +413,8 @@ fn client_config(args: &SendOpts) -> Result<ClientConfig, Failure> {
         ));
     }
     if let Some(helo) = &args.helo {
-        config.helo = Some(Domain::parse(helo).map_err(|e| config_error(format!("--helo: {e}")))?);
+        config =
+            config.helo(Domain::parse(helo).map_err(|e| config_error(format!("--helo: {e}")))?);
     }
     if args.user.is_none() && args.password_file.is_some() {
         return Err(config_error("--password-file needs --user"));
@@ -452,12 +455,12 @@ fn client_config(args: &SendOpts) -> Result<ClientConfig, Failure> {
                 password: secret,
             }
         };
-        config.auth = Some(AuthConfig {
+        config = config.auth(AuthConfig {
             credentials,
             mechanism,
         });
     }
-    Ok(config)
+    Ok(config.build())
 }
 
 /// `HOST`, `HOST:PORT`, `[V6]`, `[V6]:PORT`, or a bare IPv6 address.
