@@ -222,6 +222,43 @@ impl Error {
         self
     }
 
+    /// A token longer than [`crate::Limits::max_token_len`] (a tag, comment, PI, entity
+    /// value or declaration the reader must hold whole).
+    #[cold]
+    pub(crate) fn token_too_long(max: usize) -> Self {
+        Error::new(
+            ErrorKind::Limit,
+            "Limits::max_token_len",
+            format!(
+                "a single token is longer than the limit of {max} bytes (raise it with \
+                 --max-token-len)"
+            ),
+        )
+    }
+
+    /// A reference to an entity no declaration names, where XML 1.0 requires one (WFC:
+    /// Entity Declared).
+    #[cold]
+    pub(crate) fn undeclared_entity(name: &str) -> Self {
+        Error::new(
+            ErrorKind::BadEntityReference,
+            "WFC: Entity Declared",
+            format!("reference to the undeclared entity '{name}'"),
+        )
+    }
+
+    /// More attributes in one tag than [`crate::Limits::max_attributes`].
+    #[cold]
+    pub(crate) fn too_many_attributes(max: usize) -> Self {
+        Error::new(
+            ErrorKind::Limit,
+            "Limits::max_attributes",
+            format!(
+                "a tag has more attributes than the limit of {max} (raise it with --max-attributes)"
+            ),
+        )
+    }
+
     /// What kind of problem this is.
     pub fn kind(&self) -> ErrorKind {
         self.0.kind

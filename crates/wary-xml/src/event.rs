@@ -16,6 +16,17 @@ pub(crate) struct Span {
 }
 
 impl Span {
+    /// Appends `s` to `buf` and returns where it is.
+    #[inline]
+    pub fn push(buf: &mut String, s: &str) -> Span {
+        let start = buf.len() as u32;
+        buf.push_str(s);
+        Span {
+            start,
+            end: buf.len() as u32,
+        }
+    }
+
     #[inline]
     pub fn of<'a>(&self, s: &'a str) -> &'a str {
         // NOTE: spans are made by the reader from the same buffer, on char boundaries.

@@ -182,7 +182,7 @@ impl<'r> Frame<'r> {
     pub fn grow(&mut self, max_token: usize) -> Result<bool, Error> {
         let have = self.avail();
         if have > max_token {
-            return Err(crate::reader::token_too_long(max_token).at(self.position_at(self.pos)));
+            return Err(Error::token_too_long(max_token).at(self.position_at(self.pos)));
         }
         // Never read far past the limit just to find that the token is too long.
         let target = (have * 2).max(have + 1).min(max_token.saturating_add(1));

@@ -33,11 +33,13 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod attrs;
 mod beneath;
 mod budget;
 pub mod canon;
 mod chars;
 mod charset;
+mod content;
 mod cursor;
 mod decl;
 mod dtd;
@@ -45,12 +47,15 @@ mod encoding;
 mod error;
 mod event;
 mod external;
+mod guard;
 mod input;
 mod limits;
+mod loader;
 mod namespaces;
 mod reader;
 mod skipped;
 mod sniff;
+mod tag_parser;
 mod tags;
 pub mod tree;
 

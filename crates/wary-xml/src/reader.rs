@@ -5,17 +5,19 @@
 //! it. That split keeps the event borrowing the reader without copying anything.
 
 use crate::budget::{Budget, ELEMENT_OVERHEAD};
-use crate::cursor::{show_next, Cur, PResult, Stop};
+use crate::cursor::{Cur, PResult, Stop};
 use crate::dtd::Dtd;
 use crate::encoding::Decoder;
 use crate::event::{
     AttrRec, Doctype, EndElement, EntityDecl, Event, Notation, Pi, Span, StartElement,
     UnparsedEntity, XmlDecl,
 };
+use crate::guard::ExpansionGuard;
 use crate::input::{Frame, FrameKind};
+use crate::loader::Loader;
 use crate::namespaces::Namespaces;
 use crate::skipped::SkippedEntities;
-use crate::tags::{tag_text, TagScan};
+use crate::tag_parser::{tag_text, TagScan, TokenCtx};
 use crate::{chars, Error, ErrorKind, Options, Position};
 use std::io::Read;
 use std::path::Path;
@@ -122,7 +124,7 @@ pub struct Reader<'r> {
     /// default of the attribute-list declaration) just read, in the VC: Entity Declared
     /// case: reported as [`Event::SkippedEntity`] right after it, so that an attribute value
     /// left incomplete is never silent. Distinct names, at most
-    /// [`crate::tags::MAX_SKIPPED_PER_TAG`].
+    /// [`crate::attrs::MAX_SKIPPED_PER_TAG`].
     pub(crate) skipped_queue: Vec<String>,
     pub(crate) ns: Namespaces,
     /// Normalized attribute values and defaults of the current start tag.
@@ -140,14 +142,15 @@ pub struct Reader<'r> {
     pub(crate) standalone: Option<bool>,
     /// The document's declared version (1.0 when not declared).
     pub(crate) version: String,
-    /// Bytes produced by entity expansion (re-reads of external files included).
-    pub(crate) expanded: u64,
+    /// Entity expansion: the running total, and the recursion, depth and amplification
+    /// checks every expansion path goes through.
+    pub(crate) guard: ExpansionGuard,
     /// Input consumed by frames already popped (first reads of external entities and the
     /// external subset): the running total the amplification limit compares with, together
     /// with what the open frames have consumed.
     pub(crate) input_done: u64,
     /// The entity root's handle and the files read so far (local mode only).
-    pub(crate) loader: crate::external::Loader,
+    pub(crate) loader: Loader,
     /// Every byte kept from one token to the next is charged here (issue 10).
     pub(crate) budget: Budget,
     /// The distinct skipped entities.
@@ -158,6 +161,7 @@ impl<'r> Reader<'r> {
     /// A reader over any byte source.
     pub fn new(input: impl Read + 'r, options: Options) -> Self {
         let budget = Budget::new(options.limits.max_retained_bytes);
+        let guard = ExpansionGuard::new(&options.limits);
         Reader {
             input: Some(Box::new(input)),
             options,
@@ -182,9 +186,9 @@ impl<'r> Reader<'r> {
             seen_doctype: false,
             standalone: None,
             version: "1.0".to_string(),
-            expanded: 0,
+            guard,
             input_done: 0,
-            loader: crate::external::Loader::default(),
+            loader: Loader::default(),
             budget,
             skipped: SkippedEntities::default(),
         }
@@ -322,9 +326,9 @@ impl<'r> Reader<'r> {
                 end: 1 + self.tag.name_len,
             },
             prefix_len: self.tag_prefix_len,
-            ns: self.tag_ns.map(|s| s.of(&self.ns.buf)),
+            ns: self.tag_ns.map(|s| s.of(self.ns.uris())),
             attrs: &self.attrs,
-            ns_buf: &self.ns.buf,
+            ns_buf: self.ns.uris(),
             empty,
         })
     }
@@ -336,7 +340,7 @@ impl<'r> Reader<'r> {
             Some(o) => (
                 o.name.of(&self.names),
                 o.prefix_len,
-                o.ns.map(|s| s.of(&self.ns.buf)),
+                o.ns.map(|s| s.of(self.ns.uris())),
             ),
             None => ("", 0, None),
         };
@@ -491,9 +495,14 @@ impl<'r> Reader<'r> {
         rule: &'static str,
         msg: impl Into<String>,
     ) -> Error {
+        self.at_here(Error::new(kind, rule, msg))
+    }
+
+    /// `e`, placed at the current position of the top frame.
+    pub(crate) fn at_here(&self, e: Error) -> Error {
         let top = self.frames.len().saturating_sub(1);
         let at = self.frames.get(top).map_or(0, |f| f.pos);
-        self.err_at(top, at, Error::new(kind, rule, msg))
+        self.err_at(top, at, e)
     }
 
     /// Runs a token parser over the top frame until it has the whole token, growing the
@@ -508,7 +517,7 @@ impl<'r> Reader<'r> {
         let top = self.top();
         // A parse that stops for more text is run again from the token's start: what it
         // counted as expansion the first time must not be counted twice.
-        let expanded_before = self.expanded;
+        let expanded_before = self.guard.mark();
         let max = self.options.limits.max_token_len;
         loop {
             let read = self.input_read();
@@ -521,7 +530,7 @@ impl<'r> Reader<'r> {
                 attr_buf: &mut self.attr_buf,
                 attrs: &mut self.attrs,
                 scratch: &mut self.scratch,
-                expanded: &mut self.expanded,
+                guard: &mut self.guard,
                 read,
                 tag: &mut self.tag,
                 standalone: self.standalone == Some(true),
@@ -533,13 +542,13 @@ impl<'r> Reader<'r> {
                     // The window may hold a little more than the limit (reads come in
                     // chunks), so a token that fits in it can still be too long.
                     if len > max {
-                        return Err(self.err_at(top, start, token_too_long(max)));
+                        return Err(self.err_at(top, start, Error::token_too_long(max)));
                     }
                     self.frames[top].pos += len;
                     return Ok((v, start, len));
                 }
                 Err(Stop::More) => {
-                    self.expanded = expanded_before;
+                    self.guard.rewind(expanded_before);
                     self.frames[top].grow(max)?;
                 }
                 Err(Stop::Fail(e, at)) => return Err(self.err_at(top, start + at, e)),
@@ -562,11 +571,20 @@ impl<'r> Reader<'r> {
         self.frames[top].ensure(n)
     }
 
-    /// Checks the entity-expansion amplification limit (Expat-style) after `added` more
-    /// bytes were produced by expansion.
+    /// Counts `added` bytes produced by entity expansion, and checks the amplification
+    /// limit (Expat-style) through the expansion guard; the error is at the current position.
     pub(crate) fn count_expansion(&mut self, added: usize) -> Result<(), Error> {
-        self.expanded += added as u64;
-        self.check_amplification()
+        let Reader {
+            guard,
+            input_done,
+            frames,
+            ..
+        } = &mut *self;
+        let input = || *input_done + frames.iter().map(|f| f.consumed()).sum::<u64>();
+        match guard.expand(added as u64, input) {
+            Ok(()) => Ok(()),
+            Err(e) => Err(self.at_here(e)),
+        }
     }
 
     /// Input consumed so far from the document and every external entity read for the first
@@ -576,27 +594,6 @@ impl<'r> Reader<'r> {
     /// in `input_done`, so nothing counted is lost when a frame or its decoder goes.
     pub(crate) fn input_read(&self) -> u64 {
         self.input_done + self.frames.iter().map(|f| f.consumed()).sum::<u64>()
-    }
-
-    pub(crate) fn check_amplification(&self) -> Result<(), Error> {
-        let l = &self.options.limits;
-        if self.expanded <= l.amplification_threshold {
-            return Ok(());
-        }
-        let read = self.input_read();
-        if self.expanded > read.max(1).saturating_mul(l.max_amplification) {
-            return Err(self.err_here(
-                ErrorKind::Limit,
-                "Limits::max_amplification",
-                format!(
-                    "entity expansion produced {} bytes from {} bytes of input, more than {}x \
-                     (an entity-expansion attack such as billion laughs?); raise it with \
-                     --max-amplification",
-                    self.expanded, read, l.max_amplification
-                ),
-            ));
-        }
-        Ok(())
     }
 
     // ----- the document entity, prolog and epilog -----
@@ -632,11 +629,11 @@ impl<'r> Reader<'r> {
             self.standalone = d.standalone;
             self.version = d.version.clone().unwrap_or_else(|| "1.0".into());
             self.scratch.clear();
-            let version = push_span(&mut self.scratch, d.version.as_deref().unwrap_or("1.0"));
+            let version = Span::push(&mut self.scratch, d.version.as_deref().unwrap_or("1.0"));
             let encoding = d
                 .encoding
                 .as_deref()
-                .map(|e| push_span(&mut self.scratch, e));
+                .map(|e| Span::push(&mut self.scratch, e));
             return Ok(Some(Ev::XmlDecl {
                 version,
                 encoding,
@@ -667,168 +664,7 @@ impl<'r> Reader<'r> {
         }
     }
 
-    /// One step before or after the root element: white space, comments, PIs, the doctype.
-    fn misc_step(&mut self) -> Result<Option<Ev>, Error> {
-        let fr = &mut self.frames[0];
-        loop {
-            let rest = fr.rest().as_bytes();
-            let n = rest.iter().take_while(|&&b| chars::is_space(b)).count();
-            fr.pos += n;
-            if fr.pos < fr.text.len() {
-                break;
-            }
-            if !fr.more()? {
-                break;
-            }
-        }
-        if self.frames[0].exhausted() {
-            if self.state == State::Epilog {
-                self.state = State::Done;
-                return Ok(None);
-            }
-            return Err(self.err_here(
-                ErrorKind::Syntax,
-                "XML 1.0 [1] document",
-                "the document has no root element",
-            ));
-        }
-        self.ensure(9)?;
-        let rest = self.frames[0].rest();
-        let b = rest.as_bytes();
-        if b[0] != b'<' {
-            let msg = if self.state == State::Prolog {
-                format!(
-                    "expected the root element, found text starting with {}",
-                    show_next(rest)
-                )
-            } else {
-                format!(
-                    "text after the end of the root element (starting with {}); a document has \
-                     exactly one root element",
-                    show_next(rest)
-                )
-            };
-            return Err(self.err_here(ErrorKind::Syntax, "XML 1.0 [1] document", msg));
-        }
-        if rest.starts_with("<?") {
-            return self.pi().map(Some);
-        }
-        if rest.starts_with("<!--") {
-            return self.comment().map(Some);
-        }
-        if rest.starts_with("<!DOCTYPE") {
-            if self.state == State::Epilog || self.seen_doctype {
-                return Err(self.err_here(
-                    ErrorKind::Syntax,
-                    "XML 1.0 [22] prolog",
-                    "a document type declaration is only allowed once, before the root element",
-                ));
-            }
-            self.seen_doctype = true;
-            return self.doctype().map(Some);
-        }
-        if b.len() > 1 && b[1] != b'!' && b[1] != b'/' && b[1] != b'?' {
-            if self.state == State::Epilog {
-                return Err(self.err_here(
-                    ErrorKind::Syntax,
-                    "XML 1.0 [1] document",
-                    "a second root element: a document has exactly one root element",
-                ));
-            }
-            self.seen_root = true;
-            self.state = State::Content;
-            return self.start_tag().map(|empty| Some(Ev::Start { empty }));
-        }
-        let msg = if rest.starts_with("</") {
-            "an end tag outside the root element".to_string()
-        } else {
-            format!(
-                "unexpected markup {} outside the root element",
-                self.markup_here()
-            )
-        };
-        Err(self.err_here(ErrorKind::Syntax, "XML 1.0 [27] Misc", msg))
-    }
-
-    // ----- content -----
-
-    fn content_step(&mut self) -> Result<Option<Ev>, Error> {
-        let top = self.top();
-        let fr = &mut self.frames[top];
-        if fr.pos >= fr.text.len() {
-            if fr.more()? {
-                return Ok(None);
-            }
-            return self.end_of_frame_in_content();
-        }
-        let b = fr.text.as_bytes()[fr.pos];
-        match b {
-            b'<' => {
-                self.ensure(9)?;
-                let rest = self.frames[top].rest();
-                let next = rest.as_bytes().get(1).copied();
-                match next {
-                    Some(b'/') => {
-                        self.end_tag()?;
-                        self.end_element_reported()
-                    }
-                    Some(b'?') => self.pi().map(Some),
-                    Some(b'!') => {
-                        if rest.starts_with("<!--") {
-                            self.comment().map(Some)
-                        } else if rest.starts_with("<![CDATA[") {
-                            self.frames[top].pos += 9;
-                            self.state = State::CData;
-                            Ok(None)
-                        } else {
-                            let markup = self.markup_here();
-                            Err(self.err_here(
-                                ErrorKind::Syntax,
-                                "XML 1.0 [43] content",
-                                format!(
-                                    "unexpected markup {markup} in content: only elements, \
-                                     comments, CDATA sections and PIs may start with '<'"
-                                ),
-                            ))
-                        }
-                    }
-                    _ => self.start_tag().map(|empty| Some(Ev::Start { empty })),
-                }
-            }
-            b'&' => self.reference(),
-            _ => self.text(),
-        }
-    }
-
-    /// The top frame ended while reading content.
-    fn end_of_frame_in_content(&mut self) -> Result<Option<Ev>, Error> {
-        let top = self.top();
-        if top == 0 {
-            let name = self
-                .open
-                .last()
-                .map(|o| o.name.of(&self.names).to_string())
-                .unwrap_or_default();
-            return Err(self.err_here(
-                ErrorKind::Syntax,
-                "XML 1.0 [39] element",
-                format!("the input ends inside element <{name}>, which was never closed"),
-            ));
-        }
-        let fr = &self.frames[top];
-        if fr.depth_at_start != self.open.len() {
-            let name = fr.name.as_deref().unwrap_or("?").to_string();
-            return Err(self.err_here(
-                ErrorKind::EntityStructure,
-                "XML 1.0 §4.3.2 (WF parsed entities)",
-                format!(
-                    "the replacement text of entity '{name}' opens an element it does not close"
-                ),
-            ));
-        }
-        self.pop_frame();
-        Ok(None)
-    }
+    // ----- frames and elements -----
 
     /// Removes the top frame, remembering how much input it consumed.
     pub(crate) fn pop_frame(&mut self) {
@@ -836,185 +672,6 @@ impl<'r> Reader<'r> {
             self.input_done += f.consumed();
             self.budget.refund(f.charged);
         }
-    }
-
-    /// Character data up to the next markup or reference.
-    fn text(&mut self) -> Result<Option<Ev>, Error> {
-        let top = self.top();
-        let fr = &mut self.frames[top];
-        let bytes = fr.text.as_bytes();
-        let start = fr.pos;
-        let len = bytes.len();
-        // Most text between tags is short (indentation, a word or two): look at the first
-        // 32 bytes eight at a time before paying for a memchr3 call.
-        let mut i = match chars::find_text_stop(bytes, start) {
-            Ok(j) if bytes[j] != b']' => {
-                fr.pos = j;
-                return Ok(Some(Ev::Text(Loc::Frame(top, start, j))));
-            }
-            Ok(j) | Err(j) => j,
-        };
-        let end = loop {
-            match memchr::memchr3(b'<', b'&', b']', &bytes[i..]) {
-                None => break len,
-                Some(k) => {
-                    let j = i + k;
-                    if bytes[j] != b']' {
-                        break j;
-                    }
-                    // XML 1.0 [14] CharData: "]]>" may not appear in text.
-                    let undecided =
-                        !fr.eof && (j + 1 == len || (j + 2 == len && bytes[j + 1] == b']'));
-                    if undecided {
-                        break j;
-                    }
-                    if bytes.get(j + 1) == Some(&b']') && bytes.get(j + 2) == Some(&b'>') {
-                        // Deliver the text before it first, as when the input arrives in
-                        // pieces that end just before the ']]>'; the next call reports it.
-                        if j > start {
-                            break j;
-                        }
-                        let e = Error::new(
-                            ErrorKind::Syntax,
-                            "XML 1.0 [14] CharData",
-                            "']]>' is not allowed in text; escape the '>' as &gt;",
-                        );
-                        return Err(self.err_at(top, j, e));
-                    }
-                    i = j + 1;
-                }
-            }
-        };
-        if end == start {
-            // Only an undecided ']' is here: read more and look again.
-            fr.more()?;
-            return Ok(None);
-        }
-        fr.pos = end;
-        Ok(Some(Ev::Text(Loc::Frame(top, start, end))))
-    }
-
-    /// A piece of a CDATA section (\[18\]-\[21\]); the section's start was consumed already.
-    fn cdata_piece(&mut self) -> Result<Option<Ev>, Error> {
-        let top = self.top();
-        let fr = &mut self.frames[top];
-        let start = fr.pos;
-        let bytes = fr.text.as_bytes();
-        if let Some(k) = memchr::memmem::find(&bytes[start..], b"]]>") {
-            fr.pos = start + k + 3;
-            self.state = State::Content;
-            if k == 0 {
-                return Ok(None);
-            }
-            return Ok(Some(Ev::CData(Loc::Frame(top, start, start + k))));
-        }
-        if fr.eof {
-            // Deliver what is here first, as when the end has not been seen yet, so that the
-            // events and the error's position do not depend on how the input was read.
-            if start < bytes.len() {
-                fr.pos = bytes.len();
-                return Ok(Some(Ev::CData(Loc::Frame(top, start, bytes.len()))));
-            }
-            let e = Error::new(
-                ErrorKind::Syntax,
-                "XML 1.0 [18] CDSect",
-                "the input ends inside a CDATA section (missing ']]>')",
-            );
-            return Err(self.err_at(top, start, e));
-        }
-        // Deliver all but a possible partial "]]" at the end.
-        let mut end = bytes.len();
-        while end > start && end + 2 > bytes.len() && bytes[end - 1] == b']' {
-            end -= 1;
-        }
-        if end == start {
-            fr.more()?;
-            return Ok(None);
-        }
-        fr.pos = end;
-        Ok(Some(Ev::CData(Loc::Frame(top, start, end))))
-    }
-
-    /// A comment, XML 1.0 \[15\].
-    pub(crate) fn comment(&mut self) -> Result<Ev, Error> {
-        let top = self.top();
-        let ((a, b), start, _) = self.token("a comment", "XML 1.0 [15] Comment", |c, _| {
-            c.i = 4;
-            let body = c.rest().as_bytes();
-            match memchr::memmem::find(body, b"--") {
-                Some(k) => {
-                    if body.get(k + 2).is_none() {
-                        c.i += k;
-                        return Err(c.end());
-                    }
-                    if body[k + 2] != b'>' {
-                        c.i += k;
-                        return Err(c.syntax("'--' is not allowed inside a comment"));
-                    }
-                    let r = (4, 4 + k);
-                    c.i += k + 3;
-                    Ok(r)
-                }
-                None => {
-                    c.i = c.s.len();
-                    Err(c.end())
-                }
-            }
-        })?;
-        Ok(Ev::Comment(Loc::Frame(top, start + a, start + b)))
-    }
-
-    /// A processing instruction, XML 1.0 \[16\].
-    pub(crate) fn pi(&mut self) -> Result<Ev, Error> {
-        let top = self.top();
-        let max_name = self.options.limits.max_name_len;
-        let ((t, d), start, _) =
-            self.token("a processing instruction", "XML 1.0 [16] PI", |c, _| {
-                c.i = 2;
-                let t0 = c.i;
-                let target = c.name(max_name, "a PI target")?;
-                if target.eq_ignore_ascii_case("xml") {
-                    c.i = t0;
-                    return Err(c.syntax(if target == "xml" {
-                        "an XML declaration is only allowed at the very start of an entity"
-                    } else {
-                        "the PI target 'xml' (in any case) is reserved"
-                    }));
-                }
-                if target.contains(':') {
-                    c.i = t0;
-                    return Err(c.fail(
-                        ErrorKind::Namespace,
-                        "Namespaces in XML 1.0 §7",
-                        format!("PI target '{target}' contains a colon"),
-                    ));
-                }
-                let t1 = c.i;
-                if c.looking_at("?>")? {
-                    c.i += 2;
-                    return Ok(((t0, t1), (t1, t1)));
-                }
-                if !c.ws() {
-                    c.peek()?;
-                    return Err(c.syntax("expected white space or '?>' after the PI target"));
-                }
-                let d0 = c.i;
-                match memchr::memmem::find(c.rest().as_bytes(), b"?>") {
-                    Some(k) => {
-                        c.i += k + 2;
-                        Ok(((t0, t1), (d0, d0 + k)))
-                    }
-                    None => {
-                        c.i = c.s.len();
-                        Err(c.end())
-                    }
-                }
-            })?;
-        Ok(Ev::Pi {
-            frame: top,
-            target: (start + t.0, start + t.1),
-            data: (start + d.0, start + d.1),
-        })
     }
 
     // ----- elements -----
@@ -1074,44 +731,6 @@ impl<'r> Reader<'r> {
     }
 }
 
-/// What a token parser may use besides the text.
-pub(crate) struct TokenCtx<'a> {
-    pub dtd: &'a Dtd,
-    pub limits: &'a crate::Limits,
-    pub attr_buf: &'a mut String,
-    pub attrs: &'a mut Vec<AttrRec>,
-    pub scratch: &'a mut String,
-    pub expanded: &'a mut u64,
-    /// Raw input bytes read so far (for the amplification limit).
-    pub read: u64,
-    pub tag: &'a mut TagScan,
-    pub standalone: bool,
-    /// Undeclared entities skipped in attribute values (see `Reader::skipped_queue`).
-    pub skipped: &'a mut Vec<String>,
-}
-
-/// The error for a token longer than [`crate::Limits::max_token_len`].
-pub(crate) fn token_too_long(max: usize) -> Error {
-    Error::new(
-        ErrorKind::Limit,
-        "Limits::max_token_len",
-        format!(
-            "a single token is longer than the limit of {max} bytes (raise it with \
-             --max-token-len)"
-        ),
-    )
-}
-
-/// Appends `s` to `buf` and returns where it is.
-pub(crate) fn push_span(buf: &mut String, s: &str) -> Span {
-    let start = buf.len() as u32;
-    buf.push_str(s);
-    Span {
-        start,
-        end: buf.len() as u32,
-    }
-}
-
 /// The start of some markup, for error messages.
 pub(crate) fn show_markup(rest: &str) -> String {
     let end = rest
@@ -1126,9 +745,4 @@ pub(crate) fn show_markup(rest: &str) -> String {
                 .unwrap_or(rest.len())
         });
     format!("'{}'", &rest[..end])
-}
-
-#[allow(dead_code)]
-pub(crate) fn arc(s: &str) -> Arc<str> {
-    Arc::from(s)
 }
