@@ -5,10 +5,10 @@
 
 use crate::cursor::show_next;
 use crate::event::Span;
-use crate::reader::{Ev, Loc, Reader, State};
+use crate::reader::{Ev, Loc, Parser, State};
 use crate::{chars, Error, ErrorKind};
 
-impl Reader<'_> {
+impl Parser {
     /// One step before or after the root element: white space, comments, PIs, the doctype.
     pub(crate) fn misc_step(&mut self) -> Result<Option<Ev>, Error> {
         let fr = &mut self.frames[0];
@@ -66,8 +66,11 @@ impl Reader<'_> {
                     "a document type declaration is only allowed once, before the root element",
                 ));
             }
+            // Marked only once the declaration is read: a step that waits for input runs
+            // again, and must not find the doctype "seen" the second time.
+            let ev = self.doctype()?;
             self.seen_doctype = true;
-            return self.doctype().map(Some);
+            return Ok(Some(ev));
         }
         if b.len() > 1 && b[1] != b'!' && b[1] != b'/' && b[1] != b'?' {
             if self.state == State::Epilog {
@@ -86,7 +89,7 @@ impl Reader<'_> {
         } else {
             format!(
                 "unexpected markup {} outside the root element",
-                self.markup_here()
+                self.markup_here()?
             )
         };
         Err(self.err_here(ErrorKind::Syntax, "XML 1.0 [27] Misc", msg))
@@ -121,7 +124,7 @@ impl Reader<'_> {
                             self.state = State::CData;
                             Ok(None)
                         } else {
-                            let markup = self.markup_here();
+                            let markup = self.markup_here()?;
                             Err(self.err_here(
                                 ErrorKind::Syntax,
                                 "XML 1.0 [43] content",

@@ -37,7 +37,7 @@ impl Span {
 /// One attribute as stored by the reader. Names and values that the document spells out
 /// as they are stay in the tag's text (no copy); only normalized values and defaults from
 /// the DTD are written to the reader's attribute buffer.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct AttrRec {
     /// In the tag's text when `specified`, else in the attribute buffer.
     pub name: Span,

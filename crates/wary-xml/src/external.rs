@@ -18,13 +18,13 @@ use crate::beneath::{self, Refusal, Root};
 use crate::encoding::Decoder;
 use crate::input::{Frame, FrameKind};
 use crate::loader::REOPEN_COST;
-use crate::reader::Reader;
+use crate::reader::Parser;
 use crate::{Error, ErrorKind, ExternalEntities};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-impl<'r> Reader<'r> {
+impl Parser {
     /// Opens an external entity as a frame, or returns `None` when external entities are
     /// off. Refusals (outside the root, a URL, an absolute path, a symbolic link, not a
     /// regular file) are errors of kind [`ErrorKind::ExternalEntityRefused`].
@@ -34,7 +34,7 @@ impl<'r> Reader<'r> {
         base: Option<&Path>,
         kind: FrameKind,
         name: &str,
-    ) -> Result<Option<Frame<'r>>, Error> {
+    ) -> Result<Option<Frame>, Error> {
         let root = match &self.options.external_entities {
             ExternalEntities::Off => return Ok(None),
             ExternalEntities::Local { root } => root.clone(),
@@ -121,7 +121,7 @@ impl<'r> Reader<'r> {
         // XML 1.0 §4.4.3 includes the entity's text wherever it is referenced: a second read
         // of one file is entity expansion, the same as an internal entity's replacement text.
         let first = self.loader.seen.insert(opened.id);
-        let source: Box<dyn Read + 'r> = if first {
+        let source: Box<dyn Read + Send> = if first {
             Box::new(opened.file)
         } else {
             let cost = opened.size.max(REOPEN_COST);

@@ -468,3 +468,118 @@ pub(crate) fn check_binding(prefix: &str, uri: &str) -> Result<(), Error> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_rows::{check, Expect};
+
+    const NS: &str = "Namespaces in XML 1.0";
+
+    fn e(kind: ErrorKind, rule: &'static str, line: u64, column: u64) -> Option<Expect> {
+        Some((kind, rule, line, column))
+    }
+
+    /// Namespace constraints, each reported at the name at fault: the attribute's name, or
+    /// the element's '<'.
+    #[test]
+    fn namespace_errors_and_their_positions() {
+        use ErrorKind::*;
+        check(&[
+            ("<r xmlns:p='u'>\n<p:a p:b='1' xml:lang='en'/></r>", None),
+            ("<r xmlns='u'>\n<a xmlns=''/></r>", None),
+            ("<r>\n<a p:b=\"1\"/></r>", e(Namespace, NS, 2, 4)),
+            ("<r>\n<p:a/></r>", e(Namespace, NS, 2, 1)),
+            ("<r>\n<a xmlns:p=\"\"/></r>", e(Namespace, NS, 2, 4)),
+            ("<r>\n<a xmlns:xmlns=\"u\"/></r>", e(Namespace, NS, 2, 4)),
+            ("<r>\n<a xmlns:xml=\"u\"/></r>", e(Namespace, NS, 2, 4)),
+            (
+                "<r>\n<a xmlns:p=\"http://www.w3.org/XML/1998/namespace\"/></r>",
+                e(Namespace, NS, 2, 4),
+            ),
+            (
+                "<r>\n<a xmlns=\"http://www.w3.org/2000/xmlns/\"/></r>",
+                e(Namespace, NS, 2, 4),
+            ),
+            (
+                "<r>\n<a xmlns:p=\"u\" xmlns:q=\"u\" p:x=\"1\" q:x=\"2\"/></r>",
+                e(
+                    DuplicateAttribute,
+                    "Namespaces in XML 1.0 §6.3 (NSC: Attributes Unique)",
+                    2,
+                    36,
+                ),
+            ),
+            ("<r>\n<xmlns:a/></r>", e(Namespace, NS, 2, 1)),
+            ("<r>\n<a:b:c/></r>", e(Namespace, NS, 2, 1)),
+            ("<r>\n<a b:=\"1\"/></r>", e(Namespace, NS, 2, 4)),
+            (
+                "<r xmlns:p=\"u\">\n<p:a><q:b/></p:a></r>",
+                e(Namespace, NS, 2, 6),
+            ),
+            ("<r>\n<a xmlns:1p=\"u\"/></r>", e(Namespace, NS, 2, 4)),
+            // A binding ends with its element: the prefix is unknown after it.
+            ("<r>\n<a xmlns:p='u'/><p:b/></r>", e(Namespace, NS, 2, 17)),
+            // Through the fast path (no declaration in the tag) and the general one alike.
+            (
+                "<r xmlns:p='u'>\n<a p:x='1' p:x='2'/></r>",
+                e(DuplicateAttribute, "WFC: Unique Att Spec", 2, 12),
+            ),
+        ]);
+    }
+
+    /// The scope on its own: bindings, lookups and unwinding to a mark.
+    #[test]
+    fn scope_binds_resolves_and_unwinds() {
+        let mut ns = Namespaces::default();
+        let uri = |ns: &Namespaces, p: &str| ns.resolve(p).map(|s| s.of(ns.uris()).to_string());
+        assert_eq!(uri(&ns, "xml").as_deref(), Some(XML_NS));
+        assert_eq!(uri(&ns, ""), None);
+        let outer = ns.mark();
+        ns.bind("", "urn:d");
+        ns.bind("p", "urn:p");
+        let inner = ns.mark();
+        ns.bind("p", "urn:q");
+        ns.bind("", "");
+        assert_eq!(uri(&ns, "p").as_deref(), Some("urn:q"));
+        // An empty default namespace undeclares it.
+        assert_eq!(ns.default_ns().map(|s| s.of(ns.uris()).to_string()), None);
+        assert!(ns.retained_since(inner) > 0);
+        ns.unwind(inner);
+        assert_eq!(uri(&ns, "p").as_deref(), Some("urn:p"));
+        assert_eq!(
+            ns.default_ns()
+                .map(|s| s.of(ns.uris()).to_string())
+                .as_deref(),
+            Some("urn:d")
+        );
+        ns.unwind(outer);
+        assert_eq!(uri(&ns, "p"), None);
+        assert_eq!(ns.retained_since(outer), 0);
+    }
+
+    /// Qualified names (Namespaces in XML 1.0 \[7\]): the prefix length or an error.
+    #[test]
+    fn qualified_names() {
+        let rows: &[(&str, Option<u32>)] = &[
+            ("a", Some(0)),
+            ("a:b", Some(1)),
+            ("abc:d", Some(3)),
+            ("a:b:c", None),
+            (":a", None),
+            ("a:", None),
+            ("a:1", None),
+            ("a:-b", None),
+            ("a:é", Some(1)),
+            ("é:a", Some(2)),
+            ("xmlns:a", Some(5)),
+            ("a::b", None),
+            ("a:b.c", Some(1)),
+            ("a:_", Some(1)),
+            ("a:.", None),
+        ];
+        for &(name, want) in rows {
+            assert_eq!(qname_prefix_len(name, "element").ok(), want, "{name}");
+        }
+    }
+}

@@ -36,7 +36,7 @@ pub(crate) struct TokenCtx<'a> {
 
 /// What the scan of a start tag learned besides its attributes, so that the steps after it
 /// need not look at the names again.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct TagScan {
     /// Length of the element name, which starts at byte 1 of the tag.
     pub name_len: u32,
@@ -52,7 +52,7 @@ pub(crate) struct TagScan {
 /// The text of the current start tag: names and unnormalized values are spans into it. It
 /// stays in its frame's window until the next event is asked for.
 #[inline]
-pub(crate) fn tag_text<'a>(frames: &'a [Frame<'_>], (f, a, b): (usize, usize, usize)) -> &'a str {
+pub(crate) fn tag_text<'a>(frames: &'a [Frame], (f, a, b): (usize, usize, usize)) -> &'a str {
     frames.get(f).and_then(|f| f.text.get(a..b)).unwrap_or("")
 }
 
@@ -272,3 +272,161 @@ static VALUE_STOP: [bool; 256] = {
     t[b'\'' as usize] = true;
     t
 };
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_rows::{check, Expect};
+    use crate::ErrorKind::{self, *};
+
+    /// The full parser over `tag` (all of the input, so it never asks for more): the tag's
+    /// length, whether it is empty and its attribute count, or the error with its offset.
+    fn parse(
+        tag: &str,
+        limits: &Limits,
+    ) -> Result<(usize, bool, usize), (ErrorKind, &'static str, usize)> {
+        let dtd = Dtd::default();
+        let mut guard = ExpansionGuard::new(limits);
+        let (mut attr_buf, mut attrs, mut scratch) = (String::new(), Vec::new(), String::new());
+        let (mut scan, mut skipped) = (TagScan::default(), Vec::new());
+        let mut ctx = TokenCtx {
+            dtd: &dtd,
+            limits,
+            attr_buf: &mut attr_buf,
+            attrs: &mut attrs,
+            scratch: &mut scratch,
+            guard: &mut guard,
+            read: tag.len() as u64,
+            tag: &mut scan,
+            standalone: false,
+            skipped: &mut skipped,
+        };
+        let mut c = Cur::new(tag, true, "a start tag", "XML 1.0 [40] STag");
+        match parse_start_tag(&mut c, &mut ctx) {
+            Ok(empty) => Ok((c.i, empty, attrs.len())),
+            Err(Stop::Fail(e, at)) => Err((e.kind(), e.rule(), at)),
+            Err(Stop::More) => panic!("{tag:?}: asked for more at the end of the input"),
+        }
+    }
+
+    type Row = (
+        &'static str,
+        Result<(usize, bool, usize), (ErrorKind, &'static str, usize)>,
+    );
+
+    const STAG: &str = "XML 1.0 [40] STag";
+
+    /// The tag parser on its own: each row a tag and what it makes of it, errors at the
+    /// offset in the tag of the byte at fault. Wherever the one-pass scan answers, it must
+    /// answer the same.
+    #[test]
+    fn start_tags_and_their_errors() {
+        let rows: &[Row] = &[
+            ("<a>", Ok((3, false, 0))),
+            ("<a/>", Ok((4, true, 0))),
+            ("<a b='1' c=\"2\">", Ok((15, false, 2))),
+            ("<a  b = '1' />", Ok((14, true, 1))),
+            ("<a b='&lt;&#x41;'>", Ok((18, false, 1))),
+            ("<a\tb='x\ny'\r\n>rest", Ok((13, false, 1))),
+            ("<é b='1'>", Ok((10, false, 1))),
+            ("<a p:b='1' xmlns:p='u'>", Ok((23, false, 2))),
+            // Duplicates are for the checks after the parser (WFC: Unique Att Spec).
+            ("<a b='1' b='2'>", Ok((15, false, 2))),
+            ("<a b>", Err((Syntax, STAG, 4))),
+            ("<a b='1'c='2'/>", Err((Syntax, STAG, 8))),
+            (
+                "<a b='<'/>",
+                Err((Syntax, "WFC: No < in Attribute Values", 6)),
+            ),
+            (
+                "<a b='&x;'/>",
+                Err((BadEntityReference, "WFC: Entity Declared", 6)),
+            ),
+            (
+                "<a b='&#0;'/>",
+                Err((InvalidChar, "WFC: Legal Character", 8)),
+            ),
+            (
+                "<a b='&#x110000;'/>",
+                Err((InvalidChar, "WFC: Legal Character", 9)),
+            ),
+            ("<a b='&#;'/>", Err((Syntax, "XML 1.0 [67] Reference", 8))),
+            ("<a/ >", Err((Syntax, STAG, 3))),
+            ("<1a/>", Err((Syntax, STAG, 1))),
+            ("<a b='1", Err((Syntax, STAG, 5))),
+            ("<a", Err((Syntax, STAG, 2))),
+        ];
+        let limits = Limits::default();
+        for (tag, want) in rows {
+            let got = parse(tag, &limits);
+            assert_eq!(&got, want, "{tag:?}");
+            let (mut attrs, mut scan) = (Vec::new(), TagScan::default());
+            if let Some((len, empty)) =
+                scan_simple_start_tag(tag.as_bytes(), &limits, &mut attrs, &mut scan)
+            {
+                assert_eq!(Ok((len, empty, attrs.len())), got, "fast path on {tag:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_attribute_limit_bites_at_the_value_over_it() {
+        let limits = Limits {
+            max_attributes: 2,
+            ..Limits::default()
+        };
+        assert_eq!(parse("<a b='1' c='2'>", &limits), Ok((15, false, 2)));
+        assert_eq!(
+            parse("<a b='1' c='2' d='3'>", &limits),
+            Err((Limit, "Limits::max_attributes", 18))
+        );
+        // The fast path declines what it cannot decide, for the full parser to report.
+        let (mut attrs, mut scan) = (Vec::new(), TagScan::default());
+        let fast = scan_simple_start_tag(b"<a b='1' c='2' d='3'>", &limits, &mut attrs, &mut scan);
+        assert_eq!(fast, None);
+    }
+
+    fn e(kind: ErrorKind, rule: &'static str, line: u64, column: u64) -> Option<Expect> {
+        Some((kind, rule, line, column))
+    }
+
+    /// The same errors in documents: the position is the byte at fault, in lines and columns.
+    #[test]
+    fn tag_errors_in_documents_and_their_positions() {
+        check(&[
+            ("<r>\n  <a b='1'/>\n</r>", None),
+            ("<r>\n  <a b>\n</r>", e(Syntax, STAG, 2, 7)),
+            ("<r>\n  <a b='1'c='2'/>\n</r>", e(Syntax, STAG, 2, 11)),
+            (
+                "<r>\n<a b='<'/></r>",
+                e(Syntax, "WFC: No < in Attribute Values", 2, 7),
+            ),
+            (
+                "<r>\n <a b='&x;'/></r>",
+                e(BadEntityReference, "WFC: Entity Declared", 2, 8),
+            ),
+            (
+                "<r>\n<a b='&#0;'/></r>",
+                e(InvalidChar, "WFC: Legal Character", 2, 9),
+            ),
+            ("<r>\n<a/ ></r>", e(Syntax, STAG, 2, 4)),
+            ("<r>\n<1a/></r>", e(Syntax, STAG, 2, 2)),
+            (
+                "<r>\n<a b=\"1\" b=\"2\"/></r>",
+                e(DuplicateAttribute, "WFC: Unique Att Spec", 2, 10),
+            ),
+            (
+                "<r>\n<a xml:lang=\"en\" xml:lang=\"fr\"/></r>",
+                e(DuplicateAttribute, "WFC: Unique Att Spec", 2, 18),
+            ),
+            (
+                "<r xmlns:p=\"u\">\n<a/><p:a/></r>\n<p:b/>",
+                e(Syntax, "XML 1.0 [1] document", 3, 1),
+            ),
+            (
+                "<r>\n<a>\n</b></r>",
+                e(TagMismatch, "WFC: Element Type Match", 3, 1),
+            ),
+        ]);
+    }
+}

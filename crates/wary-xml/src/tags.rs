@@ -12,7 +12,7 @@ use crate::event::{AttrRec, Span};
 use crate::guard::EntityClass;
 use crate::input::{Frame, FrameKind};
 use crate::namespaces::TagNames;
-use crate::reader::{Ev, Loc, Open, Reader};
+use crate::reader::{Ev, Loc, Open, Parser};
 use crate::tag_parser::{parse_start_tag, scan_simple_start_tag, tag_text};
 use crate::{chars, Error, ErrorKind};
 use std::collections::HashSet;
@@ -21,7 +21,7 @@ use std::sync::Arc;
 /// Above this many attributes, duplicate detection uses a hash set instead of comparing pairs.
 const SMALL: usize = 8;
 
-impl Reader<'_> {
+impl Parser {
     /// A start tag or empty-element tag at the top frame's position; returns whether it was
     /// an empty-element tag. (The caller makes the event: a `bool` comes back in a register,
     /// while an `Ev` came back through memory at the cost of a store-forwarding stall.)

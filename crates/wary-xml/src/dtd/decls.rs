@@ -6,14 +6,14 @@ use crate::attrs::{collapse_spaces, normalize_attr};
 use crate::budget::DECL_OVERHEAD;
 use crate::event::Span;
 use crate::namespaces::qname_prefix_len;
-use crate::reader::{Ev, Reader};
+use crate::reader::{Ev, Parser};
 use crate::{Error, ErrorKind};
 use std::sync::Arc;
 
 /// What the memory budget calls the declarations the DTD keeps.
 const DTD: &str = "the declarations of the DTD";
 
-impl<'r> Reader<'r> {
+impl Parser {
     /// \[45\] elementdecl.
     pub(super) fn element_decl(&mut self) -> Result<(), Error> {
         const R: &str = "XML 1.0 [45] elementdecl";

@@ -9,14 +9,14 @@ use crate::budget::DECL_OVERHEAD;
 use crate::chars;
 use crate::event::Span;
 use crate::input::FrameKind;
-use crate::reader::{Ev, Reader};
+use crate::reader::{Ev, Parser};
 use crate::{Error, ErrorKind};
 use std::sync::Arc;
 
 /// What the memory budget calls the declarations of the DTD.
 const DTD: &str = "the declarations of the DTD";
 
-impl<'r> Reader<'r> {
+impl Parser {
     /// \[70\] EntityDecl. Returns the event of a declaration that binds: an
     /// [`Event::UnparsedEntity`](crate::Event) for an unparsed entity, an
     /// [`Event::EntityDecl`](crate::Event) for any other.

@@ -9,13 +9,13 @@ use crate::event::Span;
 use crate::guard::EntityClass;
 use crate::input::{Frame, FrameKind};
 use crate::namespaces::qname_prefix_len;
-use crate::reader::{Ev, Reader, State};
+use crate::reader::{Ev, Parser, State};
 use crate::{chars, Error, ErrorKind};
 use std::sync::Arc;
 
 const RULE_DOCTYPE: &str = "XML 1.0 [28] doctypedecl";
 
-impl<'r> Reader<'r> {
+impl Parser {
     /// `<!DOCTYPE` at the top of the document frame.
     pub(crate) fn doctype(&mut self) -> Result<Ev, Error> {
         let max = self.options.limits.max_name_len;
@@ -140,6 +140,7 @@ impl<'r> Reader<'r> {
                 }
             }
             self.ensure(10)?;
+            self.whole_decl_ahead()?;
             let rest = self.frames[top].rest();
             let in_ext = self.in_external();
             if rest.starts_with('%') {
@@ -210,7 +211,7 @@ impl<'r> Reader<'r> {
                 self.conditional_section()?;
                 continue;
             }
-            let markup = self.markup_here();
+            let markup = self.markup_here()?;
             return Err(self.err_here(
                 ErrorKind::Syntax,
                 "XML 1.0 [29] markupdecl",
@@ -303,7 +304,7 @@ impl<'r> Reader<'r> {
         Ok(())
     }
 
-    pub(super) fn push_pe_frame(&self, f: &mut Frame<'r>, ent: &Entity) {
+    pub(super) fn push_pe_frame(&self, f: &mut Frame, ent: &Entity) {
         f.name = Some(ent.name.clone());
         if f.label.is_none() {
             f.label = Some(Arc::from(format!("%{};", ent.name)));
@@ -404,4 +405,111 @@ fn external_id<'a>(
     c.req_ws("expected white space between the public and system identifiers")?;
     let s = c.quoted("system identifier")?;
     Ok((Some(p), Some(s)))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::test_rows::{check, Expect};
+    use crate::ErrorKind::{self, *};
+
+    fn e(kind: ErrorKind, rule: &'static str, line: u64, column: u64) -> Option<Expect> {
+        Some((kind, rule, line, column))
+    }
+
+    /// The DTD parser's errors, each at the byte at fault (line:column in the document).
+    #[test]
+    fn dtd_errors_and_their_positions() {
+        check(&[
+            ("<!DOCTYPE r [\n<!ELEMENT r ANY>\n]><r/>", None),
+            ("<!DOCTYPE r [\n<!ELEMENT r ANY>\n]\n><r/>", None),
+            // A parameter entity nobody declared, in a document with no external subset
+            // but with a reference: only a validity error (VC: Entity Declared).
+            ("<!DOCTYPE r [\n\n    %undeclared;\n]><r/>", None),
+            (
+                "<!DOCTYPE r [\n<!ELEMENT r ANY>\n<!ATTLIST r a CDATA>\n]><r/>",
+                e(Syntax, "XML 1.0 [52] AttlistDecl", 3, 20),
+            ),
+            (
+                "<!DOCTYPE r [\n<!ELEMENT r (a,|b)>\n]><r/>",
+                e(Syntax, "XML 1.0 [47] children", 2, 16),
+            ),
+            (
+                "<!DOCTYPE r [\n<!ELEMENT r (#PCDATA|a)>\n]><r/>",
+                e(Syntax, "XML 1.0 [51] Mixed", 2, 24),
+            ),
+            (
+                "<!DOCTYPE r [\n  <!ENTITY a \"x\"\n]><r/>",
+                e(Syntax, "XML 1.0 [70] EntityDecl", 3, 1),
+            ),
+            (
+                "<!DOCTYPE r [\n<!ENTITY % p \"<!ELEMENT r ANY>\">\n<!ELEMENT x %p;>\n]><r/>",
+                e(Syntax, "WFC: PEs in Internal Subset", 3, 13),
+            ),
+            (
+                "<!DOCTYPE r [\n<!ENTITY a SYSTEM>\n]><r/>",
+                e(Syntax, "XML 1.0 [75] ExternalID", 2, 18),
+            ),
+            (
+                "<!DOCTYPE r [\n<!ENTITY a PUBLIC \"a{b\" \"c\">\n]><r/>",
+                e(Syntax, "XML 1.0 [13] PubidChar", 2, 21),
+            ),
+            (
+                "<!DOCTYPE r [\n<!NOTATION n>\n]><r/>",
+                e(Syntax, "XML 1.0 [82] NotationDecl", 2, 13),
+            ),
+            (
+                "<!DOCTYPE r [\n<![INCLUDE[ <!ELEMENT r ANY> ]]>\n]><r/>",
+                e(Syntax, "XML 1.0 [61] conditionalSect", 2, 1),
+            ),
+            (
+                "<!DOCTYPE r [\n<!ELEMENT r ANY>\n<!FOO>\n]><r/>",
+                e(Syntax, "XML 1.0 [29] markupdecl", 3, 1),
+            ),
+            (
+                "<!DOCTYPE r [\n<!ENTITY lt \"<\">\n]><r/>",
+                e(EntityStructure, "XML 1.0 §4.6 Predefined Entities", 2, 10),
+            ),
+            (
+                "<!DOCTYPE r [\n<!ENTITY a:b \"x\">\n]><r/>",
+                e(Namespace, "Namespaces in XML 1.0 §7", 2, 13),
+            ),
+            (
+                "<!DOCTYPE r [\n<!ENTITY e \"&#0;\">\n]><r/>",
+                e(InvalidChar, "WFC: Legal Character", 2, 15),
+            ),
+            (
+                "<!DOCTYPE r [\n<!ATTLIST r a (x|) \"x\">\n]><r/>",
+                e(Syntax, "XML 1.0 [59] Enumeration", 2, 18),
+            ),
+            (
+                "<!DOCTYPE r [\n<!ATTLIST r a CDATA \"<\">\n]><r/>",
+                e(Syntax, "WFC: No < in Attribute Values", 2, 22),
+            ),
+            (
+                "<!DOCTYPE r [\n<!ENTITY e \"a\" \"b\">\n]><r/>",
+                e(Syntax, "XML 1.0 [70] EntityDecl", 2, 16),
+            ),
+            (
+                "<!DOCTYPE r [\n<!ENTITY e SYSTEM \"x\" NDATA>\n]><r/>",
+                e(Syntax, "XML 1.0 [76] NDataDecl", 2, 28),
+            ),
+            // NDATA is for general entities only: a parameter entity ends before it.
+            (
+                "<!DOCTYPE r [\n<!ENTITY % e \"x\" NDATA n>\n]><r/>",
+                e(Syntax, "XML 1.0 [70] EntityDecl", 2, 18),
+            ),
+            (
+                "<!DOCTYPE r [\n<!ATTLIST r a NOTATION (n) #FIXED>\n]><r/>",
+                e(Syntax, "XML 1.0 [60] DefaultDecl", 2, 34),
+            ),
+            (
+                "<!DOCTYPE r [\n<!ELEMENT r EMPTY>\n<!-- -- -->\n]><r/>",
+                e(Syntax, "XML 1.0 [15] Comment", 3, 6),
+            ),
+            (
+                "<!DOCTYPE r [\n<?xml version=\"1.0\"?>\n]><r/>",
+                e(Syntax, "XML 1.0 [16] PI", 2, 3),
+            ),
+        ]);
+    }
 }
