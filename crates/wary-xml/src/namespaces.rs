@@ -187,13 +187,13 @@ impl Namespaces {
         } = t;
         // 1. Declarations (skipped at once when no attribute name starts with "xmlns").
         let mut prefixed_attrs = false;
-        for i in 0..attrs.len() {
-            let a = attrs[i];
+        for slot in attrs.iter_mut() {
+            let a = *slot;
             let here = |e: Error| (e, a.offset());
             let name = a.name(src, buf);
             if !name.as_bytes().starts_with(b"xmlns") {
                 if a.colon {
-                    attrs[i].prefix_len = qname_prefix_len(name, "attribute").map_err(here)?;
+                    slot.prefix_len = qname_prefix_len(name, "attribute").map_err(here)?;
                     prefixed_attrs = true;
                 }
                 continue;
@@ -209,14 +209,14 @@ impl Namespaces {
                 p
             } else {
                 let pl = qname_prefix_len(name, "attribute").map_err(here)?;
-                attrs[i].prefix_len = pl;
+                slot.prefix_len = pl;
                 prefixed_attrs |= pl > 0;
                 continue;
             };
             let uri = a.value(src, buf);
             check_binding(prefix, uri).map_err(here)?;
-            attrs[i].prefix_len = if prefix.is_empty() { 0 } else { 5 };
-            attrs[i].ns = Some(self.xmlns_span());
+            slot.prefix_len = if prefix.is_empty() { 0 } else { 5 };
+            slot.ns = Some(self.xmlns_span());
             if prefix != "xml" {
                 self.bind(prefix, uri);
             }
@@ -254,8 +254,8 @@ impl Namespaces {
             return Ok((pl, ns));
         }
         let mut prefixed = 0;
-        for i in 0..attrs.len() {
-            let a = attrs[i];
+        for slot in attrs.iter_mut() {
+            let a = *slot;
             if a.prefix_len == 0 || a.ns.is_some() {
                 continue;
             }
@@ -268,7 +268,7 @@ impl Namespaces {
                 self.resolve(prefix)
             };
             match resolved {
-                Some(s) => attrs[i].ns = Some(s),
+                Some(s) => slot.ns = Some(s),
                 None => {
                     return Err((
                         ns_err(format!(
