@@ -163,7 +163,7 @@ fn run_input(args: &InputArgs, canonical: bool) -> u8 {
             Ok(r) => r,
             Err(e) => return report(&name, &e, args),
         },
-        None => Reader::new(io::stdin().lock(), options),
+        None => Reader::new(io::stdin(), options),
     };
 
     let skipped = if canonical {
