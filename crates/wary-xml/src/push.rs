@@ -78,7 +78,7 @@ impl Parser {
     /// Events and errors (kind, message, position) are the same whatever the split of the
     /// bytes into feeds, except that a run of text or CDATA may come in more pieces.
     /// After an error the parser is finished: later calls return an error of kind
-    /// [`ErrorKind::Caller`].
+    /// [`ErrorKind::Caller`](crate::ErrorKind::Caller).
     pub fn next_event(&mut self) -> Result<Pull<'_>, Error> {
         match self.step()? {
             Step::Event(ev) => Ok(Pull::Event(self.materialize(ev))),
