@@ -33,6 +33,8 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+#[cfg(feature = "tokio")]
+mod async_read;
 mod beneath;
 mod budget;
 pub mod canon;
@@ -56,6 +58,8 @@ mod sniff;
 mod tags;
 pub mod tree;
 
+#[cfg(feature = "tokio")]
+pub use async_read::AsyncReader;
 pub use error::{terminal_safe, Error, ErrorKind, Fault, Position, MAX_SHOWN_BYTES};
 pub use event::{
     Attribute, Attributes, Doctype, EndElement, EntityDecl, Event, Notation, Pi, StartElement,
