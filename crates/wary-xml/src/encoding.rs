@@ -50,6 +50,10 @@ pub(crate) struct Decoder {
     /// prefix, or fed bytes waiting to be pulled).
     staging: Vec<u8>,
     raw_eof: bool,
+    /// The fed input ended after everything fed was decoded: the charset's decoder must
+    /// still be told, so that a sequence it holds cut short is reported (as a read of 0
+    /// bytes does for a file).
+    flush_due: bool,
     /// The last character delivered was a CR turned into LF: drop a following LF.
     after_cr: bool,
     /// An error found after the text already delivered; reported when the reader gets there.
@@ -104,6 +108,7 @@ impl Decoder {
             kind: Kind::Utf8,
             staging,
             raw_eof: ended,
+            flush_due: false,
             after_cr: false,
             pending: None,
             encoding: "UTF-8",
@@ -127,8 +132,9 @@ impl Decoder {
 
     /// The fed document has ended.
     pub fn finish(&mut self) {
-        if matches!(self.raw, Source::Fed) {
+        if matches!(self.raw, Source::Fed) && !self.raw_eof {
             self.raw_eof = true;
+            self.flush_due = true;
         }
     }
 
@@ -170,7 +176,7 @@ impl Decoder {
             if let Some(e) = self.pending.take() {
                 return Err(e);
             }
-            if self.staging.is_empty() && self.raw_eof {
+            if self.staging.is_empty() && self.raw_eof && !self.flush_due {
                 if self.after_cr {
                     self.after_cr = false;
                 }
@@ -221,6 +227,7 @@ impl Decoder {
                 _ => {}
             }
             let before = out.len();
+            self.flush_due = false;
             self.decode_staging(out)?;
             if out.len() > before || self.pending.is_some() {
                 return Ok(true);

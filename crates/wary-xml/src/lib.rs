@@ -86,6 +86,8 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+#[cfg(feature = "tokio")]
+mod async_read;
 mod attrs;
 mod beneath;
 mod budget;
@@ -119,6 +121,8 @@ mod tags;
 mod test_rows;
 pub mod tree;
 
+#[cfg(feature = "tokio")]
+pub use async_read::AsyncReader;
 pub use error::{terminal_safe, Error, ErrorKind, Fault, Position, MAX_SHOWN_BYTES};
 pub use event::{
     Attribute, Attributes, Doctype, EndElement, EntityDecl, Event, Notation, Pi, StartElement,

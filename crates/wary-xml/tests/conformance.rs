@@ -19,6 +19,8 @@ mod catalog;
 mod chunking;
 #[path = "conformance/feed.rs"]
 mod feed;
+#[path = "conformance/splits.rs"]
+mod splits;
 
 use catalog::{Expect, Suite, TestCase};
 use std::collections::{BTreeMap, HashMap};
