@@ -42,7 +42,7 @@ pub(crate) struct TagScan {
 /// The text of the current start tag: names and unnormalized values are spans into it. It
 /// stays in its frame's window until the next event is asked for.
 #[inline]
-pub(crate) fn tag_text<'a>(frames: &'a [Frame], (f, a, b): (usize, usize, usize)) -> &'a str {
+pub(crate) fn tag_text(frames: &[Frame], (f, a, b): (usize, usize, usize)) -> &str {
     frames.get(f).and_then(|f| f.text.get(a..b)).unwrap_or("")
 }
 
