@@ -1,8 +1,11 @@
 //! wary-xml: an XML 1.0 (Fifth Edition) parser with Namespaces in XML 1.0, built for hostile
 //! input.
 //!
-//! - **Streaming**: [`Reader`] pulls from any [`std::io::Read`] in chunks; memory is bounded by
-//!   the largest token it must hold, never by the document's size.
+//! - **Streaming, sans-IO**: [`Parser`] is fed bytes in any split and pulled for events;
+//!   "need more input" is a state ([`Pull::NeedMore`]), never an error. [`Reader`] drives it
+//!   from any [`std::io::Read`] (or bytes, or a file), `AsyncReader` (cargo feature `tokio`)
+//!   from a `tokio::io::AsyncRead`. Memory is bounded by the largest token it must hold,
+//!   never by the document's size.
 //! - **Complete**: every well-formedness constraint of XML 1.0 Fifth Edition and Namespaces in
 //!   XML 1.0, the whole DTD grammar, internal entities, and declared charsets decoded as
 //!   IANA defines them (generated tables, and `encoding_rs`; see docs/security.md).

@@ -12,7 +12,7 @@ const READ_SIZE: usize = 64 * 1024;
 /// A streaming XML reader over any byte source: call [`Reader::next_event`] until it
 /// returns `Ok(None)`.
 ///
-/// It reads [`READ_SIZE`] bytes at most at a time, and only when the parser needs them,
+/// It reads 64 KiB at most at a time, and only when the parser needs them,
 /// so memory is bounded by [`crate::Limits`] whatever the document's size.
 pub struct Reader<'r> {
     parser: Parser,

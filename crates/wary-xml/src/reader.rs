@@ -113,8 +113,47 @@ pub(crate) struct Open {
     pub ns_mark: (usize, usize),
 }
 
-/// The sans-IO XML parser: feed it bytes, pull events (see [`crate::push`] for the public
-/// methods and the contract; [`crate::Reader`] and the other adapters drive it).
+/// The sans-IO XML parser: the caller feeds bytes, in any split, says when they have ended,
+/// and pulls events. It does no I/O on the document: [`crate::Reader`] (a
+/// [`std::io::Read`]) and `AsyncReader` (feature `tokio`) are thin loops over it.
+///
+/// ```
+/// use wary_xml::{Event, Options, Parser, Pull};
+/// let mut p = Parser::new(Options::default());
+/// let mut names = Vec::new();
+/// for piece in [&b"<greeting la"[..], b"ng='en'>hi</gree", b"ting>"] {
+///     p.feed(piece);
+///     // Pull until the parser has parsed everything fed so far.
+///     while let Pull::Event(ev) = p.next_event()? {
+///         if let Event::StartElement(s) = ev {
+///             names.push(s.name().to_owned());
+///         }
+///     }
+/// }
+/// p.finish();
+/// assert!(matches!(p.next_event()?, Pull::End));
+/// assert_eq!(names, ["greeting"]);
+/// # Ok::<(), wary_xml::Error>(())
+/// ```
+///
+/// - **Need more input is a state**: [`Pull::NeedMore`](crate::Pull::NeedMore) means every
+///   byte fed has been parsed; after the next [`Parser::feed`] (or [`Parser::finish`]) the
+///   same call goes on exactly where it stopped. Events and errors (kind, message,
+///   position) are the same whatever the split of the bytes into feeds, except that a run
+///   of text or CDATA may come in more pieces.
+/// - **Memory**: bytes fed and not yet parsed are held by the parser. Feed bounded chunks
+///   and pull until `NeedMore` before feeding more (as the adapters do): then memory stays
+///   bounded by [`crate::Limits`], whatever the document's size.
+/// - **Cost**: a token cut by a feed is parsed again from its start only once the text fed
+///   since has doubled it (or, for a token of at most 4 KiB, once a byte that may end it
+///   arrives), so feeding a long token in small pieces stays linear (Expat's
+///   CVE-2023-52425).
+/// - **External entities**: in [`crate::ExternalEntities::Local`] mode the parser reads
+///   them itself, with blocking reads of files beneath the entity root. That does not make
+///   the document stream blocking; with external entities off (the default) the parser
+///   touches no file at all.
+/// - A markup declaration of the internal subset is parsed only once it is all fed (its
+///   parser consumes as it reads), so one longer than `Limits::max_token_len` is an error.
 pub struct Parser {
     /// Every byte fed before the document's charset is decided (the sniff needs the byte
     /// order mark and the whole XML declaration); moved into the document's decoder then.
@@ -180,7 +219,8 @@ pub struct Parser {
 }
 
 impl Parser {
-    /// A parser that has been fed nothing yet.
+    /// A parser that has been fed nothing yet. `options.document_path`, if set, is where
+    /// relative system identifiers of the document resolve from (local mode).
     pub fn new(options: Options) -> Parser {
         let budget = Budget::new(options.limits.max_retained_bytes);
         let guard = ExpansionGuard::new(&options.limits);
