@@ -13,6 +13,7 @@ use crate::event::{
     AttrRec, Doctype, EndElement, EntityDecl, Event, Notation, Pi, Span, StartElement,
     UnparsedEntity, XmlDecl,
 };
+pub(crate) use crate::event::{Ev, Loc, Step};
 use crate::guard::ExpansionGuard;
 use crate::input::{Frame, FrameKind};
 use crate::loader::Loader;
@@ -38,67 +39,6 @@ pub(crate) enum State {
     /// A step stopped for more input: nothing runs until the document frame has what the
     /// step wanted (`Frame::ready_to_resume`), then the state in `Parser::resume` goes on.
     Starved,
-}
-
-/// What a step of the parser produced (the borrow-free form of [`crate::Pull`]).
-pub(crate) enum Step {
-    Event(Ev),
-    NeedMore,
-    End,
-}
-
-/// Where the text of an event is.
-#[derive(Clone, Copy, Debug)]
-pub(crate) enum Loc {
-    Frame(usize, usize, usize),
-    Scratch(usize, usize),
-}
-
-/// An event, described by offsets into the reader's buffers.
-#[derive(Clone, Copy, Debug)]
-pub(crate) enum Ev {
-    XmlDecl {
-        version: Span,
-        encoding: Option<Span>,
-        standalone: Option<bool>,
-    },
-    DoctypeStart {
-        name: Span,
-        public: Option<Span>,
-        system: Option<Span>,
-    },
-    Notation {
-        name: Span,
-        public: Option<Span>,
-        system: Option<Span>,
-    },
-    Unparsed {
-        name: Span,
-        public: Option<Span>,
-        system: Span,
-        notation: Span,
-    },
-    EntityDecl {
-        name: Span,
-        parameter: bool,
-        value: Option<Span>,
-        public: Option<Span>,
-        system: Option<Span>,
-    },
-    DoctypeEnd,
-    Start {
-        empty: bool,
-    },
-    End,
-    Text(Loc),
-    CData(Loc),
-    Comment(Loc),
-    Pi {
-        frame: usize,
-        target: (usize, usize),
-        data: (usize, usize),
-    },
-    Skipped(Span),
 }
 
 /// An open element.
