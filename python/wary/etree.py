@@ -44,7 +44,7 @@ from xml.etree.ElementTree import (  # noqa: F401  (re-exported: the rest of Ele
 )
 
 from . import _core
-from ._core import COMMENT, DATA, END, PI as _PI, START, LimitError, ParseError
+from ._core import LimitError, ParseError
 
 __all__ = [
     "Comment",
@@ -70,6 +70,8 @@ __all__ = [
 ]
 
 _EVENTS = ("start", "end", "start-ns", "end-ns", "comment", "pi")
+# The native module's bit for each event (crates/wary-py/src/tree.rs).
+_FLAGS = {"start": 1, "end": 2, "start-ns": 4, "end-ns": 8, "comment": 16, "pi": 32}
 
 
 def _no_parser(parser):
@@ -81,22 +83,19 @@ def _no_parser(parser):
 
 
 def _tree(stream):
-    """Builds the tree of a stream's events with the stdlib's (C) TreeBuilder."""
+    """Builds the tree of a stream's events with the stdlib's (C) TreeBuilder, driven from
+    the native module a batch at a time (no Python call per event)."""
     tb = _ET.TreeBuilder()
-    start, end, data = tb.start, tb.end, tb.data
-    tags = []
-    push, pop = tags.append, tags.pop
-    for events in _core.batches(stream):
-        for ev in events:
-            k = ev[0]
-            if k == START:
-                push(ev[1])
-                start(ev[1], ev[2])
-            elif k == END:
-                end(pop())
-            elif k == DATA:
-                data(ev[1])
-    return tb.close()
+    build = stream.build
+    try:
+        while True:
+            _, failure, done = build(tb, 0)
+            if failure is not None:
+                raise _core.error(failure)
+            if done:
+                return tb.close()
+    finally:
+        stream.close()
 
 
 def fromstring(text, parser=None, **limits):
@@ -179,49 +178,24 @@ class _IterParse:
 
     def _events(self, wanted):
         tb = _ET.TreeBuilder()
-        w_start, w_end = "start" in wanted, "end" in wanted
-        w_ns = "start-ns" in wanted or "end-ns" in wanted
-        w_sns, w_ens = "start-ns" in wanted, "end-ns" in wanted
-        w_comment, w_pi = "comment" in wanted, "pi" in wanted
-        tags = []
-        nsdecls = []  # per open element: how many declarations it made
+        flags = 0
+        for name, bit in _FLAGS.items():
+            if name in wanted:
+                flags |= bit
+        build = self._stream.build
         try:
-            for events in _core.batches(self._stream):
-                out = []
-                for ev in events:
-                    k = ev[0]
-                    if k == START:
-                        decls = ev[3]
-                        if w_ns:
-                            nsdecls.append(len(decls) if decls else 0)
-                            if decls and w_sns:
-                                for d in decls:
-                                    out.append(("start-ns", d))
-                        tags.append(ev[1])
-                        elem = tb.start(ev[1], ev[2])
-                        if w_start:
-                            out.append(("start", elem))
-                    elif k == END:
-                        elem = tb.end(tags.pop())
-                        if w_end:
-                            out.append(("end", elem))
-                        if w_ns:
-                            n = nsdecls.pop()
-                            if n and w_ens:
-                                out.extend([("end-ns", None)] * n)
-                    elif k == DATA:
-                        tb.data(ev[1])
-                    elif k == COMMENT:
-                        if w_comment:
-                            out.append(("comment", tb.comment(ev[1])))
-                    elif k == _PI:
-                        if w_pi:
-                            out.append(("pi", tb.pi(ev[1], ev[2])))
-                # Yield after each batch: the consumer may clear() what it has seen, so
-                # memory stays bounded by one batch of elements.
-                yield from out
+            while True:
+                # One batch's pairs at a time: the consumer may clear() what it has seen,
+                # so memory stays bounded by one batch of elements.
+                pairs, failure, done = build(tb, flags)
+                yield from pairs
+                if failure is not None:
+                    raise _core.error(failure)
+                if done:
+                    break
             self.root = tb.close()
         finally:
+            self._stream.close()
             self._close()
 
 

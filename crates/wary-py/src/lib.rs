@@ -12,6 +12,7 @@ pub mod batch;
 pub mod config;
 pub mod smtp;
 pub mod stream;
+pub mod tree;
 
 use batch::Policy;
 use config::{Config, Kwargs};
