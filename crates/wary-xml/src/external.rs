@@ -17,7 +17,7 @@
 use crate::beneath::{self, Refusal, Root};
 use crate::encoding::Decoder;
 use crate::input::{Frame, FrameKind};
-use crate::reader::Reader;
+use crate::reader::Parser;
 use crate::{Error, ErrorKind, ExternalEntities};
 use std::collections::HashSet;
 use std::io::Read;
@@ -43,7 +43,7 @@ pub(crate) struct Loader {
     seen: HashSet<(u64, u64)>,
 }
 
-impl<'r> Reader<'r> {
+impl Parser {
     /// Opens an external entity as a frame, or returns `None` when external entities are
     /// off. Refusals (outside the root, a URL, an absolute path, a symbolic link, not a
     /// regular file) are errors of kind [`ErrorKind::ExternalEntityRefused`].
@@ -53,7 +53,7 @@ impl<'r> Reader<'r> {
         base: Option<&Path>,
         kind: FrameKind,
         name: &str,
-    ) -> Result<Option<Frame<'r>>, Error> {
+    ) -> Result<Option<Frame>, Error> {
         let root = match &self.options.external_entities {
             ExternalEntities::Off => return Ok(None),
             ExternalEntities::Local { root } => root.clone(),
@@ -140,7 +140,7 @@ impl<'r> Reader<'r> {
         // XML 1.0 §4.4.3 includes the entity's text wherever it is referenced: a second read
         // of one file is entity expansion, the same as an internal entity's replacement text.
         let first = self.loader.seen.insert(opened.id);
-        let source: Box<dyn Read + 'r> = if first {
+        let source: Box<dyn Read + Send> = if first {
             Box::new(opened.file)
         } else {
             let cost = opened.size.max(REOPEN_COST);

@@ -48,6 +48,8 @@ mod external;
 mod input;
 mod limits;
 mod namespaces;
+mod push;
+mod read;
 mod reader;
 mod skipped;
 mod sniff;
@@ -60,4 +62,6 @@ pub use event::{
     UnparsedEntity, XmlDecl,
 };
 pub use limits::{ExternalEntities, Limits, Options};
-pub use reader::Reader;
+pub use push::Pull;
+pub use read::Reader;
+pub use reader::Parser;

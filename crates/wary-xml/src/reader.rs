@@ -1,8 +1,9 @@
-//! The streaming pull reader: a state machine over the stack of input frames.
+//! The parser's core: a state machine over the stack of input frames.
 //!
-//! `advance` does all the work and returns an [`Ev`], a description of the next event made of
-//! offsets into the reader's buffers; `next_event` then lends out the [`Event`] built from
-//! it. That split keeps the event borrowing the reader without copying anything.
+//! `step` does all the work and returns an [`Ev`], a description of the next event made of
+//! offsets into the parser's buffers (or "need more input"); `materialize` then lends out
+//! the [`Event`] built from it. That split keeps the event borrowing the parser without
+//! copying anything, and lets an adapter loop on "need more" without holding a borrow.
 
 use crate::budget::{Budget, ELEMENT_OVERHEAD};
 use crate::cursor::{show_next, Cur, PResult, Stop};
@@ -14,10 +15,10 @@ use crate::event::{
 };
 use crate::input::{Frame, FrameKind};
 use crate::namespaces::Namespaces;
+use crate::push::Step;
 use crate::skipped::SkippedEntities;
 use crate::tags::{tag_text, TagScan};
 use crate::{chars, Error, ErrorKind, Options, Position};
-use std::io::Read;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -33,6 +34,9 @@ pub(crate) enum State {
     Epilog,
     Done,
     Failed,
+    /// A step stopped for more input: nothing runs until the document frame has what the
+    /// step wanted (`Frame::ready_to_resume`), then the state in `Parser::resume` goes on.
+    Starved,
 }
 
 /// Where the text of an event is.
@@ -101,11 +105,23 @@ pub(crate) struct Open {
     pub ns_mark: (usize, usize),
 }
 
-/// A streaming XML reader: call [`Reader::next_event`] until it returns `Ok(None)`.
-pub struct Reader<'r> {
-    pub(crate) input: Option<Box<dyn Read + 'r>>,
+/// The sans-IO XML parser: feed it bytes, pull events (see [`crate::push`] for the public
+/// methods and the contract; [`crate::Reader`] and the other adapters drive it).
+pub struct Parser {
+    /// Every byte fed before the document's charset is decided (the sniff needs the byte
+    /// order mark and the whole XML declaration); moved into the document's decoder then.
+    pub(crate) head: Vec<u8>,
+    /// [`Parser::finish`] was called: the input has ended.
+    pub(crate) ended: bool,
+    /// Bytes were fed after `finish`: a caller error, reported by the next `next_event`.
+    pub(crate) fed_after_finish: bool,
+    /// While the charset is not decided: how long `head` must be before sniffing again
+    /// (it doubles, so that sniffing stays linear however small the feeds).
+    pub(crate) head_wanted: usize,
+    /// The state to go on in once a starved step has its input (see [`State::Starved`]).
+    pub(crate) resume: State,
     pub(crate) options: Options,
-    pub(crate) frames: Vec<Frame<'r>>,
+    pub(crate) frames: Vec<Frame>,
     pub(crate) state: State,
     pub(crate) dtd: Dtd,
     /// Names of open elements, back to back.
@@ -154,12 +170,16 @@ pub struct Reader<'r> {
     pub(crate) skipped: SkippedEntities,
 }
 
-impl<'r> Reader<'r> {
-    /// A reader over any byte source.
-    pub fn new(input: impl Read + 'r, options: Options) -> Self {
+impl Parser {
+    /// A parser that has been fed nothing yet.
+    pub fn new(options: Options) -> Parser {
         let budget = Budget::new(options.limits.max_retained_bytes);
-        Reader {
-            input: Some(Box::new(input)),
+        Parser {
+            head: Vec::new(),
+            ended: false,
+            fed_after_finish: false,
+            head_wanted: 0,
+            resume: State::Start,
             options,
             frames: Vec::new(),
             state: State::Start,
@@ -190,27 +210,19 @@ impl<'r> Reader<'r> {
         }
     }
 
-    /// A reader over bytes in memory.
-    pub fn from_bytes(input: &'r [u8], options: Options) -> Self {
-        Reader::new(input, options)
-    }
-
-    /// A reader over a file; sets `options.document_path`.
-    pub fn from_path(path: &Path, mut options: Options) -> Result<Reader<'static>, Error> {
-        let file = std::fs::File::open(path)
-            .map_err(|e| Error::io(e, format!("cannot open {}", path.display())))?;
-        options.document_path = Some(path.to_path_buf());
-        Ok(Reader::new(file, options))
-    }
-
-    /// The next event, or `Ok(None)` at the end of a well-formed document.
+    /// The next event as a description ([`Step::Event`]), or that the parser needs more
+    /// input, or the end. Never borrows: an adapter can feed and call again in a loop, and
+    /// then take the event with [`Parser::materialize`].
     ///
-    /// After an error the reader is finished: later calls return an error of kind
+    /// After an error the parser is finished: later calls return an error of kind
     /// [`ErrorKind::Caller`] rather than pretend the document ended.
-    pub fn next_event(&mut self) -> Result<Option<Event<'_>>, Error> {
+    #[inline(always)]
+    pub(crate) fn step(&mut self) -> Result<Step, Error> {
         // The three events that make up most documents, handled here so that the event
-        // is built where its kind is known: going through `Ev` costs a second
+        // is built where its kind is known: going through `advance` costs a second
         // hard-to-predict branch on the kind, about a tenth of the time on real documents.
+        // "Need more input" never comes from here but from the token parsers, on the error
+        // path (`fail`): this path does no extra work for feeding.
         if self.state == State::Content && !self.pending_end {
             if self.pending_pop {
                 self.pending_pop = false;
@@ -224,20 +236,16 @@ impl<'r> Reader<'r> {
                 Some(b'<') => match bytes.get(start + 1) {
                     Some(b'/') => {
                         if let Err(e) = self.end_tag() {
-                            self.state = State::Failed;
-                            return Err(e);
+                            return self.fail(e);
                         }
                         // (It only records that the element is to be popped.)
                         let _ = self.end_element_reported();
-                        return Ok(Some(self.end_event()));
+                        return Ok(Step::Event(Ev::End));
                     }
                     Some(&c) if chars::ASCII_NAME_START[c as usize] => {
                         return match self.start_tag() {
-                            Ok(empty) => Ok(Some(self.start_event(empty))),
-                            Err(e) => {
-                                self.state = State::Failed;
-                                Err(e)
-                            }
+                            Ok(empty) => Ok(Step::Event(Ev::Start { empty })),
+                            Err(e) => self.fail(e),
                         };
                     }
                     _ => {}
@@ -246,8 +254,7 @@ impl<'r> Reader<'r> {
                     if let Ok(end) = chars::find_text_stop(bytes, start) {
                         if bytes[end] != b']' {
                             fr.pos = end;
-                            let text = self.frames[top].text.get(start..end).unwrap_or("");
-                            return Ok(Some(Event::Text(text)));
+                            return Ok(Step::Event(Ev::Text(Loc::Frame(top, start, end))));
                         }
                     }
                 }
@@ -258,17 +265,38 @@ impl<'r> Reader<'r> {
             return Err(Error::new(
                 ErrorKind::Caller,
                 "",
-                "the reader already stopped at an error; it cannot continue",
+                "the parser already stopped at an error; it cannot continue",
+            ));
+        }
+        if self.fed_after_finish {
+            self.state = State::Failed;
+            return Err(Error::new(
+                ErrorKind::Caller,
+                "",
+                "bytes were fed after finish(): the input had already ended",
             ));
         }
         match self.advance() {
-            Ok(Some(ev)) => Ok(Some(self.materialize(ev))),
-            Ok(None) => Ok(None),
-            Err(e) => {
-                self.state = State::Failed;
-                Err(e)
-            }
+            Ok(Some(ev)) => Ok(Step::Event(ev)),
+            Ok(None) => Ok(Step::End),
+            Err(e) => self.fail(e),
         }
+    }
+
+    /// An error from a step: "need more input" leaves the parser as it is, so that the
+    /// same step runs again after the next feed; any other error ends the parse.
+    #[cold]
+    #[inline(never)]
+    fn fail(&mut self, e: Error) -> Result<Step, Error> {
+        if crate::push::is_need_more(&e) {
+            if self.state != State::Starved {
+                self.resume = self.state;
+                self.state = State::Starved;
+            }
+            return Ok(Step::NeedMore);
+        }
+        self.state = State::Failed;
+        Err(e)
     }
 
     /// The current position in the entity being read (for progress reports). The entity
@@ -347,7 +375,9 @@ impl<'r> Reader<'r> {
         })
     }
 
-    fn materialize(&self, ev: Ev) -> Event<'_> {
+    /// The event `ev` describes (from [`Parser::step`]).
+    #[inline(always)]
+    pub(crate) fn materialize(&self, ev: Ev) -> Event<'_> {
         let sc = self.scratch.as_str();
         let loc = |l: Loc| -> &str {
             match l {
@@ -460,6 +490,13 @@ impl<'r> Reader<'r> {
                 State::Dtd => self.dtd_step()?,
                 State::Content => self.content_step()?,
                 State::CData => self.cdata_piece()?,
+                State::Starved => {
+                    if let Some(f) = self.frames.first_mut() {
+                        f.ready_to_resume()?;
+                    }
+                    self.state = self.resume;
+                    None
+                }
                 State::Done | State::Failed => return Ok(None),
             };
             if step.is_some() {
@@ -549,11 +586,16 @@ impl<'r> Reader<'r> {
 
     /// The markup at the top frame's position, for an error message. Reads a little ahead
     /// first so that the excerpt does not depend on how the input was split into reads; an
-    /// error while doing so is dropped, since the caller is about to report its own.
-    pub(crate) fn markup_here(&mut self) -> String {
-        let _ = self.ensure(48);
+    /// error while doing so is dropped, since the caller is about to report its own. Only
+    /// "need more input" comes back: the excerpt must wait for the bytes, as the error does.
+    pub(crate) fn markup_here(&mut self) -> Result<String, Error> {
+        if let Err(e) = self.ensure(48) {
+            if crate::push::is_need_more(&e) {
+                return Err(e);
+            }
+        }
         let top = self.top();
-        show_markup(self.frames[top].rest())
+        Ok(show_markup(self.frames[top].rest()))
     }
 
     /// Makes sure the top frame has `n` bytes available if it can; returns whether it does.
@@ -601,23 +643,33 @@ impl<'r> Reader<'r> {
 
     // ----- the document entity, prolog and epilog -----
 
+    /// The start of the document entity: the charset (once enough bytes were fed to decide
+    /// it), then the XML declaration, if any. Restartable: after "need more input" it runs
+    /// again from the top, and only the decoder it made stays (in frame 0).
     fn start_document(&mut self) -> Result<Option<Ev>, Error> {
-        let Some(raw) = self.input.take() else {
-            self.state = State::Done;
-            return Ok(None);
-        };
         let start = Position {
             offset: 0,
             line: 1,
             column: 1,
             entity: None,
         };
-        let max_decl = self.options.limits.max_token_len;
-        let dec = Decoder::new(raw, max_decl, true).map_err(|e| e.at(start.clone()))?;
-        let mut frame = Frame::streaming(dec, FrameKind::Document);
-        frame.base_dir = self.document_dir();
-        self.frames.push(frame);
-        self.state = State::Prolog;
+        if self.frames.is_empty() {
+            // Sniff again only once the head has doubled (as `sniff_read` reads).
+            if self.head.len() < self.head_wanted && !self.ended {
+                return Err(crate::push::need_more());
+            }
+            let max_decl = self.options.limits.max_token_len;
+            let dec = Decoder::fed(&self.head, self.ended, max_decl, true)
+                .map_err(|e| e.at(start.clone()))?;
+            let Some(dec) = dec else {
+                self.head_wanted = (self.head.len() * 2).max(self.head.len() + 512);
+                return Err(crate::push::need_more());
+            };
+            self.head = Vec::new();
+            let mut frame = Frame::streaming(dec, FrameKind::Document);
+            frame.base_dir = self.document_dir();
+            self.frames.push(frame);
+        }
         self.ensure(6)?;
         let rest = self.frames[0].rest().as_bytes();
         if rest.starts_with(b"<?xml") && rest.len() > 5 && chars::is_space(rest[5]) {
@@ -625,6 +677,7 @@ impl<'r> Reader<'r> {
                 self.token("the XML declaration", "XML 1.0 [23] XMLDecl", |c, _| {
                     crate::decl::parse(c, false).map(|d| d.owned())
                 })?;
+            self.state = State::Prolog;
             // XML 1.0 §4.3.3: the declared encoding must be the one the bytes are read in.
             if let Err(e) = self.frames[0].confirm_encoding(d.encoding.as_deref()) {
                 return Err(self.err_at(0, at + d.encoding_at, e));
@@ -643,6 +696,7 @@ impl<'r> Reader<'r> {
                 standalone: d.standalone,
             }));
         }
+        self.state = State::Prolog;
         self.frames[0]
             .confirm_encoding(None)
             .map_err(|e| e.at(start))?;
@@ -724,8 +778,11 @@ impl<'r> Reader<'r> {
                     "a document type declaration is only allowed once, before the root element",
                 ));
             }
+            // Marked only once the declaration is read: a step that waits for input runs
+            // again, and must not find the doctype "seen" the second time.
+            let ev = self.doctype()?;
             self.seen_doctype = true;
-            return self.doctype().map(Some);
+            return Ok(Some(ev));
         }
         if b.len() > 1 && b[1] != b'!' && b[1] != b'/' && b[1] != b'?' {
             if self.state == State::Epilog {
@@ -744,7 +801,7 @@ impl<'r> Reader<'r> {
         } else {
             format!(
                 "unexpected markup {} outside the root element",
-                self.markup_here()
+                self.markup_here()?
             )
         };
         Err(self.err_here(ErrorKind::Syntax, "XML 1.0 [27] Misc", msg))
@@ -781,7 +838,7 @@ impl<'r> Reader<'r> {
                             self.state = State::CData;
                             Ok(None)
                         } else {
-                            let markup = self.markup_here();
+                            let markup = self.markup_here()?;
                             Err(self.err_here(
                                 ErrorKind::Syntax,
                                 "XML 1.0 [43] content",
@@ -1086,7 +1143,7 @@ pub(crate) struct TokenCtx<'a> {
     pub read: u64,
     pub tag: &'a mut TagScan,
     pub standalone: bool,
-    /// Undeclared entities skipped in attribute values (see `Reader::skipped_queue`).
+    /// Undeclared entities skipped in attribute values (see `Parser::skipped_queue`).
     pub skipped: &'a mut Vec<String>,
 }
 

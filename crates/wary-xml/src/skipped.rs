@@ -10,7 +10,7 @@
 
 use crate::budget::SKIPPED_OVERHEAD;
 use crate::event::Span;
-use crate::reader::{Ev, Reader};
+use crate::reader::{Ev, Parser};
 use crate::Error;
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -40,7 +40,7 @@ impl SkippedEntities {
     }
 }
 
-impl Reader<'_> {
+impl Parser {
     /// The distinct entities skipped so far (see [`Event::SkippedEntity`](crate::Event)), in
     /// the order they were first referenced. After the last event, these are all the
     /// entities whose content is missing from what was reported.

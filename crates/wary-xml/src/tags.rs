@@ -7,7 +7,7 @@ use crate::dtd::{AttType, Dtd, Entity, EntityKind};
 use crate::event::{AttrRec, Span};
 use crate::input::{Frame, FrameKind};
 use crate::namespaces::{XMLNS_NS, XML_NS};
-use crate::reader::{push_span, Ev, Loc, Open, Reader, TokenCtx};
+use crate::reader::{push_span, Ev, Loc, Open, Parser, TokenCtx};
 use crate::{chars, Error, ErrorKind, Limits};
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -42,11 +42,11 @@ pub(crate) struct TagScan {
 /// The text of the current start tag: names and unnormalized values are spans into it. It
 /// stays in its frame's window until the next event is asked for.
 #[inline]
-pub(crate) fn tag_text<'a>(frames: &'a [Frame<'_>], (f, a, b): (usize, usize, usize)) -> &'a str {
+pub(crate) fn tag_text<'a>(frames: &'a [Frame], (f, a, b): (usize, usize, usize)) -> &'a str {
     frames.get(f).and_then(|f| f.text.get(a..b)).unwrap_or("")
 }
 
-impl Reader<'_> {
+impl Parser {
     /// A start tag or empty-element tag at the top frame's position; returns whether it was
     /// an empty-element tag. (The caller makes the event: a `bool` comes back in a register,
     /// while an `Ev` came back through memory at the cost of a store-forwarding stall.)

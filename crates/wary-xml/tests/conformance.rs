@@ -17,6 +17,8 @@
 mod catalog;
 #[path = "conformance/chunking.rs"]
 mod chunking;
+#[path = "conformance/feed.rs"]
+mod feed;
 
 use catalog::{Expect, Suite, TestCase};
 use std::collections::{BTreeMap, HashMap};

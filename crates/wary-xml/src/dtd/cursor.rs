@@ -5,10 +5,10 @@
 
 use crate::chars;
 use crate::input::FrameKind;
-use crate::reader::Reader;
+use crate::reader::Parser;
 use crate::{Error, ErrorKind};
 
-impl<'r> Reader<'r> {
+impl Parser {
     /// The next byte of the declaration, crossing the end of parameter entities that were
     /// referenced inside it. `None` at the end of an entity the declaration cannot leave.
     pub(super) fn d_peek(&mut self) -> Result<Option<u8>, Error> {

@@ -5,7 +5,7 @@ use super::{normalize_pubid, AttDef, AttType, Entity, EntityKind};
 use crate::budget::DECL_OVERHEAD;
 use crate::chars;
 use crate::input::FrameKind;
-use crate::reader::{push_span, Ev, Reader};
+use crate::reader::{push_span, Ev, Parser};
 use crate::tags::{collapse_spaces, normalize_attr, predefined, qname_prefix_len};
 use crate::{Error, ErrorKind};
 use std::sync::Arc;
@@ -13,7 +13,7 @@ use std::sync::Arc;
 /// What the memory budget calls the declarations the DTD keeps.
 const DTD: &str = "the declarations of the DTD";
 
-impl<'r> Reader<'r> {
+impl Parser {
     /// \[45\] elementdecl.
     pub(super) fn element_decl(&mut self) -> Result<(), Error> {
         const R: &str = "XML 1.0 [45] elementdecl";

@@ -10,7 +10,7 @@
 use crate::chars;
 use crate::cursor::Cur;
 use crate::input::{Frame, FrameKind};
-use crate::reader::{push_span, Ev, Reader, State};
+use crate::reader::{push_span, Ev, Parser, State};
 use crate::tags::{qname_prefix_len, recursion, undeclared};
 
 mod cursor;
@@ -163,7 +163,7 @@ impl Dtd {
 
 const RULE_DOCTYPE: &str = "XML 1.0 [28] doctypedecl";
 
-impl<'r> Reader<'r> {
+impl Parser {
     /// `<!DOCTYPE` at the top of the document frame.
     pub(crate) fn doctype(&mut self) -> Result<Ev, Error> {
         let max = self.options.limits.max_name_len;
@@ -288,6 +288,7 @@ impl<'r> Reader<'r> {
                 }
             }
             self.ensure(10)?;
+            self.whole_decl_ahead()?;
             let rest = self.frames[top].rest();
             let in_ext = self.in_external();
             if rest.starts_with('%') {
@@ -358,7 +359,7 @@ impl<'r> Reader<'r> {
                 self.conditional_section()?;
                 continue;
             }
-            let markup = self.markup_here();
+            let markup = self.markup_here()?;
             return Err(self.err_here(
                 ErrorKind::Syntax,
                 "XML 1.0 [29] markupdecl",
@@ -451,7 +452,7 @@ impl<'r> Reader<'r> {
         Ok(())
     }
 
-    pub(super) fn push_pe_frame(&self, f: &mut Frame<'r>, ent: &Entity) {
+    pub(super) fn push_pe_frame(&self, f: &mut Frame, ent: &Entity) {
         f.name = Some(ent.name.clone());
         if f.label.is_none() {
             f.label = Some(Arc::from(format!("%{};", ent.name)));
