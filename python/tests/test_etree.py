@@ -138,8 +138,10 @@ def test_bad_arguments_are_refused_clearly():
         ET.fromstring(b"<a/>", external_entities="http")
     with pytest.raises(ValueError, match="unknown event"):
         ET.iterparse(io.BytesIO(b"<a/>"), events=("begin",))
-    with pytest.raises(TypeError, match="issue 11"):
+    with pytest.raises(TypeError, match="wary.etree.XMLParser"):
         ET.fromstring(b"<a/>", parser=object())
+    with pytest.raises(TypeError, match="wary.etree.XMLParser"):
+        ET.fromstring(b"<a/>", parser=StdET.XMLParser())
     with pytest.raises(FileNotFoundError):
         ET.parse("/nonexistent/wary-test.xml")
 

@@ -22,8 +22,9 @@ What differs from ElementTree, on purpose:
   another encoding is refused with a ``ValueError`` (ElementTree ignores the declaration;
   wary would otherwise decode the text in the declared encoding and garble it).
 
-Not yet available, because they need wary-xml's push API (issue 11), and not emulated:
-``XMLPullParser``, ``XMLParser`` and its ``feed``. ``parser=`` arguments are refused.
+``XMLPullParser`` and ``XMLParser`` (with ``target=``) are fed in pieces of any size
+through wary-xml's push parser; ``parse``, ``fromstring``, ``XML`` and ``fromstringlist``
+accept ``parser=`` one of them (not expat's ``XMLParser``, which is refused).
 """
 
 import xml.etree.ElementTree as _ET
@@ -43,7 +44,8 @@ from xml.etree.ElementTree import (  # noqa: F401  (re-exported: the rest of Ele
     tostringlist,
 )
 
-from . import _core
+from . import _core, _feed
+from ._feed import XMLParser, XMLPullParser
 from ._core import LimitError, ParseError
 
 __all__ = [
@@ -58,6 +60,8 @@ __all__ = [
     "SubElement",
     "TreeBuilder",
     "XML",
+    "XMLParser",
+    "XMLPullParser",
     "dump",
     "fromstring",
     "fromstringlist",
@@ -76,10 +80,20 @@ _FLAGS = {"start": 1, "end": 2, "start-ns": 4, "end-ns": 8, "comment": 16, "pi":
 
 def _no_parser(parser):
     if parser is not None:
+        raise TypeError("iterparse takes no parser= argument in wary.etree (pass limits instead)")
+
+
+def _parser(parser, limits):
+    """The ``parser=`` argument, checked: one of wary's ``XMLParser``, never expat's (which
+    would parse the untrusted document with none of wary's rules)."""
+    if not isinstance(parser, XMLParser):
         raise TypeError(
-            "wary.etree does not take a parser= argument yet: XMLParser needs wary-xml's "
-            "push API (issue 11)"
+            "parser must be a wary.etree.XMLParser, not %s.%s"
+            % (type(parser).__module__, type(parser).__qualname__)
         )
+    if limits:
+        raise TypeError("pass limits to the XMLParser, not with parser=")
+    return parser
 
 
 def _tree(stream):
@@ -106,7 +120,8 @@ def fromstring(text, parser=None, **limits):
     ``max_name_len``, ``max_token_len``), ``external_entities`` (``"off"`` or ``"local"``)
     and ``entity_root``. Raises ``ParseError`` (``LimitError`` for a limit).
     """
-    _no_parser(parser)
+    if parser is not None:
+        return _feed.run(_parser(parser, limits), text)
     _core.check_options(limits)
     return _fromstring(text, limits)
 
@@ -119,8 +134,13 @@ def XML(text, parser=None, **limits):
 def fromstringlist(sequence, parser=None, **limits):
     """Parses a document given as a sequence of ``bytes`` or ``str`` pieces; returns its root.
 
-    The pieces are joined before parsing (there is no incremental parser yet, issue 11).
+    With ``parser=``, the pieces are fed to it one by one; otherwise they are joined.
     """
+    if parser is not None:
+        p = _parser(parser, limits)
+        for piece in sequence:
+            p.feed(piece)
+        return p.close()
     pieces = list(sequence)
     if pieces and all(isinstance(p, str) for p in pieces):
         return fromstring("".join(pieces), parser, **limits)
@@ -135,7 +155,12 @@ def parse(source, parser=None, **limits):
     The document is read in chunks on wary's parsing thread, without the GIL. Keyword
     arguments as for :func:`fromstring`.
     """
-    _no_parser(parser)
+    if parser is not None:
+        _parser(parser, limits)
+        if hasattr(source, "read"):
+            return _ET.ElementTree(_feed.run(parser, source))
+        with open(source, "rb") as f:
+            return _ET.ElementTree(_feed.run(parser, f))
     _core.check_options(limits)
     return _parse(source, limits)
 

@@ -17,7 +17,7 @@ use crate::tree;
 use pyo3::exceptions::{PyRuntimeError, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedBytes;
-use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
+use pyo3::types::{PyBytes, PyDict, PyList, PyTuple};
 use std::io::{self, Read};
 use std::path::PathBuf;
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
@@ -149,14 +149,28 @@ impl EventStream {
         }
     }
 
-    fn name<'py>(&self, py: Python<'py>, s: &str) -> Bound<'py, PyString> {
-        match self.state.try_lock() {
-            Ok(mut state) => state.name(py, s),
-            Err(_) => PyString::new(py, s),
-        }
+    fn events<'py>(&self, py: Python<'py>, b: &Batch) -> PyResult<Bound<'py, PyList>> {
+        let mut state = self
+            .state
+            .try_lock()
+            .map_err(|_| PyRuntimeError::new_err("this parse is being read by another thread"))?;
+        events(py, &mut state, b)
     }
 
-    fn events<'py>(&self, py: Python<'py>, b: &Batch) -> PyResult<Bound<'py, PyList>> {
+    fn failure<'py>(&self, py: Python<'py>, f: &Failure) -> PyResult<Bound<'py, PyAny>> {
+        // The exception a file object's read() raised, to be raised as it was.
+        let source = self.read_error.lock().ok().and_then(|mut g| g.take());
+        self::failure(py, f, source)
+    }
+}
+
+/// A batch as the event tuples of `wary/_core.py`.
+pub fn events<'py>(
+    py: Python<'py>,
+    state: &mut tree::State,
+    b: &Batch,
+) -> PyResult<Bound<'py, PyList>> {
+    {
         let out = PyList::empty(py);
         let end = PyTuple::new(py, [1])?;
         let opt = |s: Option<(usize, usize)>| s.map(|s| b.str(s));
@@ -165,7 +179,7 @@ impl EventStream {
                 Rec::Start { tag, attrs, decls } => {
                     let attrib = PyDict::new(py);
                     for &(k, v) in b.pairs.get(attrs.0..attrs.1).unwrap_or(&[]) {
-                        attrib.set_item(self.name(py, b.str(k)), b.str(v))?;
+                        attrib.set_item(state.name(py, b.str(k)), b.str(v))?;
                     }
                     let decls = if decls.0 == decls.1 {
                         py.None().into_bound(py)
@@ -176,7 +190,7 @@ impl EventStream {
                         }
                         l.into_any()
                     };
-                    (0, self.name(py, b.str(tag)), attrib, decls)
+                    (0, state.name(py, b.str(tag)), attrib, decls)
                         .into_pyobject(py)?
                         .into_any()
                 }
@@ -206,41 +220,41 @@ impl EventStream {
         }
         Ok(out)
     }
+}
 
-    fn failure<'py>(&self, py: Python<'py>, f: &Failure) -> PyResult<Bound<'py, PyAny>> {
-        let forbidden = match &f.forbidden {
-            None => py.None().into_bound(py),
-            Some(Forbidden::Dtd(n, s, p)) => ("dtd", n, s, p).into_pyobject(py)?.into_any(),
-            Some(Forbidden::Entity {
-                name,
-                value,
-                sysid,
-                pubid,
-                notation,
-            }) => ("entity", name, value, sysid, pubid, notation)
-                .into_pyobject(py)?
-                .into_any(),
-            Some(Forbidden::External {
-                context,
-                sysid,
-                pubid,
-            }) => ("external", context, sysid, pubid)
-                .into_pyobject(py)?
-                .into_any(),
-        };
-        // The exception a file object's read() raised, to be raised as it was.
-        let source = self
-            .read_error
-            .lock()
-            .ok()
-            .and_then(|mut g| g.take())
-            .map(|e| e.into_value(py).into_any());
-        Ok((
-            &f.kind, &f.message, &f.rule, f.line, f.column, &f.limit, forbidden, source,
-        )
+/// A failure as the tuple `wary/_core.py`'s `error()` turns into an exception; `source` is
+/// the exception a file object's `read()` raised, if one did.
+pub fn failure<'py>(
+    py: Python<'py>,
+    f: &Failure,
+    source: Option<PyErr>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let forbidden = match &f.forbidden {
+        None => py.None().into_bound(py),
+        Some(Forbidden::Dtd(n, s, p)) => ("dtd", n, s, p).into_pyobject(py)?.into_any(),
+        Some(Forbidden::Entity {
+            name,
+            value,
+            sysid,
+            pubid,
+            notation,
+        }) => ("entity", name, value, sysid, pubid, notation)
             .into_pyobject(py)?
-            .into_any())
-    }
+            .into_any(),
+        Some(Forbidden::External {
+            context,
+            sysid,
+            pubid,
+        }) => ("external", context, sysid, pubid)
+            .into_pyobject(py)?
+            .into_any(),
+    };
+    let source = source.map(|e| e.into_value(py).into_any());
+    Ok((
+        &f.kind, &f.message, &f.rule, f.line, f.column, &f.limit, forbidden, source,
+    )
+        .into_pyobject(py)?
+        .into_any())
 }
 
 /// The parsing thread: reads the whole document, sending a batch whenever one is full.
@@ -286,7 +300,10 @@ fn run(reader: &mut Reader<'_>, policy: Policy, raw: bool, tx: &SyncSender<Batch
         match reader.next_event() {
             Ok(Some(ev)) => {
                 if let Err(f) = batch.push(ev, policy) {
-                    batch.refuse(f.with_ids(reader), &reader.position());
+                    batch.refuse(
+                        f.with_ids(|n| reader.entity_external_id(n)),
+                        &reader.position(),
+                    );
                     let _ = tx.send(batch);
                     return;
                 }
