@@ -192,7 +192,9 @@ def markdown(r):
         "took %.0f s.\n" % (
             m["date"], m["cpu"], m["nproc"], m["memory_gib"], m["kernel"], m["load"],
             ", ".join(m["versions"]), m["commit"],
-            "Quick (`--quick`, indicative only)" if r.quick else "Full", r.size_mib, r.reps,
+            "Quick (`--quick`, indicative only)" if r.quick
+            else "Full" if (r.size_mib, r.reps) == (50, 5) else "Shortened (indicative only)",
+            r.size_mib, r.reps,
             r.took))
     lines.append(
         "Each measurement is a Python process of its own (python/bench/child.py) that imports "
