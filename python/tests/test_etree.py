@@ -261,3 +261,33 @@ def test_repeated_names_and_indentation_are_one_object():
     assert len({id(e.tail) for e in root[:-1]}) == 1  # the last tail is "\n"
     assert len({id(k) for e in root for k in e.attrib}) == 1
     assert root[0].tag is sys.intern("item")
+
+
+def test_elements_without_attributes_never_share_an_attrib_dict():
+    # Start tags without attributes go to the TreeBuilder with one shared empty dict; no
+    # element may end up holding it: changing one element's attributes changes no other's.
+    doc = b"<r>" + b"<e/><f a='1'/>" * 3000 + b"</r>"
+    for root in (
+        ET.fromstring(doc),
+        ET.parse(io.BytesIO(doc)).getroot(),
+        ET.fromstring(doc, parser=ET.XMLParser()),
+        [e for ev, e in ET.iterparse(io.BytesIO(doc))][-1],
+    ):
+        for i, e in enumerate(root):
+            e.attrib["n"] = str(i)
+        assert [e.get("n") for e in root] == [str(i) for i in range(6000)]
+        assert root.attrib == {}
+        assert [sorted(e.attrib) for e in root[1::2]] == [["a", "n"]] * 3000
+
+
+def test_a_tree_builder_with_an_element_factory_gets_its_own_dicts():
+    seen = []
+
+    def factory(tag, attrib):
+        seen.append(attrib)
+        return StdET.Element(tag, attrib)
+
+    p = ET.XMLParser(target=StdET.TreeBuilder(element_factory=factory))
+    p.feed(b"<r><a/><b/></r>")
+    p.close()
+    assert len({id(d) for d in seen}) == 3
