@@ -220,13 +220,10 @@ fn issue_9_class_9_quit_and_close_notify_after_failed_auth() {
         }
     });
     let mut cfg = client_config(port, &pki, TlsMode::StartTls);
-    cfg.auth = Some(AuthConfig {
-        credentials: Credentials::Password {
-            user: "u".into(),
-            password: "p".into(),
-        },
-        mechanism: None,
-    });
+    cfg.auth = Some(AuthConfig::new(Credentials::Password {
+        user: "u".into(),
+        password: "p".into(),
+    }));
     let err = Client::connect(&cfg).err().unwrap();
     assert!(
         matches!(err, Error::Session(SessionError::AuthFailed(_))),

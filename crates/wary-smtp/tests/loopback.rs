@@ -49,13 +49,10 @@ fn starttls_auth_and_pipelined_bdat() {
         p.say("221 bye\r\n");
     });
     let mut cfg = client_config(port, &pki, TlsMode::StartTls);
-    cfg.auth = Some(AuthConfig {
-        credentials: Credentials::Password {
-            user: "user".into(),
-            password: "pencil".into(),
-        },
-        mechanism: None,
-    });
+    cfg.auth = Some(AuthConfig::new(Credentials::Password {
+        user: "user".into(),
+        password: "pencil".into(),
+    }));
     let mut client = Client::connect(&cfg).unwrap();
     let report = client
         .send(
@@ -66,7 +63,7 @@ fn starttls_auth_and_pipelined_bdat() {
     assert_eq!(report.outcome(), Outcome::Delivered);
     assert_eq!(report.round_trips, 2, "envelope, then content");
     let tls = report.tls.as_ref().unwrap();
-    assert_eq!(tls.version, "TLSv1.3");
+    assert_eq!(tls.version, wary_smtp::proto::TlsVersion::Tls13);
     assert!(
         tls.cipher_suite.starts_with("TLS13_"),
         "{}",

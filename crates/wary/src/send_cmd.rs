@@ -367,7 +367,7 @@ fn client_config(args: &SendOpts) -> Result<ClientConfig, Failure> {
             ),
             None => None,
         };
-        let credentials = if mechanism.as_ref().is_some_and(|m| m.as_str() == "XOAUTH2") {
+        let credentials = if mechanism == Some(Mechanism::XOAuth2) {
             Credentials::OAuth2 {
                 user: user.clone(),
                 token: secret,
@@ -378,9 +378,10 @@ fn client_config(args: &SendOpts) -> Result<ClientConfig, Failure> {
                 password: secret,
             }
         };
-        config.auth = Some(AuthConfig {
-            credentials,
-            mechanism,
+        let auth = AuthConfig::new(credentials);
+        config.auth = Some(match mechanism {
+            Some(m) => auth.with_mechanism(m),
+            None => auth,
         });
     }
     Ok(config)
