@@ -36,10 +36,14 @@
 pub mod client;
 pub mod error;
 pub mod headers;
+#[cfg(feature = "tokio")]
+pub mod pool;
 pub mod proto;
 pub mod tls;
 
 pub use client::{Client, ClientConfig};
 pub use error::Error;
+#[cfg(feature = "tokio")]
+pub use pool::{Pool, PoolConfig};
 pub use proto::{DeliveryReport, Fault, Outcome};
 pub use tls::Trust;
