@@ -41,7 +41,9 @@ pub mod pool;
 pub mod proto;
 pub mod tls;
 
-pub use client::{Client, ClientConfig};
+#[cfg(feature = "tokio")]
+pub use client::AsyncClient;
+pub use client::{Client, ClientConfig, ClientConfigBuilder, Transport, Untimed};
 pub use error::Error;
 #[cfg(feature = "tokio")]
 pub use pool::{Pool, PoolConfig};

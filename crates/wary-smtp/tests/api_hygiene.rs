@@ -61,8 +61,9 @@ fn refused_connection_chain_reaches_io_error() {
         let l = TcpListener::bind("127.0.0.1:0").unwrap();
         l.local_addr().unwrap().port()
     };
-    let mut cfg = wary_smtp::ClientConfig::new("127.0.0.1", port);
-    cfg.tls = TlsMode::DangerPlainText;
+    let cfg = wary_smtp::ClientConfig::builder("127.0.0.1", port)
+        .tls(TlsMode::DangerPlainText)
+        .build();
     let err = Client::connect(&cfg).err().unwrap();
     assert!(matches!(err, Error::Connect { .. }), "{err:?}");
     let io = find::<std::io::Error>(&err).unwrap();
@@ -75,8 +76,9 @@ fn malformed_reply_chain_reaches_reply_error() {
         p.say("22x not a code\r\n");
         p.rest();
     });
-    let mut cfg = wary_smtp::ClientConfig::new("127.0.0.1", port);
-    cfg.tls = TlsMode::DangerPlainText;
+    let cfg = wary_smtp::ClientConfig::builder("127.0.0.1", port)
+        .tls(TlsMode::DangerPlainText)
+        .build();
     let err = Client::connect(&cfg).err().unwrap();
     // Error -> SessionError::MalformedReply -> ReplyError: two links down.
     assert!(find::<SessionError>(&err).is_some(), "{err:?}");

@@ -199,12 +199,12 @@ fn send(args: &SendOpts) -> Result<u8, Failure> {
             "the mbox on stdin holds no message".into(),
         ));
     }
-    if config.tls == TlsMode::DangerPlainText {
+    if config.tls_mode() == TlsMode::DangerPlainText {
         say!(
             "wary send: warning: --tls none: the message and envelope travel in plain text, readable and alterable by anyone on the path"
         );
     }
-    let server = format!("{}:{}", config.host, config.port);
+    let server = format!("{}:{}", config.host(), config.port());
     let addresses: Vec<Vec<String>> = outgoing
         .iter()
         .map(|o| {
@@ -325,15 +325,17 @@ fn client_config(args: &SendOpts) -> Result<ClientConfig, Failure> {
         _ => 25,
     };
     let (host, port) = split_server(&args.server, default_port)?;
-    let mut config = ClientConfig::new(&host, port);
-    config.tls = tls;
-    config.trust = match &args.ca_file {
-        Some(p) => Trust::CaFile(p.clone()),
-        None => Trust::System,
-    };
-    config.tls_server_name = args.tls_server_name.clone();
-    config.pipelining = !args.no_pipelining;
-    config.chunking = !args.no_chunking;
+    let mut config = ClientConfig::builder(&host, port)
+        .tls(tls)
+        .trust(match &args.ca_file {
+            Some(p) => Trust::CaFile(p.clone()),
+            None => Trust::System,
+        })
+        .pipelining(!args.no_pipelining)
+        .chunking(!args.no_chunking);
+    if let Some(name) = &args.tls_server_name {
+        config = config.tls_server_name(name);
+    }
     if let Some(secs) = args.timeout {
         // Issue 9 class 6: a huge value once overflowed Instant arithmetic; refuse it.
         let max = wary_smtp::proto::timeouts::MAX_TIMEOUT.as_secs();
@@ -342,7 +344,7 @@ fn client_config(args: &SendOpts) -> Result<ClientConfig, Failure> {
                 "--timeout {secs}: give 1 to {max} seconds (one day)"
             )));
         }
-        config.timeouts = Timeouts::uniform(Duration::from_secs(secs));
+        config = config.timeouts(Timeouts::uniform(Duration::from_secs(secs)));
     }
     if tls == TlsMode::StartTls && port == 465 {
         // Port 465 speaks TLS from the first byte (RFC 8314 §3.3): a STARTTLS client would
@@ -352,7 +354,8 @@ fn client_config(args: &SendOpts) -> Result<ClientConfig, Failure> {
         ));
     }
     if let Some(helo) = &args.helo {
-        config.helo = Some(Domain::parse(helo).map_err(|e| config_error(format!("--helo: {e}")))?);
+        config =
+            config.helo(Domain::parse(helo).map_err(|e| config_error(format!("--helo: {e}")))?);
     }
     if let (Some(user), Some(file)) = (&args.user, &args.password_file) {
         if tls == TlsMode::DangerPlainText {
@@ -379,12 +382,12 @@ fn client_config(args: &SendOpts) -> Result<ClientConfig, Failure> {
             }
         };
         let auth = AuthConfig::new(credentials);
-        config.auth = Some(match mechanism {
+        config = config.auth(match mechanism {
             Some(m) => auth.with_mechanism(m),
             None => auth,
         });
     }
-    Ok(config)
+    Ok(config.build())
 }
 
 /// `HOST`, `HOST:PORT`, `[V6]`, `[V6]:PORT`, or a bare IPv6 address.

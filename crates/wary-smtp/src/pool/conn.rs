@@ -1,50 +1,36 @@
-//! The pool's connections: the blocking driver run on tokio's blocking threads.
-// TODO(merge smtp-drivers): the async driver replaces this.
+//! The pool's connections: the async driver's [`AsyncClient`] over tokio's TCP.
 
 use super::core::{Connection, Connector};
-use crate::client::{Client, ClientConfig};
+use crate::client::{AsyncClient, ClientConfig};
 use crate::error::Error;
 use crate::proto::{DeliveryReport, Envelope, Message};
 use std::sync::Arc;
 
-/// Opens connections with the blocking driver.
+/// Opens connections with [`AsyncClient::connect`].
 pub(crate) struct Connect;
 
-fn joined<T>(r: Result<T, tokio::task::JoinError>) -> T {
-    match r {
-        Ok(t) => t,
-        // A panic in the driver is a bug; it surfaces where it would without the pool.
-        Err(e) => std::panic::resume_unwind(e.into_panic()),
-    }
-}
-
 impl Connector for Connect {
-    type Conn = Client;
-    async fn connect(&self, config: &ClientConfig) -> Result<Client, Error> {
-        let config = config.clone();
-        joined(tokio::task::spawn_blocking(move || Client::connect(&config)).await)
+    type Conn = AsyncClient;
+    async fn connect(&self, config: &ClientConfig) -> Result<AsyncClient, Error> {
+        AsyncClient::connect(config).await
     }
 }
 
-impl Connection for Client {
+impl Connection for AsyncClient {
     async fn send_one(
         mut self,
         envelope: Arc<Envelope>,
         message: Arc<Message>,
-    ) -> (Client, Result<DeliveryReport, Error>) {
-        joined(
-            tokio::task::spawn_blocking(move || {
-                let r = self.send(&envelope, &message);
-                (self, r)
-            })
-            .await,
-        )
+    ) -> (AsyncClient, Result<DeliveryReport, Error>) {
+        let result = self.send(&envelope, &message).await;
+        (self, result)
     }
     fn ready(&self) -> bool {
         self.is_ready()
     }
     async fn close(self) {
-        // Best effort: the server may be gone already.
-        let _ = joined(tokio::task::spawn_blocking(move || self.quit()).await);
+        // NOTE: best effort; the server may be gone already, and the pool has nobody to
+        // tell: the messages this connection carried all have their reports.
+        let _ = self.quit().await;
     }
 }

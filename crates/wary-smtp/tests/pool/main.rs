@@ -35,11 +35,11 @@ fn runtime() -> tokio::runtime::Runtime {
 }
 
 pub fn client_config(port: u16) -> ClientConfig {
-    let mut c = ClientConfig::new("127.0.0.1", port);
-    c.tls = TlsMode::DangerPlainText;
-    c.helo = Some(Domain::parse("client.test").unwrap());
-    c.timeouts = Timeouts::uniform(Duration::from_secs(10));
-    c
+    ClientConfig::builder("127.0.0.1", port)
+        .tls(TlsMode::DangerPlainText)
+        .helo(Domain::parse("client.test").unwrap())
+        .timeouts(Timeouts::uniform(Duration::from_secs(10)))
+        .build()
 }
 
 fn sender(k: usize) -> String {
