@@ -16,6 +16,8 @@
 #![cfg(feature = "tokio")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod example;
+mod lifecycle;
 mod server;
 
 use server::{ConnFault, Fault, Plan, FAULTS};
@@ -27,7 +29,7 @@ use wary_smtp::proto::{
 };
 use wary_smtp::{ClientConfig, DeliveryReport, Error, Pool, PoolConfig};
 
-fn runtime() -> tokio::runtime::Runtime {
+pub fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -42,11 +44,11 @@ pub fn client_config(port: u16) -> ClientConfig {
         .build()
 }
 
-fn sender(k: usize) -> String {
+pub fn sender(k: usize) -> String {
     format!("m{k}@pool.test")
 }
 
-fn message(k: usize) -> (Envelope, Message) {
+pub fn message(k: usize) -> (Envelope, Message) {
     let env = Envelope::new(
         ReversePath::Mailbox(Mailbox::parse(&sender(k)).unwrap()),
         vec![Mailbox::parse("rcpt@pool.test").unwrap()],
