@@ -46,3 +46,30 @@ both_drivers! {
     issue_9_class_4_reply_clock_starts_after_the_upload,
     issue_9_class_9_quit_and_close_notify_after_failed_auth,
 }
+
+/// The async client and its futures are `Send`, so a pool can spawn them on a
+/// multi-threaded runtime (checked at compile time).
+#[cfg(feature = "tokio")]
+#[test]
+fn async_client_and_futures_are_send() {
+    fn send<T: Send>(_: &T) {}
+    let cfg = wary_smtp::ClientConfig::new("localhost", 1);
+    let connect = wary_smtp::AsyncClient::connect(&cfg);
+    send(&connect);
+    drop(connect);
+    fn client_futures(
+        c: &mut wary_smtp::AsyncClient,
+        e: &support_types::Envelope,
+        m: &support_types::Message,
+    ) {
+        send(&c.send(e, m));
+        send(&c.reset());
+        send(&c.send_many([(e, m)], |_, _| {}));
+    }
+    let _ = client_futures;
+}
+
+#[cfg(feature = "tokio")]
+mod support_types {
+    pub use wary_smtp::proto::{Envelope, Message};
+}
