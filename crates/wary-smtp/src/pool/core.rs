@@ -218,21 +218,27 @@ impl<K: Connector> Core<K> {
             return Err(Error::Session(SessionError::Misuse("the pool is closed")));
         }
         let timeout = self.config.idle_timeout;
+        let max = self.config.max_connections;
         let mut stale = Vec::new();
-        // Most recently used first: the likeliest to be alive.
-        while let Some(idle) = st.idle.pop() {
-            if fresh || idle.since.elapsed() >= timeout || !idle.conn.ready() {
-                stale.push(idle);
-                if fresh {
-                    break;
-                }
-                continue;
+        if fresh {
+            // A retry wants a new connection; when the pool is full, the least recently
+            // used idle one makes room.
+            if st.open >= max && !st.idle.is_empty() {
+                stale.push(st.idle.remove(0));
             }
-            return Ok((Some(Got::Reused(idle.conn, idle.sent, idle.slot)), stale));
+        } else {
+            // Most recently used first: the likeliest to be alive.
+            while let Some(idle) = st.idle.pop() {
+                if idle.since.elapsed() >= timeout || !idle.conn.ready() {
+                    stale.push(idle);
+                    continue;
+                }
+                return Ok((Some(Got::Reused(idle.conn, idle.sent, idle.slot)), stale));
+            }
         }
-        // Room for a new connection, counting those about to be closed as gone: their
-        // slots are dropped after they close, and the new one's takes the place of one.
-        if st.open - stale.len() < self.config.max_connections {
+        // Room for a new connection, counting those about to be closed as gone: they are
+        // closed (and their slots dropped) before the new one connects.
+        if st.open - stale.len() < max {
             st.open += 1;
             let slot = Slot {
                 core: Arc::downgrade(self) as Weak<dyn Release>,
