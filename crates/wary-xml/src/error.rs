@@ -4,11 +4,13 @@ use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 
+use crate::limit::Limit;
+
 /// Echoed text longer than this many bytes is shortened by [`terminal_safe`]: its start and
 /// end are kept and the middle is replaced by a note of how many bytes were left out.
 ///
 /// Messages quote parts of the document (a version, a name, a path), and a document can make
-/// those parts as long as the token limit allows (10 MiB): a message must stay one readable
+/// those parts as long as `Limits::max_token_len` allows: a message must stay one readable
 /// line whatever the document holds. Every message template of this crate is shorter.
 pub const MAX_SHOWN_BYTES: usize = 480;
 /// How much of an over-long text's start [`terminal_safe`] keeps.
@@ -182,25 +184,18 @@ struct Inner {
     rule: &'static str,
     position: Option<Position>,
     source: Option<std::io::Error>,
+    /// Set exactly when `kind` is [`ErrorKind::Limit`] (see [`Error::limit_exceeded`]).
+    limit: Option<Limit>,
 }
 
 impl Error {
     /// A new error without a position (the reader adds one).
     #[cold]
     pub(crate) fn new(kind: ErrorKind, rule: &'static str, message: impl Into<String>) -> Self {
-        // Messages quote the document (and paths): made safe here, once, so that no message
-        // site can forget (see `terminal_safe`).
-        let mut message = message.into();
-        if let Cow::Owned(safe) = terminal_safe(&message) {
-            message = safe;
-        }
-        Error(Box::new(Inner {
-            kind,
-            message,
-            rule,
-            position: None,
-            source: None,
-        }))
+        // A limit error must say which limit: it is made by `limit_exceeded`, the only
+        // constructor that sets one.
+        debug_assert_ne!(kind, ErrorKind::Limit, "use Error::limit_exceeded: {rule}");
+        Error::build(kind, rule, message.into(), None)
     }
 
     pub(crate) fn io(err: std::io::Error, what: impl Into<String>) -> Self {
@@ -257,7 +252,8 @@ impl fmt::Display for Error {
             write!(f, "{}:{}: ", p.line, p.column)?;
         }
         f.write_str(&e.message)?;
-        if !e.rule.is_empty() {
+        // A limit error's message already names its rule, the `Limits` field.
+        if !e.rule.is_empty() && e.limit.is_none() {
             write!(f, " ({})", e.rule)?;
         }
         if let Some(Position {
@@ -276,5 +272,53 @@ impl std::error::Error for Error {
             .source
             .as_ref()
             .map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
+
+impl Error {
+    /// The error for a document that crossed `limit`, set to `value`: the one constructor of
+    /// [`ErrorKind::Limit`] errors, so that every one carries its [`Limit`] (see
+    /// [`Error::limit`]), cites it as its rule and names the field in its message:
+    /// `"{detail}; Limits::max_depth is 1024"`. `detail` says what was too big, without the
+    /// limit's value; a front end adds how to raise it in its own terms (a flag, an argument).
+    #[cold]
+    pub(crate) fn limit_exceeded(limit: Limit, value: u64, detail: impl fmt::Display) -> Self {
+        let message = format!("{detail}; {limit} is {value}");
+        Error::build(ErrorKind::Limit, limit.rule(), message, Some(limit))
+    }
+
+    #[cold]
+    fn build(
+        kind: ErrorKind,
+        rule: &'static str,
+        mut message: String,
+        limit: Option<Limit>,
+    ) -> Self {
+        // Messages quote the document (and paths): made safe here, once, so that no message
+        // site can forget (see `terminal_safe`).
+        if let Cow::Owned(safe) = terminal_safe(&message) {
+            message = safe;
+        }
+        Error(Box::new(Inner {
+            kind,
+            message,
+            rule,
+            position: None,
+            source: None,
+            limit,
+        }))
+    }
+
+    /// Which limit stopped parsing: `Some` exactly for errors of kind [`ErrorKind::Limit`].
+    ///
+    /// ```
+    /// use wary_xml::{Limit, Limits, Options, Reader};
+    /// let options = Options::new().with_limits(Limits::default().with_max_attributes(1));
+    /// let err = Reader::from_bytes(b"<a x='1' y='2'/>", options).next_event().unwrap_err();
+    /// assert_eq!(err.limit(), Some(Limit::MaxAttributes));
+    /// assert_eq!(err.rule(), "Limits::max_attributes");
+    /// ```
+    pub fn limit(&self) -> Option<Limit> {
+        self.0.limit
     }
 }

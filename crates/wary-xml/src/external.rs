@@ -221,7 +221,7 @@ impl<'r> Reader<'r> {
         Ok(canon)
     }
 
-    fn err_here_e(&self, e: Error) -> Error {
+    pub(crate) fn err_here_e(&self, e: Error) -> Error {
         let top = self.frames.len().saturating_sub(1);
         let at = self.frames.get(top).map_or(0, |f| f.pos);
         self.err_at(top, at, e)

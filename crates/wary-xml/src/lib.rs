@@ -46,6 +46,7 @@ mod error;
 mod event;
 mod external;
 mod input;
+mod limit;
 mod limits;
 mod namespaces;
 mod reader;
@@ -59,5 +60,6 @@ pub use event::{
     Attribute, Attributes, Doctype, EndElement, EntityDecl, Event, Notation, Pi, StartElement,
     UnparsedEntity, XmlDecl,
 };
+pub use limit::Limit;
 pub use limits::{ExternalEntities, Limits, Options};
 pub use reader::Reader;

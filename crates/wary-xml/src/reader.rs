@@ -585,16 +585,7 @@ impl<'r> Reader<'r> {
         }
         let read = self.input_read();
         if self.expanded > read.max(1).saturating_mul(l.max_amplification) {
-            return Err(self.err_here(
-                ErrorKind::Limit,
-                "Limits::max_amplification",
-                format!(
-                    "entity expansion produced {} bytes from {} bytes of input, more than {}x \
-                     (an entity-expansion attack such as billion laughs?); raise it with \
-                     --max-amplification",
-                    self.expanded, read, l.max_amplification
-                ),
-            ));
+            return Err(self.err_here_e(amplification(self.expanded, read, l)));
         }
         Ok(())
     }
@@ -1092,12 +1083,25 @@ pub(crate) struct TokenCtx<'a> {
 
 /// The error for a token longer than [`crate::Limits::max_token_len`].
 pub(crate) fn token_too_long(max: usize) -> Error {
-    Error::new(
-        ErrorKind::Limit,
-        "Limits::max_token_len",
-        format!(
-            "a single token is longer than the limit of {max} bytes (raise it with \
-             --max-token-len)"
+    Error::limit_exceeded(
+        crate::Limit::MaxTokenLen,
+        max as u64,
+        "a single token is too long",
+    )
+}
+
+/// The error for entity expansion past [`crate::Limits::max_amplification`]: `expanded`
+/// bytes produced from `read` bytes of input.
+pub(crate) fn amplification(expanded: u64, read: u64, l: &crate::Limits) -> Error {
+    Error::limit_exceeded(
+        crate::Limit::MaxAmplification,
+        l.max_amplification,
+        format_args!(
+            "entity expansion produced {expanded} bytes from {read} bytes of input (an \
+             entity-expansion attack such as billion laughs?); past \
+             Limits::amplification_threshold, {} bytes, it may produce at most \
+             Limits::max_amplification times the input",
+            l.amplification_threshold
         ),
     )
 }

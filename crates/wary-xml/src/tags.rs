@@ -53,11 +53,11 @@ impl Reader<'_> {
     pub(crate) fn start_tag(&mut self) -> Result<bool, Error> {
         if self.open.len() >= self.options.limits.max_depth {
             let max = self.options.limits.max_depth;
-            return Err(self.err_here(
-                ErrorKind::Limit,
-                "Limits::max_depth",
-                format!("elements are nested deeper than the limit of {max} (raise it with --max-depth)"),
-            ));
+            return Err(self.err_here_e(Error::limit_exceeded(
+                crate::Limit::MaxDepth,
+                max as u64,
+                "elements are nested too deeply",
+            )));
         }
         let top = self.top();
         let fr = &self.frames[top];
@@ -977,16 +977,7 @@ pub(crate) fn normalize_attr(
                             && *expanded > read.max(1).saturating_mul(limits.max_amplification)
                         {
                             return Err((
-                                Error::new(
-                                    ErrorKind::Limit,
-                                    "Limits::max_amplification",
-                                    format!(
-                                        "entity expansion produced {} bytes from {read} bytes of \
-                                         input, more than {}x (an entity-expansion attack such \
-                                         as billion laughs?); raise it with --max-amplification",
-                                        *expanded, limits.max_amplification
-                                    ),
-                                ),
+                                crate::reader::amplification(*expanded, read, limits),
                                 at(i, outer_at),
                             ));
                         }
@@ -1171,24 +1162,18 @@ pub(crate) fn recursion(name: &str) -> Error {
 }
 
 pub(crate) fn entity_depth(l: &Limits) -> Error {
-    Error::new(
-        ErrorKind::Limit,
-        "Limits::max_entity_depth",
-        format!(
-            "entity references are nested deeper than the limit of {} (raise it with --max-entity-depth)",
-            l.max_entity_depth
-        ),
+    Error::limit_exceeded(
+        crate::Limit::MaxEntityDepth,
+        l.max_entity_depth as u64,
+        "entity references are nested too deeply",
     )
 }
 
 fn too_many_attrs(l: &Limits) -> Error {
-    Error::new(
-        ErrorKind::Limit,
-        "Limits::max_attributes",
-        format!(
-            "a tag has more attributes than the limit of {} (raise it with --max-attributes)",
-            l.max_attributes
-        ),
+    Error::limit_exceeded(
+        crate::Limit::MaxAttributes,
+        l.max_attributes as u64,
+        "a tag has too many attributes",
     )
 }
 

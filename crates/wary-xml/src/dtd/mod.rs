@@ -494,7 +494,7 @@ impl<'r> Reader<'r> {
         }
         if self.frames.len() > self.options.limits.max_entity_depth {
             let e = crate::tags::entity_depth(&self.options.limits);
-            return Err(self.err_here(e.kind(), e.rule(), e.message().to_string()));
+            return Err(self.err_here_e(e));
         }
         Ok(())
     }
