@@ -32,7 +32,7 @@ use stream::{EventStream, Source};
 #[pyo3(signature = (
     source, kind, *, max_depth=None, max_entity_depth=None, amplification_threshold=None,
     max_amplification=None, max_attributes=None, max_name_len=None, max_token_len=None,
-    external_entities=None, entity_root=None, forbid_dtd=false, forbid_entities=false,
+    max_retained_bytes=None, external_entities=None, entity_root=None, forbid_dtd=false, forbid_entities=false,
     forbid_external=false, raw_names=false
 ))]
 #[allow(clippy::too_many_arguments)]
@@ -46,6 +46,7 @@ fn open(
     max_attributes: Option<i64>,
     max_name_len: Option<i64>,
     max_token_len: Option<i64>,
+    max_retained_bytes: Option<i64>,
     external_entities: Option<String>,
     entity_root: Option<PathBuf>,
     forbid_dtd: bool,
@@ -62,6 +63,7 @@ fn open(
             ("max_attributes", max_attributes),
             ("max_name_len", max_name_len),
             ("max_token_len", max_token_len),
+            ("max_retained_bytes", max_retained_bytes),
         ],
         external_entities,
         entity_root,
@@ -90,6 +92,13 @@ fn open(
 fn _wary(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<EventStream>()?;
     m.add_function(wrap_pyfunction!(open, m)?)?;
+    // The limit keyword arguments and their defaults, from wary-xml's constants: the Python
+    // package's list of limits and its documentation take them from here.
+    let defaults = pyo3::types::PyDict::new(m.py());
+    for (name, value) in config::default_limits() {
+        defaults.set_item(name, value)?;
+    }
+    m.add("DEFAULT_LIMITS", defaults)?;
     m.add_function(wrap_pyfunction!(smtp::smtp_send, m)?)?;
     Ok(())
 }
