@@ -5,34 +5,17 @@
 //! says which ([`Limit`]) and whose message names the field and its value
 //! (`Limits::max_depth is 1024`). The defaults accept every document of the W3C conformance
 //! suite and real-world documents, and stop the known attacks (see docs/security.md).
-//!
-//! # Building options
-//!
-//! [`Options`], [`Limits`] and [`ExternalEntities`] are `#[non_exhaustive]`: fields may be
-//! added, so they are not built with struct literals outside this crate. Start from the
-//! defaults and change what you need with `with_*` methods, which take and return the value
-//! (one style for every config type, as rustls' and quinn's builders):
-//!
-//! ```
-//! use wary_xml::{ExternalEntities, Limits, Options};
-//! let options = Options::new()
-//!     .with_limits(Limits::default().with_max_depth(64).with_max_token_len(1 << 20))
-//!     .with_external_entities(ExternalEntities::local_in("/srv/xml"));
-//! assert_eq!(options.limits.max_depth, 64);
-//! assert_eq!(options.limits.max_attributes, Limits::DEFAULT_MAX_ATTRIBUTES);
-//! ```
-//!
-//! The fields stay public for reading. Each default is an associated constant
-//! (`Limits::DEFAULT_MAX_DEPTH`, ...), the one place its number is written: the `wary`
-//! command line's help and docs/security.md are checked against them by tests.
+//! How to build them: see [`Options`].
 
 use crate::limit::Limit;
 use std::path::PathBuf;
 
 /// The limits a [`Reader`](crate::Reader) enforces.
 ///
-/// Build one with [`Limits::default`] and the `with_*` methods (see the
-/// [module documentation](self)); read the fields directly.
+/// Build one with [`Limits::default`] and the `with_*` methods (see [`Options`]); read the
+/// fields directly. Each default is an associated constant (`Limits::DEFAULT_MAX_DEPTH`,
+/// ...), the one place its number is written: the `wary` command line's help and
+/// docs/security.md are checked against them by tests.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Limits {
@@ -239,8 +222,20 @@ impl ExternalEntities {
 
 /// Options for a [`Reader`](crate::Reader).
 ///
-/// Build them with [`Options::new`] and the `with_*` methods (see the
-/// [module documentation](self)); read the fields directly.
+/// `Options`, [`Limits`] and [`ExternalEntities`] are `#[non_exhaustive]`: fields may be
+/// added, so they are not built with struct literals outside this crate. Start from the
+/// defaults and change what you need with `with_*` methods, which take and return the value
+/// (one style for every config type, like the builders of rustls' and quinn's configs); the
+/// fields stay public for reading:
+///
+/// ```
+/// use wary_xml::{ExternalEntities, Limits, Options};
+/// let options = Options::new()
+///     .with_limits(Limits::default().with_max_depth(64).with_max_token_len(1 << 20))
+///     .with_external_entities(ExternalEntities::local_in("/srv/xml"));
+/// assert_eq!(options.limits.max_depth, 64);
+/// assert_eq!(options.limits.max_attributes, Limits::DEFAULT_MAX_ATTRIBUTES);
+/// ```
 #[derive(Clone, Debug, Default)]
 #[non_exhaustive]
 pub struct Options {

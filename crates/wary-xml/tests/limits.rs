@@ -230,6 +230,9 @@ fn relax(limits: &Limits, limit: Limit) -> Limits {
     }
 }
 
+/// Makes the document of a given size.
+type Doc = dyn Fn(usize) -> String;
+
 /// Generated: for each limit and many values of it, the document just over the value is
 /// stopped by that limit with that value in the message, and the one at the value is not.
 #[test]
@@ -241,7 +244,7 @@ fn the_value_in_force_is_the_one_reported() {
             format!("<r{a}/>")
         };
         let name = |k: usize| format!("<{}/>", "n".repeat(k));
-        let cases: [(Limit, Limits, &dyn Fn(usize) -> String); 3] = [
+        let cases: [(Limit, Limits, &Doc); 3] = [
             (Limit::MaxDepth, Limits::default().with_max_depth(n), &nest),
             (
                 Limit::MaxAttributes,
