@@ -156,8 +156,10 @@ impl ErrorKind {
     }
 }
 
-/// Where in the input an error was found.
+/// Where in the input an error was found. Made by the reader (more may be added, so not
+/// built outside this crate).
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub struct Position {
     /// Byte offset in the entity (after decoding to UTF-8 for non-UTF-8 inputs).
     pub offset: u64,

@@ -390,3 +390,79 @@ fn parse_amount(cell: &str) -> Option<u64> {
     let n: u64 = digits.replace(',', "").parse().ok()?;
     Some(n * scale)
 }
+
+/// Found by the reader fuzz target once it checked that a limit error names the value in
+/// force: a long pseudo-attribute name in the XML declaration was cut at a fixed 64 bytes and
+/// reported as `Limits::max_name_len` (with the small limits, "is 64" where the field was 8;
+/// with the defaults, a limit of 50,000 that raising would not have helped). It is a syntax
+/// error: only version, encoding and standalone may stand there.
+#[test]
+fn fuzz_reader_1() {
+    let doc = format!(
+        "<?xml version{}=\"1.0\" encoding=\"@import(sys-encoding)\"?>\n<root/>\n\n",
+        "J".repeat(125)
+    );
+    for limits in [Limits::default(), small()] {
+        let e = first_error(Reader::from_bytes(
+            doc.as_bytes(),
+            Options::new().with_limits(limits),
+        ))
+        .expect("refused");
+        assert_eq!(e.kind(), ErrorKind::Syntax, "{e}");
+        assert_eq!(e.limit(), None, "{e}");
+        let p = e.position().expect("a position");
+        assert_eq!((p.line, p.column), (1, 7), "{e}");
+    }
+}
+
+/// The class of fuzz_reader_1: a name of any length in every place a name is read (the XML
+/// and text declarations, PI targets, elements, attributes, entity references, the DTD),
+/// under several values of `max_name_len`: an error that says `Limits::max_name_len` is
+/// given exactly when the name is longer than the value in force, and says that value.
+#[test]
+fn a_name_limit_error_is_always_the_limit_in_force() {
+    let places: [(&str, fn(&str) -> String); 8] = [
+        ("xml declaration", |n| format!("<?xml {n}='1.0'?><a/>")),
+        ("PI target", |n| format!("<a><?{n} x?></a>")),
+        ("element", |n| format!("<{n}/>")),
+        ("attribute", |n| format!("<a {n}='1'/>")),
+        ("entity reference", |n| {
+            format!("<!DOCTYPE a [<!ENTITY {n} 'x'>]><a>&{n};</a>")
+        }),
+        ("doctype name", |n| format!("<!DOCTYPE {n}><{n}/>")),
+        ("element declaration", |n| {
+            format!("<!DOCTYPE a [<!ELEMENT {n} EMPTY>]><a/>")
+        }),
+        ("parameter entity", |n| {
+            format!("<!DOCTYPE a [<!ENTITY % {n} ''>%{n};]><a/>")
+        }),
+    ];
+    for max in [1usize, 5, 8, 63, 64, 65, 200] {
+        let limits = Limits::default().with_max_name_len(max);
+        for len in [1usize, 4, 8, 9, 60, 64, 65, 70, 130, 300] {
+            let name = "n".repeat(len);
+            for (place, doc) in places {
+                let doc = doc(&name);
+                let e = first_error(Reader::from_bytes(
+                    doc.as_bytes(),
+                    Options::new().with_limits(limits.clone()),
+                ));
+                let named = e.as_ref().and_then(Error::limit);
+                let what = format!("{place}, name of {len}, max_name_len {max}: {e:?}");
+                if let Some(limit) = named {
+                    assert_eq!(limit, Limit::MaxNameLen, "{what}");
+                    let said = format!("Limits::max_name_len is {max}");
+                    assert!(
+                        e.as_ref().is_some_and(|e| e.message().contains(&said)),
+                        "{what}"
+                    );
+                    assert!(len > max, "{what}");
+                } else {
+                    // The declaration's names are not bound by the limit (they are at most
+                    // 10 bytes or a syntax error); every other name is.
+                    assert!(len <= max || place == "xml declaration", "{what}");
+                }
+            }
+        }
+    }
+}
