@@ -415,13 +415,16 @@ fn fuzz_reader_1() {
     }
 }
 
+/// Makes a document with the given name in one place.
+type Place = fn(&str) -> String;
+
 /// The class of fuzz_reader_1: a name of any length in every place a name is read (the XML
 /// and text declarations, PI targets, elements, attributes, entity references, the DTD),
 /// under several values of `max_name_len`: an error that says `Limits::max_name_len` is
 /// given exactly when the name is longer than the value in force, and says that value.
 #[test]
 fn a_name_limit_error_is_always_the_limit_in_force() {
-    let places: [(&str, fn(&str) -> String); 8] = [
+    let places: [(&str, Place); 8] = [
         ("xml declaration", |n| format!("<?xml {n}='1.0'?><a/>")),
         ("PI target", |n| format!("<a><?{n} x?></a>")),
         ("element", |n| format!("<{n}/>")),
