@@ -1,6 +1,8 @@
 """wary.etree against the stdlib's ElementTree: same trees, same events, standard objects."""
 
 import io
+import random
+import sys
 import xml.etree.ElementTree as StdET
 
 import pytest
@@ -136,8 +138,10 @@ def test_bad_arguments_are_refused_clearly():
         ET.fromstring(b"<a/>", external_entities="http")
     with pytest.raises(ValueError, match="unknown event"):
         ET.iterparse(io.BytesIO(b"<a/>"), events=("begin",))
-    with pytest.raises(TypeError, match="issue 11"):
+    with pytest.raises(TypeError, match="wary.etree.XMLParser"):
         ET.fromstring(b"<a/>", parser=object())
+    with pytest.raises(TypeError, match="wary.etree.XMLParser"):
+        ET.fromstring(b"<a/>", parser=StdET.XMLParser())
     with pytest.raises(FileNotFoundError):
         ET.parse("/nonexistent/wary-test.xml")
 
@@ -252,6 +256,20 @@ def test_every_limit_is_a_keyword_argument_and_names_itself():
         assert "Limits::%s is %d" % (name, small) in str(info.value)
 
 
+
+def test_every_limit_is_a_keyword_argument_of_the_push_parsers():
+    # XMLPullParser and XMLParser run over the native push parser (a second entry point of
+    # the native module): they take the same keyword arguments, max_retained_bytes included.
+    for name, (doc, small) in LIMIT_DOCS.items():
+        extra = {"amplification_threshold": 1000} if name == "max_amplification" else {}
+        for make in (ET.XMLPullParser, ET.XMLParser):
+            p = make(**{name: small}, **extra)
+            with pytest.raises(ET.LimitError) as info:
+                p.feed(doc)
+                p.close()
+            assert info.value.limit == name, (make.__name__, str(info.value))
+            assert "Limits::%s is %d" % (name, small) in str(info.value)
+
 def test_a_str_document_is_never_silently_garbled():
     # ElementTree ignores the declaration of a str; wary would decode UTF-8 as Latin-1.
     latin = '<?xml version="1.0" encoding="ISO-8859-1"?><a>é</a>'
@@ -262,3 +280,65 @@ def test_a_str_document_is_never_silently_garbled():
     # Pure ASCII agrees in both readings, and UTF-8 declarations agree always.
     assert ET.fromstring('<?xml version="1.0" encoding="ISO-8859-1"?><a>e</a>').text == "e"
     assert ET.fromstring("<?xml version='1.0' encoding='utf-8'?><a>é</a>").text == "é"
+
+
+def test_name_and_indentation_caches_never_change_the_tree():
+    # The native tree builder caches names (4,096 at most) and indentation (256 strings of
+    # up to 64 bytes at most) and clears a cache when it is full: more distinct names and
+    # indentations than that, each used again after the caches were cleared, white space
+    # just under and over the cached length, in a document of many batches.
+    rng = random.Random(12)
+    names = ["n%d" % i for i in range(6000)]
+    parts = ["<root>"]
+    for i in range(20_000):
+        name = names[rng.randrange(len(names))]
+        ws = rng.choice([" " * rng.randrange(1, 300), "\n" + "\t" * rng.randrange(70), "\r\n "])
+        attr = names[rng.randrange(len(names))]
+        parts.append('%s<%s %s="%s">%s</%s>' % (ws, name, attr, ws.strip() or i, ws, name))
+    parts.append("\n</root>")
+    doc = "".join(parts).encode()
+    assert shape(ET.fromstring(doc)) == shape(StdET.fromstring(doc))
+    assert events(ET.iterparse(io.BytesIO(doc), events=ALL)) == events(
+        StdET.iterparse(io.BytesIO(doc), events=ALL)
+    )
+
+
+def test_repeated_names_and_indentation_are_one_object():
+    # A tree of a million elements must not hold a million copies of its tag names and of
+    # "\n    ": the same name is the same (interned) str, and so is the same indentation.
+    doc = b"<r>" + b"\n    <item k='v'>x</item>" * 5000 + b"\n</r>"
+    root = ET.fromstring(doc)
+    assert len({id(e.tag) for e in root}) == 1
+    assert len({id(e.tail) for e in root[:-1]}) == 1  # the last tail is "\n"
+    assert len({id(k) for e in root for k in e.attrib}) == 1
+    assert root[0].tag is sys.intern("item")
+
+
+def test_elements_without_attributes_never_share_an_attrib_dict():
+    # Start tags without attributes go to the TreeBuilder with one shared empty dict; no
+    # element may end up holding it: changing one element's attributes changes no other's.
+    doc = b"<r>" + b"<e/><f a='1'/>" * 3000 + b"</r>"
+    for root in (
+        ET.fromstring(doc),
+        ET.parse(io.BytesIO(doc)).getroot(),
+        ET.fromstring(doc, parser=ET.XMLParser()),
+        [e for ev, e in ET.iterparse(io.BytesIO(doc))][-1],
+    ):
+        for i, e in enumerate(root):
+            e.attrib["n"] = str(i)
+        assert [e.get("n") for e in root] == [str(i) for i in range(6000)]
+        assert root.attrib == {}
+        assert [sorted(e.attrib) for e in root[1::2]] == [["a", "n"]] * 3000
+
+
+def test_a_tree_builder_with_an_element_factory_gets_its_own_dicts():
+    seen = []
+
+    def factory(tag, attrib):
+        seen.append(attrib)
+        return StdET.Element(tag, attrib)
+
+    p = ET.XMLParser(target=StdET.TreeBuilder(element_factory=factory))
+    p.feed(b"<r><a/><b/></r>")
+    p.close()
+    assert len({id(d) for d in seen}) == 3

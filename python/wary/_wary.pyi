@@ -3,6 +3,9 @@ from typing import Any, Dict, List, Optional, Tuple
 
 class EventStream:
     def next_batch(self) -> Tuple[List[Tuple[Any, ...]], Optional[Tuple[Any, ...]], bool]: ...
+    def build(
+        self, builder: Any, wanted: int
+    ) -> Tuple[List[Tuple[str, Any]], Optional[Tuple[Any, ...]], bool]: ...
     def close(self) -> None: ...
 
 # The limit keyword arguments of open() and their defaults (wary_xml::Limits::DEFAULT_*).

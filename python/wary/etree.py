@@ -23,8 +23,9 @@ What differs from ElementTree, on purpose:
   another encoding is refused with a ``ValueError`` (ElementTree ignores the declaration;
   wary would otherwise decode the text in the declared encoding and garble it).
 
-Not yet available, because they need wary-xml's push API (issue 11), and not emulated:
-``XMLPullParser``, ``XMLParser`` and its ``feed``. ``parser=`` arguments are refused.
+``XMLPullParser`` and ``XMLParser`` (with ``target=``) are fed in pieces of any size
+through wary-xml's push parser; ``parse``, ``fromstring``, ``XML`` and ``fromstringlist``
+accept ``parser=`` one of them (not expat's ``XMLParser``, which is refused).
 """
 
 import xml.etree.ElementTree as _ET
@@ -44,8 +45,9 @@ from xml.etree.ElementTree import (  # noqa: F401  (re-exported: the rest of Ele
     tostringlist,
 )
 
-from . import _core
-from ._core import COMMENT, DATA, END, PI as _PI, START, DEFAULT_LIMITS, LimitError, ParseError
+from . import _core, _feed
+from ._feed import XMLParser, XMLPullParser
+from ._core import DEFAULT_LIMITS, LimitError, ParseError
 
 __all__ = [
     "DEFAULT_LIMITS",
@@ -60,6 +62,8 @@ __all__ = [
     "SubElement",
     "TreeBuilder",
     "XML",
+    "XMLParser",
+    "XMLPullParser",
     "dump",
     "fromstring",
     "fromstringlist",
@@ -72,33 +76,42 @@ __all__ = [
 ]
 
 _EVENTS = ("start", "end", "start-ns", "end-ns", "comment", "pi")
+# The native module's bit for each event (crates/wary-py/src/tree.rs).
+_FLAGS = {"start": 1, "end": 2, "start-ns": 4, "end-ns": 8, "comment": 16, "pi": 32}
 
 
 def _no_parser(parser):
     if parser is not None:
+        raise TypeError("iterparse takes no parser= argument in wary.etree (pass limits instead)")
+
+
+def _parser(parser, limits):
+    """The ``parser=`` argument, checked: one of wary's ``XMLParser``, never expat's (which
+    would parse the untrusted document with none of wary's rules)."""
+    if not isinstance(parser, XMLParser):
         raise TypeError(
-            "wary.etree does not take a parser= argument yet: XMLParser needs wary-xml's "
-            "push API (issue 11)"
+            "parser must be a wary.etree.XMLParser, not %s.%s"
+            % (type(parser).__module__, type(parser).__qualname__)
         )
+    if limits:
+        raise TypeError("pass limits to the XMLParser, not with parser=")
+    return parser
 
 
 def _tree(stream):
-    """Builds the tree of a stream's events with the stdlib's (C) TreeBuilder."""
+    """Builds the tree of a stream's events with the stdlib's (C) TreeBuilder, driven from
+    the native module a batch at a time (no Python call per event)."""
     tb = _ET.TreeBuilder()
-    start, end, data = tb.start, tb.end, tb.data
-    tags = []
-    push, pop = tags.append, tags.pop
-    for events in _core.batches(stream):
-        for ev in events:
-            k = ev[0]
-            if k == START:
-                push(ev[1])
-                start(ev[1], ev[2])
-            elif k == END:
-                end(pop())
-            elif k == DATA:
-                data(ev[1])
-    return tb.close()
+    build = stream.build
+    try:
+        while True:
+            _, failure, done = build(tb, 0)
+            if failure is not None:
+                raise _core.error(failure)
+            if done:
+                return tb.close()
+    finally:
+        stream.close()
 
 
 def fromstring(text, parser=None, **limits):
@@ -110,7 +123,8 @@ def fromstring(text, parser=None, **limits):
     ``external_entities`` (``"off"`` or ``"local"``)
     and ``entity_root``. Raises ``ParseError`` (``LimitError`` for a limit).
     """
-    _no_parser(parser)
+    if parser is not None:
+        return _feed.run(_parser(parser, limits), text)
     _core.check_options(limits)
     return _fromstring(text, limits)
 
@@ -123,8 +137,13 @@ def XML(text, parser=None, **limits):
 def fromstringlist(sequence, parser=None, **limits):
     """Parses a document given as a sequence of ``bytes`` or ``str`` pieces; returns its root.
 
-    The pieces are joined before parsing (there is no incremental parser yet, issue 11).
+    With ``parser=``, the pieces are fed to it one by one; otherwise they are joined.
     """
+    if parser is not None:
+        p = _parser(parser, limits)
+        for piece in sequence:
+            p.feed(piece)
+        return p.close()
     pieces = list(sequence)
     if pieces and all(isinstance(p, str) for p in pieces):
         return fromstring("".join(pieces), parser, **limits)
@@ -139,7 +158,12 @@ def parse(source, parser=None, **limits):
     The document is read in chunks on wary's parsing thread, without the GIL. Keyword
     arguments as for :func:`fromstring`.
     """
-    _no_parser(parser)
+    if parser is not None:
+        _parser(parser, limits)
+        if hasattr(source, "read"):
+            return _ET.ElementTree(_feed.run(parser, source))
+        with open(source, "rb") as f:
+            return _ET.ElementTree(_feed.run(parser, f))
     _core.check_options(limits)
     return _parse(source, limits)
 
@@ -182,49 +206,24 @@ class _IterParse:
 
     def _events(self, wanted):
         tb = _ET.TreeBuilder()
-        w_start, w_end = "start" in wanted, "end" in wanted
-        w_ns = "start-ns" in wanted or "end-ns" in wanted
-        w_sns, w_ens = "start-ns" in wanted, "end-ns" in wanted
-        w_comment, w_pi = "comment" in wanted, "pi" in wanted
-        tags = []
-        nsdecls = []  # per open element: how many declarations it made
+        flags = 0
+        for name, bit in _FLAGS.items():
+            if name in wanted:
+                flags |= bit
+        build = self._stream.build
         try:
-            for events in _core.batches(self._stream):
-                out = []
-                for ev in events:
-                    k = ev[0]
-                    if k == START:
-                        decls = ev[3]
-                        if w_ns:
-                            nsdecls.append(len(decls) if decls else 0)
-                            if decls and w_sns:
-                                for d in decls:
-                                    out.append(("start-ns", d))
-                        tags.append(ev[1])
-                        elem = tb.start(ev[1], ev[2])
-                        if w_start:
-                            out.append(("start", elem))
-                    elif k == END:
-                        elem = tb.end(tags.pop())
-                        if w_end:
-                            out.append(("end", elem))
-                        if w_ns:
-                            n = nsdecls.pop()
-                            if n and w_ens:
-                                out.extend([("end-ns", None)] * n)
-                    elif k == DATA:
-                        tb.data(ev[1])
-                    elif k == COMMENT:
-                        if w_comment:
-                            out.append(("comment", tb.comment(ev[1])))
-                    elif k == _PI:
-                        if w_pi:
-                            out.append(("pi", tb.pi(ev[1], ev[2])))
-                # Yield after each batch: the consumer may clear() what it has seen, so
-                # memory stays bounded by one batch of elements.
-                yield from out
+            while True:
+                # One batch's pairs at a time: the consumer may clear() what it has seen,
+                # so memory stays bounded by one batch of elements.
+                pairs, failure, done = build(tb, flags)
+                yield from pairs
+                if failure is not None:
+                    raise _core.error(failure)
+                if done:
+                    break
             self.root = tb.close()
         finally:
+            self._stream.close()
             self._close()
 
 

@@ -44,6 +44,10 @@ enum Command {
     /// Run the SMTP benchmark (wary-smtp, lettre, smtplib against a local sink) and write
     /// its part of docs/performance.md.
     Smtp(smtp::SmtpArgs),
+    /// Make (or find in the cache) the XML benchmark's inputs and print one line per input:
+    /// name, path, bytes, elements, `real` or `synthetic`, description, tab-separated. Other
+    /// benchmarks (the Python one, `scripts/bench python`) measure the same documents.
+    Inputs(InputsArgs),
     /// (internal) Parse one file with one library and print its element count.
     #[command(hide = true)]
     Parse {
@@ -104,11 +108,32 @@ struct RunArgs {
     timeout_secs: u64,
 }
 
+#[derive(clap::Args)]
+struct InputsArgs {
+    /// Only these inputs (comma-separated names, as in the XML tables; `large` is the memory
+    /// input). Default: every throughput input.
+    #[arg(long, value_delimiter = ',')]
+    names: Option<Vec<String>>,
+    /// Size of each throughput input in MiB.
+    #[arg(long, default_value_t = 50)]
+    size_mib: u64,
+    /// Size of the memory input (`large`) in MiB.
+    #[arg(long, default_value_t = 1024)]
+    large_mib: u64,
+    /// Cache folder for the throughput inputs.
+    #[arg(long, default_value = "target/bench-inputs")]
+    cache: PathBuf,
+    /// Folder for the large input; the caller deletes it (it is not cached).
+    #[arg(long)]
+    large_dir: Option<PathBuf>,
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Xml(args) => run_main(args),
         Command::Smtp(args) => smtp::main(args),
+        Command::Inputs(args) => inputs_main(args),
         Command::Parse { parser, file } => parse_main(&parser, &file),
         Command::Measure {
             timeout_secs,
@@ -122,6 +147,45 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn inputs_main(args: InputsArgs) -> Result<()> {
+    let mut specs = inputs::catalog();
+    specs.push(inputs::large_spec());
+    let wanted: Vec<inputs::InputSpec> = match &args.names {
+        None => specs.into_iter().filter(|s| s.name != "large").collect(),
+        Some(names) => names
+            .iter()
+            .map(|n| {
+                specs
+                    .iter()
+                    .find(|s| s.name == n.as_str())
+                    .cloned()
+                    .with_context(|| format!("unknown input {n:?} in --names"))
+            })
+            .collect::<Result<_>>()?,
+    };
+    for spec in &wanted {
+        let (dir, size) = if spec.name == "large" {
+            let Some(dir) = &args.large_dir else {
+                bail!("the large input needs --large-dir (it is not cached)");
+            };
+            (dir, args.large_mib << 20)
+        } else {
+            (&args.cache, args.size_mib << 20)
+        };
+        let input = inputs::prepare(spec, dir, size)?;
+        println!(
+            "{}\t{}\t{}\t{}\t{}\t{}",
+            spec.name,
+            input.path.display(),
+            input.bytes,
+            input.elements,
+            if spec.real { "real" } else { "synthetic" },
+            spec.description
+        );
+    }
+    Ok(())
 }
 
 fn parse_main(id: &str, file: &std::path::Path) -> Result<()> {

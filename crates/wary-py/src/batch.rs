@@ -9,7 +9,7 @@
 //! The defusedxml checks (`forbid_dtd`, `forbid_entities`, `forbid_external`) happen here, on
 //! the events, in Rust: no Python callback runs per event.
 
-use wary_xml::{Error, ErrorKind, Event, Position, Reader};
+use wary_xml::{Error, ErrorKind, Event, Position};
 
 /// The namespace of `xmlns` and `xmlns:p` attributes (Namespaces in XML 1.0 §3).
 const XMLNS: &str = "http://www.w3.org/2000/xmlns/";
@@ -110,8 +110,12 @@ pub enum Forbidden {
 
 impl Forbidden {
     /// Adds the identifiers of the external entity that a refused reference names, from the
-    /// reader's entity table (the skipped-entity event carries only the name).
-    pub fn with_ids(mut self, reader: &Reader<'_>) -> Forbidden {
+    /// parser's entity table (the skipped-entity event carries only the name): `lookup` is
+    /// `Reader::entity_external_id` or `Parser::entity_external_id`.
+    pub fn with_ids<'a>(
+        mut self,
+        lookup: impl FnOnce(&str) -> Option<(Option<&'a str>, &'a str)>,
+    ) -> Forbidden {
         match &mut self {
             Forbidden::Entity {
                 name, sysid, pubid, ..
@@ -121,7 +125,7 @@ impl Forbidden {
                 sysid,
                 pubid,
             } if sysid.is_none() => {
-                if let Some((p, s)) = reader.entity_external_id(name) {
+                if let Some((p, s)) = lookup(name) {
                     *sysid = Some(s.to_string());
                     *pubid = p.map(str::to_string);
                 }

@@ -10,11 +10,14 @@
 
 pub mod batch;
 pub mod config;
+pub mod push;
 pub mod smtp;
 pub mod stream;
+pub mod tree;
 
 use batch::Policy;
 use config::{Config, Kwargs};
+use push::PushStream;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedBytes;
@@ -87,10 +90,61 @@ fn open(
     EventStream::start(source, config)
 }
 
+/// Starts a document to be fed in pieces (`XMLPullParser`, `XMLParser.feed`); returns a
+/// `PushStream`. The keyword arguments are those of `open` (names as written are not
+/// offered: SAX and DOM read whole sources).
+#[pyfunction]
+#[pyo3(signature = (
+    *, max_depth=None, max_entity_depth=None, amplification_threshold=None,
+    max_amplification=None, max_attributes=None, max_name_len=None, max_token_len=None,
+    max_retained_bytes=None, external_entities=None, entity_root=None, forbid_dtd=false,
+    forbid_entities=false, forbid_external=false
+))]
+#[allow(clippy::too_many_arguments)]
+fn open_push(
+    max_depth: Option<i64>,
+    max_entity_depth: Option<i64>,
+    amplification_threshold: Option<i64>,
+    max_amplification: Option<i64>,
+    max_attributes: Option<i64>,
+    max_name_len: Option<i64>,
+    max_token_len: Option<i64>,
+    max_retained_bytes: Option<i64>,
+    external_entities: Option<String>,
+    entity_root: Option<PathBuf>,
+    forbid_dtd: bool,
+    forbid_entities: bool,
+    forbid_external: bool,
+) -> PyResult<PushStream> {
+    let config = Config::new(Kwargs {
+        limits: vec![
+            ("max_depth", max_depth),
+            ("max_entity_depth", max_entity_depth),
+            ("amplification_threshold", amplification_threshold),
+            ("max_amplification", max_amplification),
+            ("max_attributes", max_attributes),
+            ("max_name_len", max_name_len),
+            ("max_token_len", max_token_len),
+            ("max_retained_bytes", max_retained_bytes),
+        ],
+        external_entities,
+        entity_root,
+        policy: Policy {
+            forbid_dtd,
+            forbid_entities,
+            forbid_external,
+        },
+        raw_names: false,
+    })?;
+    Ok(PushStream::new(config))
+}
+
 /// The native part of the `wary` package.
 #[pymodule]
 fn _wary(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<EventStream>()?;
+    m.add_class::<PushStream>()?;
+    m.add_function(wrap_pyfunction!(open_push, m)?)?;
     m.add_function(wrap_pyfunction!(open, m)?)?;
     // The limit keyword arguments and their defaults, from wary-xml's constants: the Python
     // package's list of limits and its documentation take them from here.

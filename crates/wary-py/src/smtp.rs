@@ -56,8 +56,8 @@ pub fn smtp_send<'py>(
     let value_error = |what: &str, e: &dyn std::fmt::Display| {
         PyValueError::new_err(format!("{what}: {e}; nothing was sent"))
     };
-    let mut config = ClientConfig::new(&host, port);
-    config.tls = match tls {
+    let mut config = ClientConfig::builder(&host, port);
+    config = config.tls(match tls {
         "starttls" => TlsMode::StartTls,
         "implicit" => TlsMode::Implicit,
         "none" => TlsMode::DangerPlainText,
@@ -66,25 +66,27 @@ pub fn smtp_send<'py>(
                 "tls must be \"starttls\", \"implicit\" or \"none\" (plain text, insecure), got {other:?}"
             )))
         }
-    };
+    });
     if let Some(ca) = ca_file {
-        config.trust = Trust::CaFile(ca);
+        config = config.trust(Trust::CaFile(ca));
     }
-    config.tls_server_name = server_name;
+    if let Some(name) = server_name {
+        config = config.tls_server_name(name);
+    }
     if let Some(secs) = timeout {
         if !(secs.is_finite() && secs > 0.0 && secs <= MAX_TIMEOUT_SECS) {
             return Err(PyValueError::new_err(format!(
                 "timeout must be a number of seconds above 0 and at most {MAX_TIMEOUT_SECS}, got {secs}"
             )));
         }
-        config.timeouts = Timeouts::uniform(Duration::from_secs_f64(secs));
+        config = config.timeouts(Timeouts::uniform(Duration::from_secs_f64(secs)));
     }
     if let Some(h) = helo {
-        config.helo = Some(Domain::parse(&h).map_err(|e| value_error("local_hostname", &e))?);
+        config = config.helo(Domain::parse(&h).map_err(|e| value_error("local_hostname", &e))?);
     }
     match (user, password) {
         (Some(user), Some(password)) => {
-            config.auth = Some(AuthConfig {
+            config = config.auth(AuthConfig {
                 credentials: Credentials::Password { user, password },
                 mechanism: None,
             })
@@ -130,6 +132,7 @@ pub fn smtp_send<'py>(
         },
     };
     let envelope = Envelope::new(from, rcpts);
+    let config = config.build();
 
     // The network part, without the GIL: Rust values only.
     let (report, error, tls_info) = py.detach(move || deliver(&config, &envelope, &message));

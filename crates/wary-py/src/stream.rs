@@ -13,20 +13,17 @@
 
 use crate::batch::{Batch, Failure, Forbidden, Policy, Rec};
 use crate::config::Config;
+use crate::tree;
 use pyo3::exceptions::{PyRuntimeError, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedBytes;
-use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
-use std::collections::HashMap;
+use pyo3::types::{PyBytes, PyDict, PyList, PyTuple};
 use std::io::{self, Read};
 use std::path::PathBuf;
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::sync::{Arc, Mutex};
 use wary_xml::Reader;
 
-/// Interned names kept at most: a document with a million distinct names must not grow the
-/// cache without bound (cleared when full).
-const NAME_CACHE: usize = 4096;
 /// Bytes asked of a Python file object per `read()`.
 const READ_SIZE: usize = 64 << 10;
 
@@ -49,7 +46,8 @@ pub struct EventStream {
     /// `None` once the document ended or the stream was closed.
     rx: Mutex<Option<Receiver<Batch>>>,
     read_error: ReadError,
-    names: Mutex<HashMap<String, Py<PyString>>>,
+    /// The string caches and open elements, kept across batches.
+    state: Mutex<tree::State>,
 }
 
 impl EventStream {
@@ -67,7 +65,7 @@ impl EventStream {
         Ok(EventStream {
             rx: Mutex::new(Some(rx)),
             read_error,
-            names: Mutex::new(HashMap::new()),
+            state: Mutex::default(),
         })
     }
 }
@@ -78,37 +76,39 @@ impl EventStream {
     /// `wary/_events.py`); `failure` is `None` or a tuple describing why parsing stopped after
     /// those events; `done` is true when the document ended (well-formed or not).
     fn next_batch<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
-        let mut guard = self
-            .rx
-            .try_lock()
-            .map_err(|_| PyRuntimeError::new_err("this parse is being read by another thread"))?;
-        let Some(rx) = guard.take() else {
+        let Some(batch) = self.recv(py)? else {
             return (PyList::empty(py), py.None(), true).into_pyobject(py);
         };
-        // Wait without the GIL: the parsing thread may need it to read a file object.
-        let (rx, got) = py.detach(move || {
-            let got = rx.recv();
-            (rx, got)
-        });
-        let batch = match got {
-            Ok(b) => b,
-            Err(_) => {
-                return Err(PyRuntimeError::new_err(
-                    "the parsing thread ended without a result",
-                ))
-            }
+        let end = batch.done || batch.failure.is_some();
+        let events = self.events(py, &batch)?;
+        let failure = self.failure_of(py, &batch)?;
+        (events, failure, end).into_pyobject(py)
+    }
+
+    /// Feeds the next batch to `builder`, an `xml.etree.ElementTree.TreeBuilder` (its
+    /// `start`, `end` and `data` are called from here, and `comment` and `pi` when `wanted`
+    /// asks for those events), and returns `(pairs, failure, done)`: `pairs` are the
+    /// `(event, object)` pairs of `iterparse` that `wanted` asks for (bit flags: 1 start,
+    /// 2 end, 4 start-ns, 8 end-ns, 16 comment, 32 pi), `failure` and `done` as for
+    /// `next_batch`.
+    fn build<'py>(
+        &self,
+        py: Python<'py>,
+        builder: Bound<'py, PyAny>,
+        wanted: u32,
+    ) -> PyResult<Bound<'py, PyTuple>> {
+        let Some(batch) = self.recv(py)? else {
+            return (PyList::empty(py), py.None(), true).into_pyobject(py);
         };
         let end = batch.done || batch.failure.is_some();
-        if !end {
-            *guard = Some(rx);
-        }
-        drop(guard);
-        let events = self.events(py, &batch)?;
-        let failure = match &batch.failure {
-            None => py.None().into_bound(py),
-            Some(f) => self.failure(py, f)?,
+        let pairs = {
+            let mut state = self.state.try_lock().map_err(|_| {
+                PyRuntimeError::new_err("this parse is being read by another thread")
+            })?;
+            tree::build(py, &mut state, &batch, &builder, wanted)?
         };
-        (events, failure, end).into_pyobject(py)
+        let failure = self.failure_of(py, &batch)?;
+        (pairs, failure, end).into_pyobject(py)
     }
 
     /// Stops parsing: the thread ends at its next batch.
@@ -120,22 +120,57 @@ impl EventStream {
 }
 
 impl EventStream {
-    fn name<'py>(&self, py: Python<'py>, s: &str) -> Bound<'py, PyString> {
-        let Ok(mut names) = self.names.try_lock() else {
-            return PyString::new(py, s);
+    /// The next batch, waited for without the GIL; `None` once the document ended.
+    fn recv(&self, py: Python<'_>) -> PyResult<Option<Batch>> {
+        let mut guard = self
+            .rx
+            .try_lock()
+            .map_err(|_| PyRuntimeError::new_err("this parse is being read by another thread"))?;
+        let Some(rx) = guard.take() else {
+            return Ok(None);
         };
-        if let Some(n) = names.get(s) {
-            return n.bind(py).clone();
+        // Wait without the GIL: the parsing thread may need it to read a file object.
+        let (rx, got) = py.detach(move || {
+            let got = rx.recv();
+            (rx, got)
+        });
+        let batch =
+            got.map_err(|_| PyRuntimeError::new_err("the parsing thread ended without a result"))?;
+        if !(batch.done || batch.failure.is_some()) {
+            *guard = Some(rx);
         }
-        if names.len() >= NAME_CACHE {
-            names.clear();
+        Ok(Some(batch))
+    }
+
+    fn failure_of<'py>(&self, py: Python<'py>, b: &Batch) -> PyResult<Bound<'py, PyAny>> {
+        match &b.failure {
+            None => Ok(py.None().into_bound(py)),
+            Some(f) => self.failure(py, f),
         }
-        let n = PyString::intern(py, s);
-        names.insert(s.to_string(), n.clone().unbind());
-        n
     }
 
     fn events<'py>(&self, py: Python<'py>, b: &Batch) -> PyResult<Bound<'py, PyList>> {
+        let mut state = self
+            .state
+            .try_lock()
+            .map_err(|_| PyRuntimeError::new_err("this parse is being read by another thread"))?;
+        events(py, &mut state, b)
+    }
+
+    fn failure<'py>(&self, py: Python<'py>, f: &Failure) -> PyResult<Bound<'py, PyAny>> {
+        // The exception a file object's read() raised, to be raised as it was.
+        let source = self.read_error.lock().ok().and_then(|mut g| g.take());
+        self::failure(py, f, source)
+    }
+}
+
+/// A batch as the event tuples of `wary/_core.py`.
+pub fn events<'py>(
+    py: Python<'py>,
+    state: &mut tree::State,
+    b: &Batch,
+) -> PyResult<Bound<'py, PyList>> {
+    {
         let out = PyList::empty(py);
         let end = PyTuple::new(py, [1])?;
         let opt = |s: Option<(usize, usize)>| s.map(|s| b.str(s));
@@ -144,7 +179,7 @@ impl EventStream {
                 Rec::Start { tag, attrs, decls } => {
                     let attrib = PyDict::new(py);
                     for &(k, v) in b.pairs.get(attrs.0..attrs.1).unwrap_or(&[]) {
-                        attrib.set_item(self.name(py, b.str(k)), b.str(v))?;
+                        attrib.set_item(state.name(py, b.str(k)), b.str(v))?;
                     }
                     let decls = if decls.0 == decls.1 {
                         py.None().into_bound(py)
@@ -155,7 +190,7 @@ impl EventStream {
                         }
                         l.into_any()
                     };
-                    (0, self.name(py, b.str(tag)), attrib, decls)
+                    (0, state.name(py, b.str(tag)), attrib, decls)
                         .into_pyobject(py)?
                         .into_any()
                 }
@@ -185,41 +220,41 @@ impl EventStream {
         }
         Ok(out)
     }
+}
 
-    fn failure<'py>(&self, py: Python<'py>, f: &Failure) -> PyResult<Bound<'py, PyAny>> {
-        let forbidden = match &f.forbidden {
-            None => py.None().into_bound(py),
-            Some(Forbidden::Dtd(n, s, p)) => ("dtd", n, s, p).into_pyobject(py)?.into_any(),
-            Some(Forbidden::Entity {
-                name,
-                value,
-                sysid,
-                pubid,
-                notation,
-            }) => ("entity", name, value, sysid, pubid, notation)
-                .into_pyobject(py)?
-                .into_any(),
-            Some(Forbidden::External {
-                context,
-                sysid,
-                pubid,
-            }) => ("external", context, sysid, pubid)
-                .into_pyobject(py)?
-                .into_any(),
-        };
-        // The exception a file object's read() raised, to be raised as it was.
-        let source = self
-            .read_error
-            .lock()
-            .ok()
-            .and_then(|mut g| g.take())
-            .map(|e| e.into_value(py).into_any());
-        Ok((
-            &f.kind, &f.message, &f.rule, f.line, f.column, &f.limit, forbidden, source,
-        )
+/// A failure as the tuple `wary/_core.py`'s `error()` turns into an exception; `source` is
+/// the exception a file object's `read()` raised, if one did.
+pub fn failure<'py>(
+    py: Python<'py>,
+    f: &Failure,
+    source: Option<PyErr>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let forbidden = match &f.forbidden {
+        None => py.None().into_bound(py),
+        Some(Forbidden::Dtd(n, s, p)) => ("dtd", n, s, p).into_pyobject(py)?.into_any(),
+        Some(Forbidden::Entity {
+            name,
+            value,
+            sysid,
+            pubid,
+            notation,
+        }) => ("entity", name, value, sysid, pubid, notation)
             .into_pyobject(py)?
-            .into_any())
-    }
+            .into_any(),
+        Some(Forbidden::External {
+            context,
+            sysid,
+            pubid,
+        }) => ("external", context, sysid, pubid)
+            .into_pyobject(py)?
+            .into_any(),
+    };
+    let source = source.map(|e| e.into_value(py).into_any());
+    Ok((
+        &f.kind, &f.message, &f.rule, f.line, f.column, &f.limit, forbidden, source,
+    )
+        .into_pyobject(py)?
+        .into_any())
 }
 
 /// The parsing thread: reads the whole document, sending a batch whenever one is full.
@@ -265,7 +300,10 @@ fn run(reader: &mut Reader<'_>, policy: Policy, raw: bool, tx: &SyncSender<Batch
         match reader.next_event() {
             Ok(Some(ev)) => {
                 if let Err(f) = batch.push(ev, policy) {
-                    batch.refuse(f.with_ids(reader), &reader.position());
+                    batch.refuse(
+                        f.with_ids(|n| reader.entity_external_id(n)),
+                        &reader.position(),
+                    );
                     let _ = tx.send(batch);
                     return;
                 }

@@ -1,11 +1,19 @@
 //! TLS configuration over rustls (ring provider): TLS 1.2 or 1.3 only, certificates always
-//! verified against the system's trust roots or, when given, a CA file alone, and the host
-//! name always checked. Nothing here can turn verification off.
+//! verified against the system's trust roots or, when given, a CA file alone, or by the
+//! caller's own `rustls::ClientConfig`. The host name is always checked, by rustls and again
+//! by wary after the handshake (so a caller's verifier that accepts anything cannot let a
+//! wrong name through); only
+//! [`danger_accept_invalid_hostnames`](crate::client::ClientConfigBuilder::danger_accept_invalid_hostnames)
+//! turns the name check off, and never the chain check of wary's own configurations.
 
 use crate::proto::TlsInfo;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::client::WebPkiServerVerifier;
 use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, ServerName};
-use rustls::{ClientConfig, RootCertStore};
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{
+    CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme,
+};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -71,6 +79,123 @@ pub fn provider() -> Arc<rustls::crypto::CryptoProvider> {
 /// Builds a verifying client configuration: TLS 1.3 and 1.2, the given trust roots, no
 /// client certificate.
 pub fn client_config(trust: &Trust) -> Result<Arc<ClientConfig>, TlsConfigError> {
+    let roots = roots(trust)?;
+    let config = ClientConfig::builder_with_provider(provider())
+        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
+        .map_err(TlsConfigError::Rustls)?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(Arc::new(config))
+}
+
+/// [`client_config`] whose verifier checks the chain and everything else but not the host
+/// name: for `danger_accept_invalid_hostnames` only.
+fn client_config_any_name(trust: &Trust) -> Result<Arc<ClientConfig>, TlsConfigError> {
+    let inner = WebPkiServerVerifier::builder_with_provider(Arc::new(roots(trust)?), provider())
+        .build()
+        .map_err(|e| TlsConfigError::Rustls(rustls::Error::General(e.to_string())))?;
+    let config = ClientConfig::builder_with_provider(provider())
+        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
+        .map_err(TlsConfigError::Rustls)?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(AnyName(inner)))
+        .with_no_client_auth();
+    Ok(Arc::new(config))
+}
+
+/// What the TLS handshake needs: the rustls configuration, the name to check and whether
+/// wary checks it itself after the handshake.
+#[derive(Clone)]
+pub(crate) struct Target {
+    pub(crate) config: Arc<ClientConfig>,
+    pub(crate) name: ServerName<'static>,
+    pub(crate) name_text: String,
+    pub(crate) check_name: bool,
+}
+
+/// The handshake's target for `config`, or `None` in plain-text mode. Built before any
+/// traffic, so a bad CA file or name is reported first.
+pub(crate) fn target(config: &crate::ClientConfig) -> Result<Option<Target>, TlsConfigError> {
+    use crate::client::config::TlsSource;
+    if config.tls_mode() == crate::proto::TlsMode::DangerPlainText {
+        return Ok(None);
+    }
+    let name_text = config.tls_server_name().to_owned();
+    let name = server_name(&name_text)?;
+    let danger = config.accepts_invalid_hostnames();
+    let tls = match (config.tls_source(), danger) {
+        (TlsSource::Rustls(c), _) => c.clone(),
+        (TlsSource::Trust(t), false) => client_config(t)?,
+        (TlsSource::Trust(t), true) => client_config_any_name(t)?,
+    };
+    Ok(Some(Target {
+        config: tls,
+        name,
+        name_text,
+        check_name: !danger,
+    }))
+}
+
+/// wary's own host-name check of the server's end-entity certificate (RFC 6125 through
+/// webpki), whatever verifier ran in the handshake.
+pub(crate) fn check_name(
+    conn: &rustls::ClientConnection,
+    name: &ServerName<'_>,
+) -> Result<(), rustls::Error> {
+    let cert = conn
+        .peer_certificates()
+        .and_then(|c| c.first())
+        .ok_or(rustls::Error::NoCertificatesPresented)?;
+    let parsed = rustls::server::ParsedCertificate::try_from(cert)?;
+    rustls::client::verify_server_name(&parsed, name)
+}
+
+/// A webpki verifier that lets a name mismatch pass and nothing else: rustls checks the
+/// chain before the name, so `NotValidForName` means the chain was good.
+#[derive(Debug)]
+struct AnyName(Arc<WebPkiServerVerifier>);
+
+impl ServerCertVerifier for AnyName {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        match self
+            .0
+            .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
+        {
+            Err(rustls::Error::InvalidCertificate(
+                CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
+            )) => Ok(ServerCertVerified::assertion()),
+            other => other,
+        }
+    }
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.0.verify_tls12_signature(message, cert, dss)
+    }
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.0.verify_tls13_signature(message, cert, dss)
+    }
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.supported_verify_schemes()
+    }
+}
+
+fn roots(trust: &Trust) -> Result<RootCertStore, TlsConfigError> {
     let mut roots = RootCertStore::empty();
     match trust {
         Trust::System => {
@@ -86,12 +211,7 @@ pub fn client_config(trust: &Trust) -> Result<Arc<ClientConfig>, TlsConfigError>
         }
         Trust::CaFile(path) => load_ca_file(&mut roots, path)?,
     }
-    let config = ClientConfig::builder_with_provider(provider())
-        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
-        .map_err(TlsConfigError::Rustls)?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    Ok(Arc::new(config))
+    Ok(roots)
 }
 
 fn load_ca_file(roots: &mut RootCertStore, path: &Path) -> Result<(), TlsConfigError> {

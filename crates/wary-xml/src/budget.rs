@@ -29,6 +29,9 @@ use crate::Error;
 /// largest kind (name, entity and identifiers: 112 bytes) twice over, plus two allocations.
 pub(crate) const DECL_OVERHEAD: usize = 288;
 /// Per open element (its entry on the element stack, twice over).
+/// What the memory budget calls the text of entity frames.
+pub(crate) const EXPANDING: &str = "the replacement text of entities being expanded";
+
 pub(crate) const ELEMENT_OVERHEAD: usize = 64;
 /// Per namespace binding (its stack entries, the undo log and the prefix map's slot).
 pub(crate) const BINDING_OVERHEAD: usize = 96;

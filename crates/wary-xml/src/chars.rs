@@ -236,6 +236,18 @@ pub fn find_text_stop(b: &[u8], start: usize) -> Result<usize, usize> {
     Err(i)
 }
 
+/// The inlined text path of the parser's step: where plain character data at `start` ends
+/// (at a `<` or `&` within the first 32 bytes), or `None` when [`find_text_stop`] found a
+/// `]` or nothing, and the full text step must decide. Checked against that step by the
+/// `fast_paths` fuzz target.
+#[inline(always)]
+pub fn quick_text_end(b: &[u8], start: usize) -> Option<usize> {
+    match find_text_stop(b, start) {
+        Ok(end) if b[end] != b']' => Some(end),
+        _ => None,
+    }
+}
+
 /// Whether a character may start a name part after a colon (for splitting a \[5\] Name that
 /// is known to be valid into prefix and local part).
 #[inline]

@@ -215,3 +215,110 @@ pub(crate) fn show_next(rest: &str) -> String {
         Some(c) => format!("U+{:04X}", c as u32),
     }
 }
+
+/// The start of some markup, for error messages.
+pub(crate) fn show_markup(rest: &str) -> String {
+    let end = rest
+        .char_indices()
+        .take(12)
+        .find(|&(i, c)| i > 0 && (c.is_whitespace() || c == '>' || c == '<'))
+        .map(|(i, _)| i)
+        .unwrap_or_else(|| {
+            rest.char_indices()
+                .nth(12)
+                .map(|(i, _)| i)
+                .unwrap_or(rest.len())
+        });
+    format!("'{}'", &rest[..end])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, PartialEq)]
+    enum Out {
+        /// The value read and where the cursor is after it.
+        Ok(String, usize),
+        More,
+        Fail(ErrorKind, &'static str, usize),
+    }
+
+    #[derive(Clone, Copy, Debug)]
+    enum Op {
+        Name,
+        Quoted,
+        ReqWs,
+        Expect,
+    }
+
+    const R: &str = "rule [1]";
+
+    fn run(text: &str, eof: bool, op: Op) -> Out {
+        let mut c = Cur::new(text, eof, "a test token", R);
+        let r = match op {
+            Op::Name => c.name(5, "a name").map(str::to_string),
+            Op::Quoted => c.quoted("value").map(str::to_string),
+            Op::ReqWs => c.req_ws("expected white space").map(|()| String::new()),
+            Op::Expect => c.expect("abc", "expected abc").map(|()| String::new()),
+        };
+        match r {
+            Ok(v) => Out::Ok(v, c.i),
+            Err(Stop::More) => Out::More,
+            Err(Stop::Fail(e, at)) => Out::Fail(e.kind(), e.rule(), at),
+        }
+    }
+
+    /// The cursor's primitives: the value, or "more text" while the input may go on, or the
+    /// error (kind, rule, offset) once it cannot.
+    #[test]
+    fn primitives_results_and_errors() {
+        use ErrorKind::*;
+        use Op::*;
+        let ok = |v: &str, i: usize| Out::Ok(v.to_string(), i);
+        let rows: &[(&str, bool, Op, Out)] = &[
+            ("abc>", true, Name, ok("abc", 3)),
+            ("a:b c", true, Name, ok("a:b", 3)),
+            ("é1 ", true, Name, ok("é1", 3)),
+            ("abc", true, Name, ok("abc", 3)),
+            // The name may go on in text not yet read.
+            ("abc", false, Name, Out::More),
+            ("1ab", true, Name, Out::Fail(Syntax, R, 0)),
+            ("", true, Name, Out::Fail(Syntax, R, 0)),
+            ("", false, Name, Out::More),
+            (
+                "abcdef ",
+                true,
+                Name,
+                Out::Fail(Limit, "Limits::max_name_len", 0),
+            ),
+            ("'x y'z", true, Quoted, ok("x y", 5)),
+            ("\"it's\"", true, Quoted, ok("it's", 6)),
+            ("'open", true, Quoted, Out::Fail(Syntax, R, 0)),
+            ("'open", false, Quoted, Out::More),
+            ("x'", true, Quoted, Out::Fail(Syntax, R, 0)),
+            (" \t\r\nx", true, ReqWs, ok("", 4)),
+            ("x", true, ReqWs, Out::Fail(Syntax, R, 0)),
+            ("", false, ReqWs, Out::More),
+            ("abcd", true, Expect, ok("", 3)),
+            ("ab", false, Expect, Out::More),
+            ("ab", true, Expect, Out::Fail(Syntax, R, 0)),
+            ("abd", false, Expect, Out::Fail(Syntax, R, 0)),
+        ];
+        for (text, eof, op, want) in rows {
+            assert_eq!(
+                &run(text, *eof, *op),
+                want,
+                "{op:?} on {text:?} (eof {eof})"
+            );
+        }
+    }
+
+    #[test]
+    fn excerpts_for_messages() {
+        assert_eq!(show_next("x"), "'x'");
+        assert_eq!(show_next(""), "the end of the input");
+        assert_eq!(show_markup("<!FOO bar>"), "'<!FOO'");
+        assert_eq!(show_markup("<!ABCDEFGHIJKLMNOP"), "'<!ABCDEFGHIJ'");
+    }
+}

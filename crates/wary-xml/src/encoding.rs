@@ -32,19 +32,32 @@ enum Kind {
     Gb18030(Box<encoding_rs::Decoder>),
 }
 
+/// Where a decoder's raw bytes come from.
+enum Source {
+    /// A file (an external entity, or the external subset): read on demand, in `CHUNK`s.
+    Read(Box<dyn Read + Send>),
+    /// The document fed by the caller ([`crate::Parser::feed`]): bytes arrive in `staging`;
+    /// when it runs dry before [`Decoder::finish`], decoding stops with "need more input"
+    /// (`Error::need_more`), never an error and never the end.
+    Fed,
+}
+
 /// A streaming decoder for one entity.
-pub(crate) struct Decoder<'r> {
-    raw: Box<dyn Read + 'r>,
+pub(crate) struct Decoder {
+    raw: Source,
     kind: Kind,
-    /// Raw bytes read but not yet decoded (an incomplete sequence, or the sniffed prefix).
+    /// Raw bytes read or fed but not yet decoded (an incomplete sequence, the sniffed
+    /// prefix, or fed bytes waiting to be pulled).
     staging: Vec<u8>,
     raw_eof: bool,
+    /// The fed input ended after everything fed was decoded: the charset's decoder must
+    /// still be told, so that a sequence it holds cut short is reported (as a read of 0
+    /// bytes does for a file).
+    flush_due: bool,
     /// The last character delivered was a CR turned into LF: drop a following LF.
     after_cr: bool,
     /// An error found after the text already delivered; reported when the reader gets there.
     pending: Option<Error>,
-    /// Raw bytes read so far (for the amplification limit).
-    pub bytes_read: u64,
     /// Name of the encoding in use.
     pub encoding: &'static str,
     /// What was chosen, for the check against the declaration the reader parses.
@@ -58,25 +71,46 @@ pub(crate) struct Decoder<'r> {
     consumed_tail: Vec<u8>,
 }
 
-impl<'r> Decoder<'r> {
-    /// Sniffs the encoding of an entity (§4.3.3, Appendix F) and prepares to decode it.
-    /// The XML or text declaration is read whole, however much white space it holds, up to
-    /// `max_decl` bytes (the token limit, which the reader then enforces on it). `document`
-    /// is true for the document entity, which must start with `<` or white space.
+impl Decoder {
+    /// Sniffs the encoding of an entity read from `raw` (§4.3.3, Appendix F) and prepares to
+    /// decode it. The XML or text declaration is read whole, however much white space it
+    /// holds, up to `max_decl` bytes (the token limit, which the reader then enforces on
+    /// it). `document` is true for the document entity, which must start with `<` or white
+    /// space.
     pub fn new(
-        mut raw: Box<dyn Read + 'r>,
+        mut raw: Box<dyn Read + Send>,
         max_decl: usize,
         document: bool,
-    ) -> Result<Decoder<'r>, Error> {
-        let sn = sniff::sniff(&mut raw, max_decl, document)?;
+    ) -> Result<Decoder, Error> {
+        let (sn, mut head, ended) = sniff::sniff_read(&mut *raw, max_decl, document)?;
+        head.drain(..sn.bom_len);
+        Ok(Decoder::with(Source::Read(raw), sn, head, ended))
+    }
+
+    /// A decoder over bytes the caller feeds, once `head` (every byte fed so far; `ended`:
+    /// the input has ended) is enough to decide the charset. `None`: feed more first.
+    pub fn fed(
+        head: &[u8],
+        ended: bool,
+        max_decl: usize,
+        document: bool,
+    ) -> Result<Option<Decoder>, Error> {
+        let Some(sn) = sniff::sniff(head, ended, max_decl, document)? else {
+            return Ok(None);
+        };
+        let rest = head.get(sn.bom_len..).unwrap_or_default().to_vec();
+        Ok(Some(Decoder::with(Source::Fed, sn, rest, ended)))
+    }
+
+    fn with(raw: Source, sn: sniff::Sniffed, staging: Vec<u8>, ended: bool) -> Decoder {
         let mut d = Decoder {
             raw,
             kind: Kind::Utf8,
-            staging: sn.head,
-            raw_eof: sn.eof,
+            staging,
+            raw_eof: ended,
+            flush_due: false,
             after_cr: false,
             pending: None,
-            bytes_read: sn.bytes_read,
             encoding: "UTF-8",
             in_use: None,
             scratch: String::new(),
@@ -85,7 +119,23 @@ impl<'r> Decoder<'r> {
         };
         d.kind = d.kind_for(&sn.in_use);
         d.in_use = Some(sn.in_use);
-        Ok(d)
+        d
+    }
+
+    /// More bytes of a fed document (ignored once the decoder stopped at an error or the
+    /// end: nothing after either is ever decoded).
+    pub fn feed(&mut self, bytes: &[u8]) {
+        if matches!(self.raw, Source::Fed) && !self.raw_eof {
+            self.staging.extend_from_slice(bytes);
+        }
+    }
+
+    /// The fed document has ended.
+    pub fn finish(&mut self) {
+        if matches!(self.raw, Source::Fed) && !self.raw_eof {
+            self.raw_eof = true;
+            self.flush_due = true;
+        }
     }
 
     /// The charset chosen, for the reader to check the declaration against (once).
@@ -126,53 +176,65 @@ impl<'r> Decoder<'r> {
             if let Some(e) = self.pending.take() {
                 return Err(e);
             }
-            if self.staging.is_empty() && self.raw_eof {
+            if self.staging.is_empty() && self.raw_eof && !self.flush_due {
                 if self.after_cr {
                     self.after_cr = false;
                 }
                 return Ok(false);
             }
-            if !self.raw_eof {
-                if self.raw_buf.len() < CHUNK {
-                    self.raw_buf.resize(CHUNK, 0);
-                }
-                let n = loop {
-                    match self.raw.read(&mut self.raw_buf) {
-                        Ok(n) => break n,
-                        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                        Err(e) => return Err(Error::io(e, "cannot read input")),
+            match &mut self.raw {
+                Source::Read(raw) if !self.raw_eof => {
+                    if self.raw_buf.len() < CHUNK {
+                        self.raw_buf.resize(CHUNK, 0);
                     }
-                };
-                self.bytes_read += n as u64;
-                if n == 0 {
-                    self.raw_eof = true;
-                }
-                let before = out.len();
-                if self.staging.is_empty() && n > 0 && matches!(self.kind, Kind::Utf8) {
-                    // Hot path: decode straight from the read buffer (saves a copy of every
-                    // byte); only a sequence cut by the end of the read waits in staging.
-                    // Invalid input takes the general path below, which reports it.
-                    let buf = std::mem::take(&mut self.raw_buf);
-                    let cut = complete_utf8_prefix(&buf[..n]);
-                    match simdutf8::basic::from_utf8(&buf[..cut]) {
-                        Ok(text) => {
-                            push_checked(out, text, &mut self.after_cr, &mut self.pending);
-                            self.staging.extend_from_slice(&buf[cut..n]);
+                    let n = loop {
+                        match raw.read(&mut self.raw_buf) {
+                            Ok(n) => break n,
+                            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                            Err(e) => return Err(Error::io(e, "cannot read input")),
                         }
-                        Err(_) => self.staging.extend_from_slice(&buf[..n]),
+                    };
+                    if n == 0 {
+                        self.raw_eof = true;
                     }
-                    self.raw_buf = buf;
-                    if out.len() > before || self.pending.is_some() {
-                        return Ok(true);
+                    let before = out.len();
+                    if self.staging.is_empty() && n > 0 && matches!(self.kind, Kind::Utf8) {
+                        // Hot path: decode straight from the read buffer (saves a copy of
+                        // every byte); only a sequence cut by the end of the read waits in
+                        // staging. Invalid input takes the general path below, which
+                        // reports it.
+                        let buf = std::mem::take(&mut self.raw_buf);
+                        let cut = complete_utf8_prefix(&buf[..n]);
+                        match simdutf8::basic::from_utf8(&buf[..cut]) {
+                            Ok(text) => {
+                                push_checked(out, text, &mut self.after_cr, &mut self.pending);
+                                self.staging.extend_from_slice(&buf[cut..n]);
+                            }
+                            Err(_) => self.staging.extend_from_slice(&buf[..n]),
+                        }
+                        self.raw_buf = buf;
+                        if out.len() > before || self.pending.is_some() {
+                            return Ok(true);
+                        }
+                    } else {
+                        self.staging.extend_from_slice(&self.raw_buf[..n]);
                     }
-                } else {
-                    self.staging.extend_from_slice(&self.raw_buf[..n]);
                 }
+                // Nothing fed waits: the caller must feed more (or finish).
+                Source::Fed if !self.raw_eof && self.staging.is_empty() => {
+                    return Err(Error::need_more());
+                }
+                _ => {}
             }
             let before = out.len();
+            self.flush_due = false;
             self.decode_staging(out)?;
             if out.len() > before || self.pending.is_some() {
                 return Ok(true);
+            }
+            // Only the start of a sequence was fed: it waits for the rest.
+            if matches!(self.raw, Source::Fed) && !self.raw_eof {
+                return Err(Error::need_more());
             }
         }
     }
@@ -527,7 +589,11 @@ mod tests {
     use super::*;
 
     fn decode(bytes: &[u8]) -> Result<String, Error> {
-        let mut d = Decoder::new(Box::new(bytes), 1 << 20, true)?;
+        let mut d = Decoder::new(
+            Box::new(std::io::Cursor::new(bytes.to_vec())),
+            1 << 20,
+            true,
+        )?;
         let mut out = String::new();
         while d.fill(&mut out)? {}
         Ok(out)

@@ -14,6 +14,9 @@ use crate::limit::Limit;
 /// line whatever the document holds. Every message template of this crate is shorter.
 pub const MAX_SHOWN_BYTES: usize = 480;
 /// How much of an over-long text's start [`terminal_safe`] keeps.
+/// The rule of the internal "need more input" error ([`Error::need_more`]).
+const NEED_MORE: &str = "(wary-xml internal: need more input)";
+
 const SHOWN_HEAD: usize = 240;
 /// How much of an over-long text's end [`terminal_safe`] keeps (the end of a message
 /// usually says what to do).
@@ -217,6 +220,47 @@ impl Error {
             self.0.position = Some(position);
         }
         self
+    }
+
+    /// A token longer than [`crate::Limits::max_token_len`] (a tag, comment, PI, entity
+    /// value or declaration the reader must hold whole).
+    #[cold]
+    pub(crate) fn token_too_long(max: usize) -> Self {
+        Error::limit_exceeded(Limit::MaxTokenLen, max as u64, "a single token is too long")
+    }
+
+    /// A reference to an entity no declaration names, where XML 1.0 requires one (WFC:
+    /// Entity Declared).
+    #[cold]
+    pub(crate) fn undeclared_entity(name: &str) -> Self {
+        Error::new(
+            ErrorKind::BadEntityReference,
+            "WFC: Entity Declared",
+            format!("reference to the undeclared entity '{name}'"),
+        )
+    }
+
+    /// More attributes in one tag than [`crate::Limits::max_attributes`].
+    #[cold]
+    pub(crate) fn too_many_attributes(max: usize) -> Self {
+        Error::limit_exceeded(
+            Limit::MaxAttributes,
+            max as u64,
+            "a tag has too many attributes",
+        )
+    }
+
+    /// The internal error that stops a step of the parser for more input (see `push`): it
+    /// only marks the error, which never leaves the crate.
+    #[cold]
+    pub(crate) fn need_more() -> Self {
+        Error::new(ErrorKind::Caller, NEED_MORE, "")
+    }
+
+    /// Whether this is [`Error::need_more`].
+    #[inline]
+    pub(crate) fn is_need_more(&self) -> bool {
+        self.0.kind == ErrorKind::Caller && self.0.rule == NEED_MORE
     }
 
     /// What kind of problem this is.

@@ -16,6 +16,17 @@ pub(crate) struct Span {
 }
 
 impl Span {
+    /// Appends `s` to `buf` and returns where it is.
+    #[inline]
+    pub fn push(buf: &mut String, s: &str) -> Span {
+        let start = buf.len() as u32;
+        buf.push_str(s);
+        Span {
+            start,
+            end: buf.len() as u32,
+        }
+    }
+
     #[inline]
     pub fn of<'a>(&self, s: &'a str) -> &'a str {
         // NOTE: spans are made by the reader from the same buffer, on char boundaries.
@@ -23,10 +34,74 @@ impl Span {
     }
 }
 
+// ----- the parser's borrow-free descriptions of events -----
+
+/// What a step of the parser produced (the borrow-free form of [`crate::Pull`]).
+pub(crate) enum Step {
+    Event(Ev),
+    NeedMore,
+    End,
+}
+
+/// Where the text of an event is.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Loc {
+    Frame(usize, usize, usize),
+    Scratch(usize, usize),
+}
+
+/// An event, described by offsets into the parser's buffers: what a step returns, so that
+/// it borrows nothing; `Parser::materialize` makes the [`Event`] from it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Ev {
+    XmlDecl {
+        version: Span,
+        encoding: Option<Span>,
+        standalone: Option<bool>,
+    },
+    DoctypeStart {
+        name: Span,
+        public: Option<Span>,
+        system: Option<Span>,
+    },
+    Notation {
+        name: Span,
+        public: Option<Span>,
+        system: Option<Span>,
+    },
+    Unparsed {
+        name: Span,
+        public: Option<Span>,
+        system: Span,
+        notation: Span,
+    },
+    EntityDecl {
+        name: Span,
+        parameter: bool,
+        value: Option<Span>,
+        public: Option<Span>,
+        system: Option<Span>,
+    },
+    DoctypeEnd,
+    Start {
+        empty: bool,
+    },
+    End,
+    Text(Loc),
+    CData(Loc),
+    Comment(Loc),
+    Pi {
+        frame: usize,
+        target: (usize, usize),
+        data: (usize, usize),
+    },
+    Skipped(Span),
+}
+
 /// One attribute as stored by the reader. Names and values that the document spells out
 /// as they are stay in the tag's text (no copy); only normalized values and defaults from
 /// the DTD are written to the reader's attribute buffer.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct AttrRec {
     /// In the tag's text when `specified`, else in the attribute buffer.
     pub name: Span,

@@ -17,33 +17,14 @@
 use crate::beneath::{self, Refusal, Root};
 use crate::encoding::Decoder;
 use crate::input::{Frame, FrameKind};
-use crate::reader::Reader;
+use crate::loader::REOPEN_COST;
+use crate::reader::Parser;
 use crate::{Error, ErrorKind, ExternalEntities};
-use std::collections::HashSet;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-/// The least a repeated read of an external file counts as expansion, in bytes. Opening a
-/// file costs system calls and a fresh 64 KiB read buffer whatever its size, so counting
-/// only its bytes would let references to an empty file run for hours uncounted (a 552-byte
-/// document did). At 1 KiB, a fan-out reaches the 8 MiB amplification threshold after 8,192
-/// re-reads (well under a second), while a document that repeats a boilerplate external
-/// entity a few thousand times stays well below it.
-pub(crate) const REOPEN_COST: u64 = 1024;
-
-/// What the reader keeps for loading external entities.
-#[derive(Default)]
-pub(crate) struct Loader {
-    /// A handle on the entity root, opened at the first external entity.
-    root: Option<Root>,
-    /// The document's folder, canonical: where the document's own references resolve from.
-    doc_dir: Option<PathBuf>,
-    /// Files read so far (device, inode): reading one again is expansion, not input.
-    seen: HashSet<(u64, u64)>,
-}
-
-impl<'r> Reader<'r> {
+impl Parser {
     /// Opens an external entity as a frame, or returns `None` when external entities are
     /// off. Refusals (outside the root, a URL, an absolute path, a symbolic link, not a
     /// regular file) are errors of kind [`ErrorKind::ExternalEntityRefused`].
@@ -53,7 +34,7 @@ impl<'r> Reader<'r> {
         base: Option<&Path>,
         kind: FrameKind,
         name: &str,
-    ) -> Result<Option<Frame<'r>>, Error> {
+    ) -> Result<Option<Frame>, Error> {
         let root = match &self.options.external_entities {
             ExternalEntities::Off => return Ok(None),
             ExternalEntities::Local { root } => root.clone(),
@@ -77,8 +58,8 @@ impl<'r> Reader<'r> {
                 "it is an absolute path; only paths relative to the entity root are loaded".into(),
             )));
         }
-        if self.frames.len() > self.options.limits.max_entity_depth {
-            let e = crate::tags::entity_depth(&self.options.limits);
+        // The expansion guard's depth check (recursion was checked at the reference).
+        if let Err(e) = self.guard.check_depth(self.frames.len()) {
             return Err(self.err_here_e(e));
         }
         // A base that is not absolute is the document's own folder (external entities get
@@ -140,7 +121,7 @@ impl<'r> Reader<'r> {
         // XML 1.0 §4.4.3 includes the entity's text wherever it is referenced: a second read
         // of one file is entity expansion, the same as an internal entity's replacement text.
         let first = self.loader.seen.insert(opened.id);
-        let source: Box<dyn Read + 'r> = if first {
+        let source: Box<dyn Read + Send> = if first {
             Box::new(opened.file)
         } else {
             let cost = opened.size.max(REOPEN_COST);
@@ -221,10 +202,8 @@ impl<'r> Reader<'r> {
         Ok(canon)
     }
 
-    pub(crate) fn err_here_e(&self, e: Error) -> Error {
-        let top = self.frames.len().saturating_sub(1);
-        let at = self.frames.get(top).map_or(0, |f| f.pos);
-        self.err_at(top, at, e)
+    fn err_here_e(&self, e: Error) -> Error {
+        self.at_here(e)
     }
 }
 

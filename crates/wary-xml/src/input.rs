@@ -28,10 +28,27 @@ pub(crate) enum FrameKind {
     ParamInLiteral,
 }
 
-pub(crate) struct Frame<'r> {
+/// A waiting token at most this long is parsed again as soon as a byte that may end it is
+/// fed, so that a stream that stops right after a short token (an XMPP stanza) gets its
+/// event; a longer one waits for the window to double (or the end). The cost of a false hit
+/// is bounded by this.
+const LIVE_TOKEN: usize = 4096;
+
+/// What a step that stopped for more input waits for (see `Frame::regrow`).
+#[derive(Clone, Copy, Debug)]
+struct Regrow {
+    /// The parse position when it stopped (an offset in the entity).
+    at: u64,
+    /// The window end it wants.
+    end: u64,
+    /// The token is short: a byte that may end it is enough (see `LIVE_TOKEN`).
+    live: bool,
+}
+
+pub(crate) struct Frame {
     pub text: String,
     pub pos: usize,
-    dec: Option<Decoder<'r>>,
+    dec: Option<Decoder>,
     /// The charset the decoder chose, until the declaration has been checked against it.
     in_use: Option<InUse>,
     pub eof: bool,
@@ -61,15 +78,20 @@ pub(crate) struct Frame<'r> {
     deferred: Option<Error>,
     /// For errors: a label of the entity and where its text came from.
     pub label: Option<Arc<str>>,
+    /// A step stopped for more input of a fed document while it wanted the window to reach
+    /// an end: (the parse position then, that end), as offsets in the entity. The step is
+    /// not run again before the window gets there (or the input ends): re-parsing a long
+    /// token after every small feed would be quadratic (Expat's CVE-2023-52425).
+    regrow: Option<Regrow>,
     base_offset: u64,
     base_line: u64,
     /// Characters between the last newline before `text\[0\]` and `text\[0\]`.
     base_column: u64,
 }
 
-impl<'r> Frame<'r> {
+impl Frame {
     /// A frame over a streaming decoder.
-    pub fn streaming(mut dec: Decoder<'r>, kind: FrameKind) -> Self {
+    pub fn streaming(mut dec: Decoder, kind: FrameKind) -> Self {
         let mut f = Frame::fixed(String::new(), kind);
         f.in_use = dec.take_in_use();
         f.dec = Some(dec);
@@ -97,6 +119,7 @@ impl<'r> Frame<'r> {
             charged: 0,
             deferred: None,
             label: None,
+            regrow: None,
             base_offset: 0,
             base_line: 0,
             base_column: 0,
@@ -144,7 +167,32 @@ impl<'r> Frame<'r> {
         self.base_offset + self.pos as u64
     }
 
-    /// Reads more text. Returns `false` at the end of the entity.
+    /// More bytes of a fed document (see [`Decoder::feed`]).
+    pub fn feed(&mut self, bytes: &[u8]) {
+        if let Some(dec) = self.dec.as_mut() {
+            dec.feed(bytes);
+        }
+        // A short token that waits may be complete now: every markup token ends with '>',
+        // a reference with ';' (byte 3E or 3B in every charset read; a false hit costs
+        // one early re-parse of at most `LIVE_TOKEN` bytes).
+        if let Some(r) = &self.regrow {
+            if r.live && memchr::memchr2(b'>', b';', bytes).is_some() {
+                self.regrow = None;
+            }
+        }
+    }
+
+    /// The fed document has ended.
+    pub fn finish(&mut self) {
+        if let Some(dec) = self.dec.as_mut() {
+            dec.finish();
+        }
+    }
+
+    /// Reads more text. Returns `false` at the end of the entity, and the internal "need
+    /// more input" error (`Error::need_more`) when a fed document has nothing more
+    /// yet: then nothing has changed but the window, and the caller's step runs again
+    /// after the next feed.
     pub fn more(&mut self) -> Result<bool, Error> {
         if let Some(e) = self.deferred.take() {
             return Err(e);
@@ -168,6 +216,7 @@ impl<'r> Frame<'r> {
                 self.dec = None;
                 Ok(false)
             }
+            Err(e) if e.is_need_more() => Err(e),
             Err(e) => {
                 self.eof = true;
                 self.dec = None;
@@ -182,7 +231,7 @@ impl<'r> Frame<'r> {
     pub fn grow(&mut self, max_token: usize) -> Result<bool, Error> {
         let have = self.avail();
         if have > max_token {
-            return Err(crate::reader::token_too_long(max_token).at(self.position_at(self.pos)));
+            return Err(Error::token_too_long(max_token).at(self.position_at(self.pos)));
         }
         // Never read far past the limit just to find that the token is too long.
         let target = (have * 2).max(have + 1).min(max_token.saturating_add(1));
@@ -190,6 +239,9 @@ impl<'r> Frame<'r> {
             match self.more() {
                 Ok(true) => {}
                 Ok(false) => return Ok(self.avail() > have),
+                // The step waits until the window has grown as far as a read would have
+                // grown it, so that the token is parsed again as often as when read.
+                Err(e) if e.is_need_more() => return Err(self.wait_for(target, e)),
                 Err(e) => return self.defer_if_progress(e, have),
             }
         }
@@ -202,6 +254,8 @@ impl<'r> Frame<'r> {
             match self.more() {
                 Ok(true) => {}
                 Ok(false) => return Ok(false),
+                // Whether the entity has `n` bytes is not known yet: the step waits.
+                Err(e) if e.is_need_more() => return Err(self.wait_for(n, e)),
                 // Whether or not new text came first, the caller looks at what is here
                 // before the error is reported: otherwise a read that happened to end just
                 // before the bad byte would decide whether an earlier error in that text
@@ -214,6 +268,43 @@ impl<'r> Frame<'r> {
             }
         }
         Ok(true)
+    }
+
+    /// Records that the step waits for `n` bytes from the parse position; returns `e`.
+    fn wait_for(&mut self, n: usize, e: Error) -> Error {
+        let at = self.base_offset + self.pos as u64;
+        self.regrow = Some(Regrow {
+            at,
+            end: at.saturating_add(n as u64),
+            live: self.avail() <= LIVE_TOKEN,
+        });
+        e
+    }
+
+    /// Before a step that waited for more input runs again: reads what was fed until the
+    /// window holds what the step wanted, or the input ends (or fails, which is held back
+    /// for the step to find, as `ensure` does). "Need more input" while short of it.
+    pub fn ready_to_resume(&mut self) -> Result<(), Error> {
+        let Some(Regrow { at, end, .. }) = self.regrow else {
+            return Ok(());
+        };
+        // Only the step that waited, at the same place, waits for that end.
+        if self.base_offset + self.pos as u64 == at {
+            while self.base_offset + (self.text.len() as u64) < end {
+                match self.more() {
+                    Ok(true) => {}
+                    Ok(false) => break,
+                    Err(e) if e.is_need_more() => return Err(e),
+                    Err(e) => {
+                        self.deferred = Some(e);
+                        self.eof = false;
+                        break;
+                    }
+                }
+            }
+        }
+        self.regrow = None;
+        Ok(())
     }
 
     /// An error while reading ahead: if new text arrived first, let the caller parse it and
@@ -256,6 +347,94 @@ impl<'r> Frame<'r> {
             line: self.base_line + newlines + 1,
             column: column + 1,
             entity: self.label.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_rows::{first_error, Expect};
+    use crate::{ErrorKind, Options};
+
+    /// Positions are worked out only when an error needs one: line and column (in
+    /// characters) of a byte offset in the window.
+    #[test]
+    fn positions_in_a_window() {
+        let rows: &[(&str, usize, (u64, u64, u64))] = &[
+            ("abc", 0, (0, 1, 1)),
+            ("abc", 2, (2, 1, 3)),
+            ("abc", 3, (3, 1, 4)),
+            ("abc", 99, (3, 1, 4)),
+            ("a\nb", 2, (2, 2, 1)),
+            ("a\n\n\nb", 4, (4, 4, 1)),
+            ("ab\ncd", 4, (4, 2, 2)),
+            ("é", 2, (2, 1, 2)),
+            ("éé\né", 5, (5, 2, 1)),
+            ("éé\néx", 7, (7, 2, 2)),
+            ("日本語", 6, (6, 1, 3)),
+            ("\u{10000}x", 4, (4, 1, 2)),
+            ("\n", 1, (1, 2, 1)),
+            ("\n\n", 1, (1, 2, 1)),
+            ("x\ny\nz", 4, (4, 3, 1)),
+        ];
+        for &(text, at, (offset, line, column)) in rows {
+            let p = Frame::fixed(text.to_string(), FrameKind::Document).position_at(at);
+            assert_eq!(
+                (p.offset, p.line, p.column),
+                (offset, line, column),
+                "{text:?} at {at}"
+            );
+        }
+    }
+
+    fn e(kind: ErrorKind, rule: &'static str, line: u64, column: u64) -> Option<Expect> {
+        Some((kind, rule, line, column))
+    }
+
+    /// What the input layer refuses (bytes that are not the declared encoding, characters
+    /// XML does not allow), at the character at fault, after line ends are normalized.
+    #[test]
+    fn input_errors_and_their_positions() {
+        use ErrorKind::*;
+        const CHAR: &str = "XML 1.0 [2] Char";
+        const ENC: &str = "XML 1.0 §4.3.3";
+        let rows: &[(&[u8], Option<Expect>)] = &[
+            (b"<r>\n\xc3\xa9</r>", None),
+            (b"\xef\xbb\xbf<r/>", None),
+            (b"<r>\n\xff</r>", e(Encoding, ENC, 2, 1)),
+            (b"<r>\n\xc3</r>", e(Encoding, ENC, 2, 1)),
+            (b"<r>\xed\xa0\x80</r>", e(Encoding, ENC, 1, 4)),
+            (b"<r>\n\xf4\x90\x80\x80</r>", e(Encoding, ENC, 2, 1)),
+            (b"<r>ab\x01</r>", e(InvalidChar, CHAR, 1, 6)),
+            (b"<r>\r\n\r\nx\x00</r>", e(InvalidChar, CHAR, 3, 2)),
+            (b"<r>\rab\x0b</r>", e(InvalidChar, CHAR, 2, 3)),
+            (
+                b"<r>\xc3\xa9\xc3\xa9\xef\xbf\xbe</r>",
+                e(InvalidChar, CHAR, 1, 6),
+            ),
+            (b"\xef\xbb\xbf<r>\n\n\n\x02</r>", e(InvalidChar, CHAR, 4, 1)),
+            (
+                b"<r>\n\x7f\xc2\x80\xc2\x85\x01</r>",
+                e(InvalidChar, CHAR, 2, 4),
+            ),
+            (
+                b"\xfe\xff\x00<\x00r\x00>\x00\x01",
+                e(InvalidChar, CHAR, 1, 4),
+            ),
+            (b"<r a='x\x09y'>\x0c</r>", e(InvalidChar, CHAR, 1, 12)),
+            (
+                b"<?xml version='1.0' encoding='UTF-16'?><r/>",
+                e(Encoding, ENC, 1, 30),
+            ),
+            (
+                b"<?xml version='1.0' encoding='bogus'?><r/>",
+                e(Encoding, ENC, 1, 30),
+            ),
+        ];
+        for &(doc, want) in rows {
+            let got = first_error(doc, Options::default());
+            assert_eq!(got, want, "{:?}", String::from_utf8_lossy(doc));
         }
     }
 }

@@ -1,23 +1,26 @@
-//! The streaming pull reader: a state machine over the stack of input frames.
+//! The parser's core: a state machine over the stack of input frames.
 //!
-//! `advance` does all the work and returns an [`Ev`], a description of the next event made of
-//! offsets into the reader's buffers; `next_event` then lends out the [`Event`] built from
-//! it. That split keeps the event borrowing the reader without copying anything.
+//! `step` does all the work and returns an [`Ev`], a description of the next event made of
+//! offsets into the parser's buffers (or "need more input"); `materialize` then lends out
+//! the [`Event`] built from it. That split keeps the event borrowing the parser without
+//! copying anything, and lets an adapter loop on "need more" without holding a borrow.
 
 use crate::budget::{Budget, ELEMENT_OVERHEAD};
-use crate::cursor::{show_next, Cur, PResult, Stop};
+use crate::cursor::{Cur, PResult, Stop};
 use crate::dtd::Dtd;
 use crate::encoding::Decoder;
 use crate::event::{
     AttrRec, Doctype, EndElement, EntityDecl, Event, Notation, Pi, Span, StartElement,
     UnparsedEntity, XmlDecl,
 };
+pub(crate) use crate::event::{Ev, Loc, Step};
+use crate::guard::ExpansionGuard;
 use crate::input::{Frame, FrameKind};
+use crate::loader::Loader;
 use crate::namespaces::Namespaces;
 use crate::skipped::SkippedEntities;
-use crate::tags::{tag_text, TagScan};
+use crate::tag_parser::{tag_text, TagScan, TokenCtx};
 use crate::{chars, Error, ErrorKind, Options, Position};
-use std::io::Read;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -33,60 +36,9 @@ pub(crate) enum State {
     Epilog,
     Done,
     Failed,
-}
-
-/// Where the text of an event is.
-#[derive(Clone, Copy, Debug)]
-pub(crate) enum Loc {
-    Frame(usize, usize, usize),
-    Scratch(usize, usize),
-}
-
-/// An event, described by offsets into the reader's buffers.
-#[derive(Clone, Copy, Debug)]
-pub(crate) enum Ev {
-    XmlDecl {
-        version: Span,
-        encoding: Option<Span>,
-        standalone: Option<bool>,
-    },
-    DoctypeStart {
-        name: Span,
-        public: Option<Span>,
-        system: Option<Span>,
-    },
-    Notation {
-        name: Span,
-        public: Option<Span>,
-        system: Option<Span>,
-    },
-    Unparsed {
-        name: Span,
-        public: Option<Span>,
-        system: Span,
-        notation: Span,
-    },
-    EntityDecl {
-        name: Span,
-        parameter: bool,
-        value: Option<Span>,
-        public: Option<Span>,
-        system: Option<Span>,
-    },
-    DoctypeEnd,
-    Start {
-        empty: bool,
-    },
-    End,
-    Text(Loc),
-    CData(Loc),
-    Comment(Loc),
-    Pi {
-        frame: usize,
-        target: (usize, usize),
-        data: (usize, usize),
-    },
-    Skipped(Span),
+    /// A step stopped for more input: nothing runs until the document frame has what the
+    /// step wanted (`Frame::ready_to_resume`), then the state in `Parser::resume` goes on.
+    Starved,
 }
 
 /// An open element.
@@ -101,11 +53,62 @@ pub(crate) struct Open {
     pub ns_mark: (usize, usize),
 }
 
-/// A streaming XML reader: call [`Reader::next_event`] until it returns `Ok(None)`.
-pub struct Reader<'r> {
-    pub(crate) input: Option<Box<dyn Read + 'r>>,
+/// The sans-IO XML parser: the caller feeds bytes, in any split, says when they have ended,
+/// and pulls events. It does no I/O on the document: [`crate::Reader`] (a
+/// [`std::io::Read`]) and `AsyncReader` (feature `tokio`) are thin loops over it.
+///
+/// ```
+/// use wary_xml::{Event, Options, Parser, Pull};
+/// let mut p = Parser::new(Options::default());
+/// let mut names = Vec::new();
+/// for piece in [&b"<greeting la"[..], b"ng='en'>hi</gree", b"ting>"] {
+///     p.feed(piece);
+///     // Pull until the parser has parsed everything fed so far.
+///     while let Pull::Event(ev) = p.next_event()? {
+///         if let Event::StartElement(s) = ev {
+///             names.push(s.name().to_owned());
+///         }
+///     }
+/// }
+/// p.finish();
+/// assert!(matches!(p.next_event()?, Pull::End));
+/// assert_eq!(names, ["greeting"]);
+/// # Ok::<(), wary_xml::Error>(())
+/// ```
+///
+/// - **Need more input is a state**: [`Pull::NeedMore`](crate::Pull::NeedMore) means every
+///   byte fed has been parsed; after the next [`Parser::feed`] (or [`Parser::finish`]) the
+///   same call goes on exactly where it stopped. Events and errors (kind, message,
+///   position) are the same whatever the split of the bytes into feeds, except that a run
+///   of text or CDATA may come in more pieces.
+/// - **Memory**: bytes fed and not yet parsed are held by the parser. Feed bounded chunks
+///   and pull until `NeedMore` before feeding more (as the adapters do): then memory stays
+///   bounded by [`crate::Limits`], whatever the document's size.
+/// - **Cost**: a token cut by a feed is parsed again from its start only once the text fed
+///   since has doubled it (or, for a token of at most 4 KiB, once a byte that may end it
+///   arrives), so feeding a long token in small pieces stays linear (Expat's
+///   CVE-2023-52425).
+/// - **External entities**: in [`crate::ExternalEntities::Local`] mode the parser reads
+///   them itself, with blocking reads of files beneath the entity root. That does not make
+///   the document stream blocking; with external entities off (the default) the parser
+///   touches no file at all.
+/// - A markup declaration of the internal subset is parsed only once it is all fed (its
+///   parser consumes as it reads), so one longer than `Limits::max_token_len` is an error.
+pub struct Parser {
+    /// Every byte fed before the document's charset is decided (the sniff needs the byte
+    /// order mark and the whole XML declaration); moved into the document's decoder then.
+    pub(crate) head: Vec<u8>,
+    /// [`Parser::finish`] was called: the input has ended.
+    pub(crate) ended: bool,
+    /// Bytes were fed after `finish`: a caller error, reported by the next `next_event`.
+    pub(crate) fed_after_finish: bool,
+    /// While the charset is not decided: how long `head` must be before sniffing again
+    /// (it doubles, so that sniffing stays linear however small the feeds).
+    pub(crate) head_wanted: usize,
+    /// The state to go on in once a starved step has its input (see [`State::Starved`]).
+    pub(crate) resume: State,
     pub(crate) options: Options,
-    pub(crate) frames: Vec<Frame<'r>>,
+    pub(crate) frames: Vec<Frame>,
     pub(crate) state: State,
     pub(crate) dtd: Dtd,
     /// Names of open elements, back to back.
@@ -122,7 +125,7 @@ pub struct Reader<'r> {
     /// default of the attribute-list declaration) just read, in the VC: Entity Declared
     /// case: reported as [`Event::SkippedEntity`] right after it, so that an attribute value
     /// left incomplete is never silent. Distinct names, at most
-    /// [`crate::tags::MAX_SKIPPED_PER_TAG`].
+    /// [`crate::attrs::MAX_SKIPPED_PER_TAG`].
     pub(crate) skipped_queue: Vec<String>,
     pub(crate) ns: Namespaces,
     /// Normalized attribute values and defaults of the current start tag.
@@ -140,26 +143,33 @@ pub struct Reader<'r> {
     pub(crate) standalone: Option<bool>,
     /// The document's declared version (1.0 when not declared).
     pub(crate) version: String,
-    /// Bytes produced by entity expansion (re-reads of external files included).
-    pub(crate) expanded: u64,
+    /// Entity expansion: the running total, and the recursion, depth and amplification
+    /// checks every expansion path goes through.
+    pub(crate) guard: ExpansionGuard,
     /// Input consumed by frames already popped (first reads of external entities and the
     /// external subset): the running total the amplification limit compares with, together
     /// with what the open frames have consumed.
     pub(crate) input_done: u64,
     /// The entity root's handle and the files read so far (local mode only).
-    pub(crate) loader: crate::external::Loader,
+    pub(crate) loader: Loader,
     /// Every byte kept from one token to the next is charged here (issue 10).
     pub(crate) budget: Budget,
     /// The distinct skipped entities.
     pub(crate) skipped: SkippedEntities,
 }
 
-impl<'r> Reader<'r> {
-    /// A reader over any byte source.
-    pub fn new(input: impl Read + 'r, options: Options) -> Self {
+impl Parser {
+    /// A parser that has been fed nothing yet. `options.document_path`, if set, is where
+    /// relative system identifiers of the document resolve from (local mode).
+    pub fn new(options: Options) -> Parser {
         let budget = Budget::new(options.limits.max_retained_bytes);
-        Reader {
-            input: Some(Box::new(input)),
+        let guard = ExpansionGuard::new(&options.limits);
+        Parser {
+            head: Vec::new(),
+            ended: false,
+            fed_after_finish: false,
+            head_wanted: 0,
+            resume: State::Start,
             options,
             frames: Vec::new(),
             state: State::Start,
@@ -182,35 +192,27 @@ impl<'r> Reader<'r> {
             seen_doctype: false,
             standalone: None,
             version: "1.0".to_string(),
-            expanded: 0,
+            guard,
             input_done: 0,
-            loader: crate::external::Loader::default(),
+            loader: Loader::default(),
             budget,
             skipped: SkippedEntities::default(),
         }
     }
 
-    /// A reader over bytes in memory.
-    pub fn from_bytes(input: &'r [u8], options: Options) -> Self {
-        Reader::new(input, options)
-    }
-
-    /// A reader over a file; sets `options.document_path`.
-    pub fn from_path(path: &Path, mut options: Options) -> Result<Reader<'static>, Error> {
-        let file = std::fs::File::open(path)
-            .map_err(|e| Error::io(e, format!("cannot open {}", path.display())))?;
-        options.document_path = Some(path.to_path_buf());
-        Ok(Reader::new(file, options))
-    }
-
-    /// The next event, or `Ok(None)` at the end of a well-formed document.
+    /// The next event as a description ([`Step::Event`]), or that the parser needs more
+    /// input, or the end. Never borrows: an adapter can feed and call again in a loop, and
+    /// then take the event with [`Parser::materialize`].
     ///
-    /// After an error the reader is finished: later calls return an error of kind
+    /// After an error the parser is finished: later calls return an error of kind
     /// [`ErrorKind::Caller`] rather than pretend the document ended.
-    pub fn next_event(&mut self) -> Result<Option<Event<'_>>, Error> {
+    #[inline(always)]
+    pub(crate) fn step(&mut self) -> Result<Step, Error> {
         // The three events that make up most documents, handled here so that the event
-        // is built where its kind is known: going through `Ev` costs a second
+        // is built where its kind is known: going through `advance` costs a second
         // hard-to-predict branch on the kind, about a tenth of the time on real documents.
+        // "Need more input" never comes from here but from the token parsers, on the error
+        // path (`fail`): this path does no extra work for feeding.
         if self.state == State::Content && !self.pending_end {
             if self.pending_pop {
                 self.pending_pop = false;
@@ -224,31 +226,24 @@ impl<'r> Reader<'r> {
                 Some(b'<') => match bytes.get(start + 1) {
                     Some(b'/') => {
                         if let Err(e) = self.end_tag() {
-                            self.state = State::Failed;
-                            return Err(e);
+                            return self.fail(e);
                         }
                         // (It only records that the element is to be popped.)
                         let _ = self.end_element_reported();
-                        return Ok(Some(self.end_event()));
+                        return Ok(Step::Event(Ev::End));
                     }
                     Some(&c) if chars::ASCII_NAME_START[c as usize] => {
                         return match self.start_tag() {
-                            Ok(empty) => Ok(Some(self.start_event(empty))),
-                            Err(e) => {
-                                self.state = State::Failed;
-                                Err(e)
-                            }
+                            Ok(empty) => Ok(Step::Event(Ev::Start { empty })),
+                            Err(e) => self.fail(e),
                         };
                     }
                     _ => {}
                 },
                 Some(&c) if c != b'&' => {
-                    if let Ok(end) = chars::find_text_stop(bytes, start) {
-                        if bytes[end] != b']' {
-                            fr.pos = end;
-                            let text = self.frames[top].text.get(start..end).unwrap_or("");
-                            return Ok(Some(Event::Text(text)));
-                        }
+                    if let Some(end) = chars::quick_text_end(bytes, start) {
+                        fr.pos = end;
+                        return Ok(Step::Event(Ev::Text(Loc::Frame(top, start, end))));
                     }
                 }
                 _ => {}
@@ -258,17 +253,38 @@ impl<'r> Reader<'r> {
             return Err(Error::new(
                 ErrorKind::Caller,
                 "",
-                "the reader already stopped at an error; it cannot continue",
+                "the parser already stopped at an error; it cannot continue",
+            ));
+        }
+        if self.fed_after_finish {
+            self.state = State::Failed;
+            return Err(Error::new(
+                ErrorKind::Caller,
+                "",
+                "bytes were fed after finish(): the input had already ended",
             ));
         }
         match self.advance() {
-            Ok(Some(ev)) => Ok(Some(self.materialize(ev))),
-            Ok(None) => Ok(None),
-            Err(e) => {
-                self.state = State::Failed;
-                Err(e)
-            }
+            Ok(Some(ev)) => Ok(Step::Event(ev)),
+            Ok(None) => Ok(Step::End),
+            Err(e) => self.fail(e),
         }
+    }
+
+    /// An error from a step: "need more input" leaves the parser as it is, so that the
+    /// same step runs again after the next feed; any other error ends the parse.
+    #[cold]
+    #[inline(never)]
+    fn fail(&mut self, e: Error) -> Result<Step, Error> {
+        if e.is_need_more() {
+            if self.state != State::Starved {
+                self.resume = self.state;
+                self.state = State::Starved;
+            }
+            return Ok(Step::NeedMore);
+        }
+        self.state = State::Failed;
+        Err(e)
     }
 
     /// The current position in the entity being read (for progress reports). The entity
@@ -322,9 +338,9 @@ impl<'r> Reader<'r> {
                 end: 1 + self.tag.name_len,
             },
             prefix_len: self.tag_prefix_len,
-            ns: self.tag_ns.map(|s| s.of(&self.ns.buf)),
+            ns: self.tag_ns.map(|s| s.of(self.ns.uris())),
             attrs: &self.attrs,
-            ns_buf: &self.ns.buf,
+            ns_buf: self.ns.uris(),
             empty,
         })
     }
@@ -336,7 +352,7 @@ impl<'r> Reader<'r> {
             Some(o) => (
                 o.name.of(&self.names),
                 o.prefix_len,
-                o.ns.map(|s| s.of(&self.ns.buf)),
+                o.ns.map(|s| s.of(self.ns.uris())),
             ),
             None => ("", 0, None),
         };
@@ -347,7 +363,9 @@ impl<'r> Reader<'r> {
         })
     }
 
-    fn materialize(&self, ev: Ev) -> Event<'_> {
+    /// The event `ev` describes (from [`Parser::step`]).
+    #[inline(always)]
+    pub(crate) fn materialize(&self, ev: Ev) -> Event<'_> {
         let sc = self.scratch.as_str();
         let loc = |l: Loc| -> &str {
             match l {
@@ -460,6 +478,13 @@ impl<'r> Reader<'r> {
                 State::Dtd => self.dtd_step()?,
                 State::Content => self.content_step()?,
                 State::CData => self.cdata_piece()?,
+                State::Starved => {
+                    if let Some(f) = self.frames.first_mut() {
+                        f.ready_to_resume()?;
+                    }
+                    self.state = self.resume;
+                    None
+                }
                 State::Done | State::Failed => return Ok(None),
             };
             if step.is_some() {
@@ -491,9 +516,14 @@ impl<'r> Reader<'r> {
         rule: &'static str,
         msg: impl Into<String>,
     ) -> Error {
+        self.at_here(Error::new(kind, rule, msg))
+    }
+
+    /// `e`, placed at the current position of the top frame.
+    pub(crate) fn at_here(&self, e: Error) -> Error {
         let top = self.frames.len().saturating_sub(1);
         let at = self.frames.get(top).map_or(0, |f| f.pos);
-        self.err_at(top, at, Error::new(kind, rule, msg))
+        self.err_at(top, at, e)
     }
 
     /// Runs a token parser over the top frame until it has the whole token, growing the
@@ -508,7 +538,7 @@ impl<'r> Reader<'r> {
         let top = self.top();
         // A parse that stops for more text is run again from the token's start: what it
         // counted as expansion the first time must not be counted twice.
-        let expanded_before = self.expanded;
+        let expanded_before = self.guard.mark();
         let max = self.options.limits.max_token_len;
         loop {
             let read = self.input_read();
@@ -521,7 +551,7 @@ impl<'r> Reader<'r> {
                 attr_buf: &mut self.attr_buf,
                 attrs: &mut self.attrs,
                 scratch: &mut self.scratch,
-                expanded: &mut self.expanded,
+                guard: &mut self.guard,
                 read,
                 tag: &mut self.tag,
                 standalone: self.standalone == Some(true),
@@ -533,13 +563,13 @@ impl<'r> Reader<'r> {
                     // The window may hold a little more than the limit (reads come in
                     // chunks), so a token that fits in it can still be too long.
                     if len > max {
-                        return Err(self.err_at(top, start, token_too_long(max)));
+                        return Err(self.err_at(top, start, Error::token_too_long(max)));
                     }
                     self.frames[top].pos += len;
                     return Ok((v, start, len));
                 }
                 Err(Stop::More) => {
-                    self.expanded = expanded_before;
+                    self.guard.rewind(expanded_before);
                     self.frames[top].grow(max)?;
                 }
                 Err(Stop::Fail(e, at)) => return Err(self.err_at(top, start + at, e)),
@@ -549,11 +579,16 @@ impl<'r> Reader<'r> {
 
     /// The markup at the top frame's position, for an error message. Reads a little ahead
     /// first so that the excerpt does not depend on how the input was split into reads; an
-    /// error while doing so is dropped, since the caller is about to report its own.
-    pub(crate) fn markup_here(&mut self) -> String {
-        let _ = self.ensure(48);
+    /// error while doing so is dropped, since the caller is about to report its own. Only
+    /// "need more input" comes back: the excerpt must wait for the bytes, as the error does.
+    pub(crate) fn markup_here(&mut self) -> Result<String, Error> {
+        if let Err(e) = self.ensure(48) {
+            if e.is_need_more() {
+                return Err(e);
+            }
+        }
         let top = self.top();
-        show_markup(self.frames[top].rest())
+        Ok(crate::cursor::show_markup(self.frames[top].rest()))
     }
 
     /// Makes sure the top frame has `n` bytes available if it can; returns whether it does.
@@ -562,11 +597,20 @@ impl<'r> Reader<'r> {
         self.frames[top].ensure(n)
     }
 
-    /// Checks the entity-expansion amplification limit (Expat-style) after `added` more
-    /// bytes were produced by expansion.
+    /// Counts `added` bytes produced by entity expansion, and checks the amplification
+    /// limit (Expat-style) through the expansion guard; the error is at the current position.
     pub(crate) fn count_expansion(&mut self, added: usize) -> Result<(), Error> {
-        self.expanded += added as u64;
-        self.check_amplification()
+        let Parser {
+            guard,
+            input_done,
+            frames,
+            ..
+        } = &mut *self;
+        let input = || *input_done + frames.iter().map(|f| f.consumed()).sum::<u64>();
+        match guard.expand(added as u64, input) {
+            Ok(()) => Ok(()),
+            Err(e) => Err(self.at_here(e)),
+        }
     }
 
     /// Input consumed so far from the document and every external entity read for the first
@@ -578,37 +622,35 @@ impl<'r> Reader<'r> {
         self.input_done + self.frames.iter().map(|f| f.consumed()).sum::<u64>()
     }
 
-    pub(crate) fn check_amplification(&self) -> Result<(), Error> {
-        let l = &self.options.limits;
-        if self.expanded <= l.amplification_threshold {
-            return Ok(());
-        }
-        let read = self.input_read();
-        if self.expanded > read.max(1).saturating_mul(l.max_amplification) {
-            return Err(self.err_here_e(amplification(self.expanded, read, l)));
-        }
-        Ok(())
-    }
-
     // ----- the document entity, prolog and epilog -----
 
+    /// The start of the document entity: the charset (once enough bytes were fed to decide
+    /// it), then the XML declaration, if any. Restartable: after "need more input" it runs
+    /// again from the top, and only the decoder it made stays (in frame 0).
     fn start_document(&mut self) -> Result<Option<Ev>, Error> {
-        let Some(raw) = self.input.take() else {
-            self.state = State::Done;
-            return Ok(None);
-        };
         let start = Position {
             offset: 0,
             line: 1,
             column: 1,
             entity: None,
         };
-        let max_decl = self.options.limits.max_token_len;
-        let dec = Decoder::new(raw, max_decl, true).map_err(|e| e.at(start.clone()))?;
-        let mut frame = Frame::streaming(dec, FrameKind::Document);
-        frame.base_dir = self.document_dir();
-        self.frames.push(frame);
-        self.state = State::Prolog;
+        if self.frames.is_empty() {
+            // Sniff again only once the head has doubled (as `sniff_read` reads).
+            if self.head.len() < self.head_wanted && !self.ended {
+                return Err(Error::need_more());
+            }
+            let max_decl = self.options.limits.max_token_len;
+            let dec = Decoder::fed(&self.head, self.ended, max_decl, true)
+                .map_err(|e| e.at(start.clone()))?;
+            let Some(dec) = dec else {
+                self.head_wanted = (self.head.len() * 2).max(self.head.len() + 512);
+                return Err(Error::need_more());
+            };
+            self.head = Vec::new();
+            let mut frame = Frame::streaming(dec, FrameKind::Document);
+            frame.base_dir = self.document_dir();
+            self.frames.push(frame);
+        }
         self.ensure(6)?;
         let rest = self.frames[0].rest().as_bytes();
         if rest.starts_with(b"<?xml") && rest.len() > 5 && chars::is_space(rest[5]) {
@@ -616,6 +658,7 @@ impl<'r> Reader<'r> {
                 self.token("the XML declaration", "XML 1.0 [23] XMLDecl", |c, _| {
                     crate::decl::parse(c, false).map(|d| d.owned())
                 })?;
+            self.state = State::Prolog;
             // XML 1.0 §4.3.3: the declared encoding must be the one the bytes are read in.
             if let Err(e) = self.frames[0].confirm_encoding(d.encoding.as_deref()) {
                 return Err(self.err_at(0, at + d.encoding_at, e));
@@ -623,17 +666,18 @@ impl<'r> Reader<'r> {
             self.standalone = d.standalone;
             self.version = d.version.clone().unwrap_or_else(|| "1.0".into());
             self.scratch.clear();
-            let version = push_span(&mut self.scratch, d.version.as_deref().unwrap_or("1.0"));
+            let version = Span::push(&mut self.scratch, d.version.as_deref().unwrap_or("1.0"));
             let encoding = d
                 .encoding
                 .as_deref()
-                .map(|e| push_span(&mut self.scratch, e));
+                .map(|e| Span::push(&mut self.scratch, e));
             return Ok(Some(Ev::XmlDecl {
                 version,
                 encoding,
                 standalone: d.standalone,
             }));
         }
+        self.state = State::Prolog;
         self.frames[0]
             .confirm_encoding(None)
             .map_err(|e| e.at(start))?;
@@ -658,168 +702,7 @@ impl<'r> Reader<'r> {
         }
     }
 
-    /// One step before or after the root element: white space, comments, PIs, the doctype.
-    fn misc_step(&mut self) -> Result<Option<Ev>, Error> {
-        let fr = &mut self.frames[0];
-        loop {
-            let rest = fr.rest().as_bytes();
-            let n = rest.iter().take_while(|&&b| chars::is_space(b)).count();
-            fr.pos += n;
-            if fr.pos < fr.text.len() {
-                break;
-            }
-            if !fr.more()? {
-                break;
-            }
-        }
-        if self.frames[0].exhausted() {
-            if self.state == State::Epilog {
-                self.state = State::Done;
-                return Ok(None);
-            }
-            return Err(self.err_here(
-                ErrorKind::Syntax,
-                "XML 1.0 [1] document",
-                "the document has no root element",
-            ));
-        }
-        self.ensure(9)?;
-        let rest = self.frames[0].rest();
-        let b = rest.as_bytes();
-        if b[0] != b'<' {
-            let msg = if self.state == State::Prolog {
-                format!(
-                    "expected the root element, found text starting with {}",
-                    show_next(rest)
-                )
-            } else {
-                format!(
-                    "text after the end of the root element (starting with {}); a document has \
-                     exactly one root element",
-                    show_next(rest)
-                )
-            };
-            return Err(self.err_here(ErrorKind::Syntax, "XML 1.0 [1] document", msg));
-        }
-        if rest.starts_with("<?") {
-            return self.pi().map(Some);
-        }
-        if rest.starts_with("<!--") {
-            return self.comment().map(Some);
-        }
-        if rest.starts_with("<!DOCTYPE") {
-            if self.state == State::Epilog || self.seen_doctype {
-                return Err(self.err_here(
-                    ErrorKind::Syntax,
-                    "XML 1.0 [22] prolog",
-                    "a document type declaration is only allowed once, before the root element",
-                ));
-            }
-            self.seen_doctype = true;
-            return self.doctype().map(Some);
-        }
-        if b.len() > 1 && b[1] != b'!' && b[1] != b'/' && b[1] != b'?' {
-            if self.state == State::Epilog {
-                return Err(self.err_here(
-                    ErrorKind::Syntax,
-                    "XML 1.0 [1] document",
-                    "a second root element: a document has exactly one root element",
-                ));
-            }
-            self.seen_root = true;
-            self.state = State::Content;
-            return self.start_tag().map(|empty| Some(Ev::Start { empty }));
-        }
-        let msg = if rest.starts_with("</") {
-            "an end tag outside the root element".to_string()
-        } else {
-            format!(
-                "unexpected markup {} outside the root element",
-                self.markup_here()
-            )
-        };
-        Err(self.err_here(ErrorKind::Syntax, "XML 1.0 [27] Misc", msg))
-    }
-
-    // ----- content -----
-
-    fn content_step(&mut self) -> Result<Option<Ev>, Error> {
-        let top = self.top();
-        let fr = &mut self.frames[top];
-        if fr.pos >= fr.text.len() {
-            if fr.more()? {
-                return Ok(None);
-            }
-            return self.end_of_frame_in_content();
-        }
-        let b = fr.text.as_bytes()[fr.pos];
-        match b {
-            b'<' => {
-                self.ensure(9)?;
-                let rest = self.frames[top].rest();
-                let next = rest.as_bytes().get(1).copied();
-                match next {
-                    Some(b'/') => {
-                        self.end_tag()?;
-                        self.end_element_reported()
-                    }
-                    Some(b'?') => self.pi().map(Some),
-                    Some(b'!') => {
-                        if rest.starts_with("<!--") {
-                            self.comment().map(Some)
-                        } else if rest.starts_with("<![CDATA[") {
-                            self.frames[top].pos += 9;
-                            self.state = State::CData;
-                            Ok(None)
-                        } else {
-                            let markup = self.markup_here();
-                            Err(self.err_here(
-                                ErrorKind::Syntax,
-                                "XML 1.0 [43] content",
-                                format!(
-                                    "unexpected markup {markup} in content: only elements, \
-                                     comments, CDATA sections and PIs may start with '<'"
-                                ),
-                            ))
-                        }
-                    }
-                    _ => self.start_tag().map(|empty| Some(Ev::Start { empty })),
-                }
-            }
-            b'&' => self.reference(),
-            _ => self.text(),
-        }
-    }
-
-    /// The top frame ended while reading content.
-    fn end_of_frame_in_content(&mut self) -> Result<Option<Ev>, Error> {
-        let top = self.top();
-        if top == 0 {
-            let name = self
-                .open
-                .last()
-                .map(|o| o.name.of(&self.names).to_string())
-                .unwrap_or_default();
-            return Err(self.err_here(
-                ErrorKind::Syntax,
-                "XML 1.0 [39] element",
-                format!("the input ends inside element <{name}>, which was never closed"),
-            ));
-        }
-        let fr = &self.frames[top];
-        if fr.depth_at_start != self.open.len() {
-            let name = fr.name.as_deref().unwrap_or("?").to_string();
-            return Err(self.err_here(
-                ErrorKind::EntityStructure,
-                "XML 1.0 §4.3.2 (WF parsed entities)",
-                format!(
-                    "the replacement text of entity '{name}' opens an element it does not close"
-                ),
-            ));
-        }
-        self.pop_frame();
-        Ok(None)
-    }
+    // ----- frames and elements -----
 
     /// Removes the top frame, remembering how much input it consumed.
     pub(crate) fn pop_frame(&mut self) {
@@ -827,185 +710,6 @@ impl<'r> Reader<'r> {
             self.input_done += f.consumed();
             self.budget.refund(f.charged);
         }
-    }
-
-    /// Character data up to the next markup or reference.
-    fn text(&mut self) -> Result<Option<Ev>, Error> {
-        let top = self.top();
-        let fr = &mut self.frames[top];
-        let bytes = fr.text.as_bytes();
-        let start = fr.pos;
-        let len = bytes.len();
-        // Most text between tags is short (indentation, a word or two): look at the first
-        // 32 bytes eight at a time before paying for a memchr3 call.
-        let mut i = match chars::find_text_stop(bytes, start) {
-            Ok(j) if bytes[j] != b']' => {
-                fr.pos = j;
-                return Ok(Some(Ev::Text(Loc::Frame(top, start, j))));
-            }
-            Ok(j) | Err(j) => j,
-        };
-        let end = loop {
-            match memchr::memchr3(b'<', b'&', b']', &bytes[i..]) {
-                None => break len,
-                Some(k) => {
-                    let j = i + k;
-                    if bytes[j] != b']' {
-                        break j;
-                    }
-                    // XML 1.0 [14] CharData: "]]>" may not appear in text.
-                    let undecided =
-                        !fr.eof && (j + 1 == len || (j + 2 == len && bytes[j + 1] == b']'));
-                    if undecided {
-                        break j;
-                    }
-                    if bytes.get(j + 1) == Some(&b']') && bytes.get(j + 2) == Some(&b'>') {
-                        // Deliver the text before it first, as when the input arrives in
-                        // pieces that end just before the ']]>'; the next call reports it.
-                        if j > start {
-                            break j;
-                        }
-                        let e = Error::new(
-                            ErrorKind::Syntax,
-                            "XML 1.0 [14] CharData",
-                            "']]>' is not allowed in text; escape the '>' as &gt;",
-                        );
-                        return Err(self.err_at(top, j, e));
-                    }
-                    i = j + 1;
-                }
-            }
-        };
-        if end == start {
-            // Only an undecided ']' is here: read more and look again.
-            fr.more()?;
-            return Ok(None);
-        }
-        fr.pos = end;
-        Ok(Some(Ev::Text(Loc::Frame(top, start, end))))
-    }
-
-    /// A piece of a CDATA section (\[18\]-\[21\]); the section's start was consumed already.
-    fn cdata_piece(&mut self) -> Result<Option<Ev>, Error> {
-        let top = self.top();
-        let fr = &mut self.frames[top];
-        let start = fr.pos;
-        let bytes = fr.text.as_bytes();
-        if let Some(k) = memchr::memmem::find(&bytes[start..], b"]]>") {
-            fr.pos = start + k + 3;
-            self.state = State::Content;
-            if k == 0 {
-                return Ok(None);
-            }
-            return Ok(Some(Ev::CData(Loc::Frame(top, start, start + k))));
-        }
-        if fr.eof {
-            // Deliver what is here first, as when the end has not been seen yet, so that the
-            // events and the error's position do not depend on how the input was read.
-            if start < bytes.len() {
-                fr.pos = bytes.len();
-                return Ok(Some(Ev::CData(Loc::Frame(top, start, bytes.len()))));
-            }
-            let e = Error::new(
-                ErrorKind::Syntax,
-                "XML 1.0 [18] CDSect",
-                "the input ends inside a CDATA section (missing ']]>')",
-            );
-            return Err(self.err_at(top, start, e));
-        }
-        // Deliver all but a possible partial "]]" at the end.
-        let mut end = bytes.len();
-        while end > start && end + 2 > bytes.len() && bytes[end - 1] == b']' {
-            end -= 1;
-        }
-        if end == start {
-            fr.more()?;
-            return Ok(None);
-        }
-        fr.pos = end;
-        Ok(Some(Ev::CData(Loc::Frame(top, start, end))))
-    }
-
-    /// A comment, XML 1.0 \[15\].
-    pub(crate) fn comment(&mut self) -> Result<Ev, Error> {
-        let top = self.top();
-        let ((a, b), start, _) = self.token("a comment", "XML 1.0 [15] Comment", |c, _| {
-            c.i = 4;
-            let body = c.rest().as_bytes();
-            match memchr::memmem::find(body, b"--") {
-                Some(k) => {
-                    if body.get(k + 2).is_none() {
-                        c.i += k;
-                        return Err(c.end());
-                    }
-                    if body[k + 2] != b'>' {
-                        c.i += k;
-                        return Err(c.syntax("'--' is not allowed inside a comment"));
-                    }
-                    let r = (4, 4 + k);
-                    c.i += k + 3;
-                    Ok(r)
-                }
-                None => {
-                    c.i = c.s.len();
-                    Err(c.end())
-                }
-            }
-        })?;
-        Ok(Ev::Comment(Loc::Frame(top, start + a, start + b)))
-    }
-
-    /// A processing instruction, XML 1.0 \[16\].
-    pub(crate) fn pi(&mut self) -> Result<Ev, Error> {
-        let top = self.top();
-        let max_name = self.options.limits.max_name_len;
-        let ((t, d), start, _) =
-            self.token("a processing instruction", "XML 1.0 [16] PI", |c, _| {
-                c.i = 2;
-                let t0 = c.i;
-                let target = c.name(max_name, "a PI target")?;
-                if target.eq_ignore_ascii_case("xml") {
-                    c.i = t0;
-                    return Err(c.syntax(if target == "xml" {
-                        "an XML declaration is only allowed at the very start of an entity"
-                    } else {
-                        "the PI target 'xml' (in any case) is reserved"
-                    }));
-                }
-                if target.contains(':') {
-                    c.i = t0;
-                    return Err(c.fail(
-                        ErrorKind::Namespace,
-                        "Namespaces in XML 1.0 §7",
-                        format!("PI target '{target}' contains a colon"),
-                    ));
-                }
-                let t1 = c.i;
-                if c.looking_at("?>")? {
-                    c.i += 2;
-                    return Ok(((t0, t1), (t1, t1)));
-                }
-                if !c.ws() {
-                    c.peek()?;
-                    return Err(c.syntax("expected white space or '?>' after the PI target"));
-                }
-                let d0 = c.i;
-                match memchr::memmem::find(c.rest().as_bytes(), b"?>") {
-                    Some(k) => {
-                        c.i += k + 2;
-                        Ok(((t0, t1), (d0, d0 + k)))
-                    }
-                    None => {
-                        c.i = c.s.len();
-                        Err(c.end())
-                    }
-                }
-            })?;
-        Ok(Ev::Pi {
-            frame: top,
-            target: (start + t.0, start + t.1),
-            data: (start + d.0, start + d.1),
-        })
     }
 
     // ----- elements -----
@@ -1063,76 +767,4 @@ impl<'r> Reader<'r> {
             self.ns.unwind(o.ns_mark);
         }
     }
-}
-
-/// What a token parser may use besides the text.
-pub(crate) struct TokenCtx<'a> {
-    pub dtd: &'a Dtd,
-    pub limits: &'a crate::Limits,
-    pub attr_buf: &'a mut String,
-    pub attrs: &'a mut Vec<AttrRec>,
-    pub scratch: &'a mut String,
-    pub expanded: &'a mut u64,
-    /// Raw input bytes read so far (for the amplification limit).
-    pub read: u64,
-    pub tag: &'a mut TagScan,
-    pub standalone: bool,
-    /// Undeclared entities skipped in attribute values (see `Reader::skipped_queue`).
-    pub skipped: &'a mut Vec<String>,
-}
-
-/// The error for a token longer than [`crate::Limits::max_token_len`].
-pub(crate) fn token_too_long(max: usize) -> Error {
-    Error::limit_exceeded(
-        crate::Limit::MaxTokenLen,
-        max as u64,
-        "a single token is too long",
-    )
-}
-
-/// The error for entity expansion past [`crate::Limits::max_amplification`]: `expanded`
-/// bytes produced from `read` bytes of input.
-pub(crate) fn amplification(expanded: u64, read: u64, l: &crate::Limits) -> Error {
-    Error::limit_exceeded(
-        crate::Limit::MaxAmplification,
-        l.max_amplification,
-        format_args!(
-            "entity expansion produced {expanded} bytes from {read} bytes of input (an \
-             entity-expansion attack such as billion laughs?); past \
-             Limits::amplification_threshold, {} bytes, it may produce at most \
-             Limits::max_amplification times the input",
-            l.amplification_threshold
-        ),
-    )
-}
-
-/// Appends `s` to `buf` and returns where it is.
-pub(crate) fn push_span(buf: &mut String, s: &str) -> Span {
-    let start = buf.len() as u32;
-    buf.push_str(s);
-    Span {
-        start,
-        end: buf.len() as u32,
-    }
-}
-
-/// The start of some markup, for error messages.
-pub(crate) fn show_markup(rest: &str) -> String {
-    let end = rest
-        .char_indices()
-        .take(12)
-        .find(|&(i, c)| i > 0 && (c.is_whitespace() || c == '>' || c == '<'))
-        .map(|(i, _)| i)
-        .unwrap_or_else(|| {
-            rest.char_indices()
-                .nth(12)
-                .map(|(i, _)| i)
-                .unwrap_or(rest.len())
-        });
-    format!("'{}'", &rest[..end])
-}
-
-#[allow(dead_code)]
-pub(crate) fn arc(s: &str) -> Arc<str> {
-    Arc::from(s)
 }

@@ -9,9 +9,6 @@
 //! the memory budget.
 
 use crate::budget::SKIPPED_OVERHEAD;
-use crate::event::Span;
-use crate::reader::{Ev, Reader};
-use crate::Error;
 use std::collections::HashSet;
 use std::sync::Arc;
 
@@ -25,7 +22,7 @@ pub(crate) struct SkippedEntities {
 
 impl SkippedEntities {
     /// Records `name`; returns the bytes newly kept (0 when it was seen before).
-    fn insert(&mut self, name: &str) -> usize {
+    pub fn insert(&mut self, name: &str) -> usize {
         if self.seen.contains(name) {
             return 0;
         }
@@ -35,29 +32,7 @@ impl SkippedEntities {
         self.order.last().map_or(0, |n| n.len()) + SKIPPED_OVERHEAD
     }
 
-    fn iter(&self) -> impl Iterator<Item = &str> {
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
         self.order.iter().map(|n| &**n)
-    }
-}
-
-impl Reader<'_> {
-    /// The distinct entities skipped so far (see [`Event::SkippedEntity`](crate::Event)), in
-    /// the order they were first referenced. After the last event, these are all the
-    /// entities whose content is missing from what was reported.
-    pub fn skipped_entities(&self) -> impl Iterator<Item = &str> + '_ {
-        self.skipped.iter()
-    }
-
-    /// The reference just read (its name in `scratch`, its `&` at byte `at` of frame `f`) is
-    /// skipped: remember the name and report it.
-    pub(crate) fn skipped_here(&mut self, f: usize, at: usize) -> Result<Option<Ev>, Error> {
-        let kept = self.skipped.insert(&self.scratch);
-        if kept > 0 {
-            if let Err(e) = self.budget.charge(kept, "the names of skipped entities") {
-                return Err(self.err_at(f, at, e));
-            }
-        }
-        let len = self.scratch.len() as u32;
-        Ok(Some(Ev::Skipped(Span { start: 0, end: len })))
     }
 }

@@ -9,29 +9,31 @@ use crate::cursor::Cur;
 use crate::{Error, ErrorKind};
 use std::io::Read;
 
-/// What sniffing an entity found, and the bytes it read to find it.
+/// What sniffing an entity decided.
 pub(crate) struct Sniffed {
-    /// Bytes read after the byte-order mark (the declaration and perhaps more).
-    pub head: Vec<u8>,
-    /// The input ended.
-    pub eof: bool,
-    pub bytes_read: u64,
+    /// Length of the byte-order mark, which is not text.
+    pub bom_len: usize,
     pub in_use: InUse,
 }
 
-/// Reads the start of an entity and decides its charset. The XML or text declaration is
-/// read whole, up to `max_decl` bytes (the token limit, which the reader then enforces on
-/// it). `document` is true for the document entity, which must start with `<` or white space.
+/// Decides the charset of an entity from its first bytes, `head` (`ended`: the entity has
+/// no more). Returns `None` when the decision needs more bytes than `head` holds.
+///
+/// A pure function of the bytes, whatever their split into reads or feeds (issue 11): the
+/// byte-order mark or first four bytes (§4.3.3, Appendix F), then the first six code units,
+/// then, for `<?xml`, the XML or text declaration read whole, however much white space it
+/// holds, up to `max_decl` units (the token limit, which the reader then enforces on it).
+/// `document` is true for the document entity, which must start with `<` or white space.
 pub(crate) fn sniff(
-    raw: &mut Box<dyn Read + '_>,
+    head: &[u8],
+    ended: bool,
     max_decl: usize,
     document: bool,
-) -> Result<Sniffed, Error> {
-    let mut head = Vec::with_capacity(512);
-    let mut bytes_read = 0u64;
-    let eof = read_at_least(raw, &mut head, 4, &mut bytes_read)?;
-    let mut raw_eof = eof;
-    let (family, bom_len) = match head.as_slice() {
+) -> Result<Option<Sniffed>, Error> {
+    if head.len() < 4 && !ended {
+        return Ok(None);
+    }
+    let (family, bom_len) = match head {
         [0xEF, 0xBB, 0xBF, ..] => (Family::Utf8Bom, 3),
         [0xFF, 0xFE, 0, 0, ..]
         | [0, 0, 0xFE, 0xFF, ..]
@@ -46,36 +48,31 @@ pub(crate) fn sniff(
         [0x4C, 0x6F, 0xA7, 0x94, ..] => return Err(unsupported("EBCDIC")),
         // A zero byte is never text in an ASCII-based encoding (U+0000 is not a [2]
         // Char): one among the first two bytes means UTF-16 without its byte-order mark.
-        [a, 0, ..] if *a != 0 => return Err(utf16_without_bom("little-endian", &head)),
-        [0, b, ..] if *b != 0 => return Err(utf16_without_bom("big-endian", &head)),
+        [a, 0, ..] if *a != 0 => return Err(utf16_without_bom("little-endian", head)),
+        [0, b, ..] if *b != 0 => return Err(utf16_without_bom("big-endian", head)),
         _ => (Family::Ascii, 0),
     };
-    head.drain(..bom_len);
+    let rest = head.get(bom_len..).unwrap_or_default();
     let unit = family.unit();
     let le = matches!(family, Family::Utf16Le | Family::Utf16LeNoBom);
-    if !raw_eof {
-        raw_eof = read_at_least(raw, &mut head, 6 * unit, &mut bytes_read)?;
+    if rest.len() < 6 * unit && !ended {
+        return Ok(None);
     }
     if matches!(family, Family::Utf16Be | Family::Utf16Le) {
-        check_utf16_after_bom(&head, le, document)?;
+        check_utf16_after_bom(&rest[..rest.len().min(6 * unit)], le, document)?;
     }
     let mut decl = String::new();
-    if ascii_of(&head, unit, le, 0, 6, &mut decl) && is_decl_start(&decl) {
-        // Read until "?>", a character that cannot be in a declaration, the end, or the
-        // cap. The window at least doubles each time, so this is linear in its length.
+    if ascii_of(rest, unit, le, 0, 6, &mut decl) && is_decl_start(&decl) {
+        // The declaration ends at the first "?>", a unit that cannot be in a declaration,
+        // the end, or the cap; bytes beyond the cap are never looked at, so that the
+        // decision is the same however many bytes arrived at once.
         let cap = max_decl.saturating_add(2).saturating_mul(unit);
-        loop {
-            let from = decl.len().saturating_sub(1);
-            let whole = ascii_of(&head, unit, le, decl.len(), head.len() / unit, &mut decl);
-            if let Some(end) = decl[from..].find("?>") {
-                decl.truncate(from + end + 2);
-                break;
-            }
-            if !whole || raw_eof || head.len() >= cap {
-                break;
-            }
-            let want = (head.len() * 2).max(head.len() + 512).min(cap);
-            raw_eof = read_at_least(raw, &mut head, want, &mut bytes_read)?;
+        let view = &rest[..rest.len().min(cap)];
+        let whole = ascii_of(view, unit, le, 6, view.len() / unit, &mut decl);
+        match decl[5..].find("?>") {
+            Some(end) => decl.truncate(5 + end + 2),
+            None if whole && !ended && rest.len() < cap => return Ok(None),
+            None => {}
         }
     }
     let declared = declared_encoding(&decl);
@@ -85,16 +82,33 @@ pub(crate) fn sniff(
         // parse it and report the problem where the declaration names the encoding.
         Err(e) => (resolve(family, None)?, Some(e)),
     };
-    Ok(Sniffed {
-        head,
-        eof: raw_eof,
-        bytes_read,
+    Ok(Some(Sniffed {
+        bom_len,
         in_use: InUse {
             family,
             charset,
             problem,
         },
-    })
+    }))
+}
+
+/// Reads the start of an entity from `raw` until [`sniff`] decides; returns the decision,
+/// the bytes read (byte-order mark included) and whether `raw` ended. Reads grow the head
+/// at least twice each time, so this is linear in the declaration's length.
+pub(crate) fn sniff_read(
+    raw: &mut dyn Read,
+    max_decl: usize,
+    document: bool,
+) -> Result<(Sniffed, Vec<u8>, bool), Error> {
+    let mut head = Vec::with_capacity(512);
+    let mut ended = false;
+    loop {
+        if let Some(s) = sniff(&head, ended, max_decl, document)? {
+            return Ok((s, head, ended));
+        }
+        let want = (head.len() * 2).max(head.len() + 512);
+        ended = read_at_least(raw, &mut head, want)?;
+    }
 }
 
 /// The charset an entity is read in, and the check of its declaration against it.
@@ -161,12 +175,7 @@ impl Family {
     }
 }
 
-fn read_at_least(
-    raw: &mut Box<dyn Read + '_>,
-    buf: &mut Vec<u8>,
-    n: usize,
-    count: &mut u64,
-) -> Result<bool, Error> {
+fn read_at_least(raw: &mut dyn Read, buf: &mut Vec<u8>, n: usize) -> Result<bool, Error> {
     let mut tmp = [0u8; 512];
     while buf.len() < n {
         let want = (n - buf.len()).min(tmp.len());
@@ -174,7 +183,6 @@ fn read_at_least(
             Ok(0) => return Ok(true),
             Ok(k) => {
                 buf.extend_from_slice(&tmp[..k]);
-                *count += k as u64;
             }
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
             Err(e) => return Err(Error::io(e, "cannot read input")),

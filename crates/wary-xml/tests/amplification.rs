@@ -60,7 +60,7 @@ fn options() -> Options {
 
 /// The outcome of a parse, as compared across splits: `ok`, or the error's kind, rule,
 /// message and position.
-fn verdict(src: impl Read) -> String {
+fn verdict(src: impl Read + Send) -> String {
     let mut reader = Reader::new(src, options());
     loop {
         match reader.next_event() {
@@ -252,7 +252,7 @@ fn external_first_reads_count_as_input_whatever_the_split() {
             }
         }
 
-        let run = |src: &mut dyn Read| {
+        let run = |src: &mut (dyn Read + Send)| {
             let opts = options()
                 .with_external_entities(wary_xml::ExternalEntities::local_in(dir.path()))
                 .with_document_path(dir.path().join("doc.xml"));

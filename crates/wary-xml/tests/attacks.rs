@@ -21,7 +21,7 @@ use wary_xml::{Error, ErrorKind, Event, ExternalEntities, Limit, Limits, Options
 // ----- helpers -----
 
 /// What parsing a document produced: the events' texts (enough to compare), or an error.
-fn parse_with(input: impl Read, options: Options) -> Result<Vec<String>, Error> {
+fn parse_with(input: impl Read + Send, options: Options) -> Result<Vec<String>, Error> {
     let mut reader = Reader::new(input, options);
     let mut out = Vec::new();
     while let Some(ev) = reader.next_event()? {
@@ -1034,7 +1034,7 @@ impl Read for Chunked<'_> {
 }
 
 /// Events (text joined) and the error, as the `chunks` fuzz target compares them.
-fn joined(input: impl Read) -> (Vec<String>, Option<String>) {
+fn joined(input: impl Read + Send) -> (Vec<String>, Option<String>) {
     let mut reader = Reader::new(input, Options::default());
     let mut out: Vec<String> = Vec::new();
     loop {

@@ -17,6 +17,10 @@
 mod catalog;
 #[path = "conformance/chunking.rs"]
 mod chunking;
+#[path = "conformance/feed.rs"]
+mod feed;
+#[path = "conformance/splits.rs"]
+mod splits;
 
 use catalog::{Expect, Suite, TestCase};
 use std::collections::{BTreeMap, HashMap};

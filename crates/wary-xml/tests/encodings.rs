@@ -20,7 +20,7 @@ use std::process::Command;
 use wary_xml::{Error, ErrorKind, Event, Limits, Options, Reader};
 
 /// The text of a document (its character data and CDATA), or the first error.
-fn text_of(input: impl Read, options: Options) -> Result<String, Error> {
+fn text_of(input: impl Read + Send, options: Options) -> Result<String, Error> {
     let mut r = Reader::new(input, options);
     let mut out = String::new();
     while let Some(ev) = r.next_event()? {

@@ -203,9 +203,8 @@ fn terminal_safety_paths() {
         std::fs::create_dir(&dir).unwrap();
         let path = dir.join(format!("doc{c}.xml"));
         // A document that is not there: the I/O error names the path.
-        let e = Reader::from_path(&path, Options::default())
-            .err()
-            .expect("opening a missing file fails");
+        let e =
+            Reader::from_path(&path, Options::default()).expect_err("opening a missing file fails");
         assert_safe("missing document path", &format!("U+{:04X}", c as u32), &e);
         // A document that is there, with an error inside an external entity whose path is
         // in the entity label.

@@ -7,10 +7,13 @@
 #![forbid(unsafe_code)]
 
 use clap::{Parser, Subcommand};
+use std::ffi::OsString;
 use std::process::ExitCode;
 
+mod config;
 mod probe_cmd;
 mod send_cmd;
+mod sendmail_cmd;
 mod term;
 mod xml_cmd;
 
@@ -31,11 +34,31 @@ enum Command {
     Xml(xml_cmd::XmlArgs),
     /// Submit a message (read from stdin) over SMTP; TLS is required unless `--tls none`.
     Send(send_cmd::SendArgs),
+    /// Send a message as sendmail(8) does, for git send-email, mutt, cron and mail(1)
+    /// (`wary sendmail --help`); also when wary is run through a link named `sendmail`.
+    #[command(disable_help_flag = true)]
+    Sendmail {
+        /// sendmail's flags and the recipients.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, num_args = 0..)]
+        args: Vec<OsString>,
+    },
     /// Test other software (mail clients, mail servers, XML parsers) against known attacks.
     Probe(probe_cmd::ProbeArgs),
 }
 
 fn main() -> ExitCode {
+    // A link named `sendmail` (or `sendmail.wary`...) is sendmail mode: callers such as cron
+    // run `/usr/sbin/sendmail` with sendmail's flags, which are not clap's.
+    let mut argv = std::env::args_os();
+    let name = argv.next().unwrap_or_default();
+    let base = std::path::Path::new(&name)
+        .file_name()
+        .unwrap_or_default()
+        .to_string_lossy()
+        .into_owned();
+    if base == "sendmail" || base.starts_with("sendmail.") {
+        return sendmail_cmd::run(argv.collect());
+    }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(err) => {
@@ -59,6 +82,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Xml(args) => xml_cmd::run(args),
         Command::Send(args) => send_cmd::run(args),
+        Command::Sendmail { args } => sendmail_cmd::run(args),
         Command::Probe(args) => probe_cmd::run(args),
     }
 }

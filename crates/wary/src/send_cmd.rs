@@ -11,6 +11,8 @@
 //! connection (pipelined, chunked when offered), `--auth-mechanism`, the DSN options
 //! `--notify`, `--ret`, `--envid` (RFC 3461), `--verbose`.
 
+mod account;
+mod compose;
 mod json;
 mod outcome;
 
@@ -42,6 +44,9 @@ pub const EX_NOPERM: u8 = 77;
 /// sysexits.h EX_CONFIG: bad flags or configuration.
 pub const EX_CONFIG: u8 = 78;
 
+/// The exit codes, in `wary send --help`.
+const EXIT_CODES_HELP: &str = "Each message ends delivered, deferred, refused, unconfirmed or not_sent (see --json and the README). Exit codes (sysexits.h), the most severe over every message and recipient, in this order: 76 protocol violation, TLS downgrade, injection or certificate failure, or a message unconfirmed (sent, no final reply: do not retry blindly); 77 authentication failed; 65 message or address cannot be sent as given; 69 refused (5xx); 75 deferred (4xx, timeout or network error before the content; retry later) or not sent; 0 delivered to every recipient. Before connecting: 78 bad flags; 68 host cannot be resolved.";
+
 /// How the connection is protected.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum TlsArg {
@@ -54,24 +59,33 @@ pub enum TlsArg {
 }
 
 /// `wary send` flags (boxed, so the subcommand enum stays small).
-#[derive(clap::Args, Debug)]
+#[derive(clap::Args, Debug, Clone)]
 pub struct SendArgs {
     #[command(flatten)]
     opts: Box<SendOpts>,
 }
 
 /// The flags themselves.
-#[derive(clap::Args, Debug)]
+#[derive(clap::Args, Debug, Clone)]
 #[command(
-    after_help = "Each message ends delivered, deferred, refused, unconfirmed or not_sent (see --json and the README). Exit codes (sysexits.h), the most severe over every message and recipient, in this order: 76 protocol violation, TLS downgrade, injection or certificate failure, or a message unconfirmed (sent, no final reply: do not retry blindly); 77 authentication failed; 65 message or address cannot be sent as given; 69 refused (5xx); 75 deferred (4xx, timeout or network error before the content; retry later) or not sent; 0 delivered to every recipient. Before connecting: 78 bad flags; 68 host cannot be resolved."
+    after_help = EXIT_CODES_HELP,
+    after_long_help = format!("{EXIT_CODES_HELP}\n\n{}", crate::config::EXAMPLE)
 )]
 pub struct SendOpts {
-    /// The submission server, `HOST[:PORT]` (`[::1]:587` for IPv6).
+    /// The submission server, `HOST[:PORT]` (`[::1]:587` for IPv6); default: the account's.
     #[arg(long, value_name = "HOST[:PORT]")]
-    server: String,
-    /// TLS mode.
-    #[arg(long, value_enum, default_value_t = TlsArg::Starttls)]
-    tls: TlsArg,
+    server: Option<String>,
+    /// Use this account of the config file (default: its default account, unless --server
+    /// is given).
+    #[arg(short = 'a', long, value_name = "NAME")]
+    account: Option<String>,
+    /// The config file (default: $XDG_CONFIG_HOME/wary/config.toml, or
+    /// ~/.config/wary/config.toml).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// TLS mode [default: starttls, or the account's].
+    #[arg(long, value_enum)]
+    tls: Option<TlsArg>,
     /// Trust only the CA certificates in this PEM file (instead of the system's).
     #[arg(long, value_name = "PEM")]
     ca_file: Option<PathBuf>,
@@ -84,11 +98,11 @@ pub struct SendOpts {
     /// One timeout, in seconds, for every phase (default: RFC 5321 §4.5.3.2's).
     #[arg(long, value_name = "SECS")]
     timeout: Option<u64>,
-    /// Log in as NAME after TLS (needs --password-file).
-    #[arg(long, value_name = "NAME", requires = "password_file")]
+    /// Log in as NAME after TLS (needs --password-file or an account's password).
+    #[arg(long, value_name = "NAME")]
     user: Option<String>,
     /// File holding the password (its first line), or the OAuth2 token with XOAUTH2.
-    #[arg(long, value_name = "FILE", requires = "user")]
+    #[arg(long, value_name = "FILE")]
     password_file: Option<PathBuf>,
     /// The name sent in EHLO (default: the local address as a literal, e.g. [192.0.2.1]).
     #[arg(long, value_name = "NAME")]
@@ -97,7 +111,7 @@ pub struct SendOpts {
     #[arg(short = 't')]
     take_recipients: bool,
     /// Use only this AUTH mechanism (PLAIN, LOGIN, SCRAM-SHA-256, XOAUTH2).
-    #[arg(long, value_name = "MECH", requires = "user")]
+    #[arg(long, value_name = "MECH")]
     auth_mechanism: Option<String>,
     /// Read an mbox (mboxrd) from stdin and send every message in it over one connection.
     #[arg(long)]
@@ -125,9 +139,32 @@ pub struct SendOpts {
     /// the TLS session and the server (schema in the README).
     #[arg(long)]
     json: bool,
+    /// Build the message instead of reading it from stdin: its Subject (From: is --from,
+    /// To: the recipients; Date and Message-ID are generated).
+    #[arg(long, value_name = "TEXT")]
+    subject: Option<String>,
+    /// Build the message: its text body.
+    #[arg(long, value_name = "TEXT", conflicts_with = "body_file")]
+    body: Option<String>,
+    /// Build the message: its text body from a UTF-8 file (`-`: stdin).
+    #[arg(long, value_name = "FILE")]
+    body_file: Option<PathBuf>,
+    /// Build the message: an HTML body from a UTF-8 file (with a text body, the two are
+    /// alternatives).
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
+    /// Build the message: attach FILE (repeatable; type guessed from the extension).
+    #[arg(long, value_name = "FILE")]
+    attach: Vec<PathBuf>,
     /// Recipients (added to those found with -t).
     #[arg(value_name = "RECIPIENT")]
     recipients: Vec<String>,
+    /// The account's password source (config file), used when --password-file is not given.
+    #[arg(skip)]
+    secret: Option<crate::config::Secret>,
+    /// Who the secret belongs to, for error messages (`account "work"`).
+    #[arg(skip)]
+    secret_owner: String,
 }
 
 /// A failure: the exit code and the one line printed for it.
@@ -139,15 +176,20 @@ fn config_error(msg: impl Into<String>) -> Failure {
 
 /// Runs `wary send`.
 pub fn run(args: SendArgs) -> ExitCode {
+    run_with_input(args, None)
+}
+
+/// Runs `wary send` on `input` (sendmail mode reads stdin itself), or on stdin when `None`.
+pub fn run_with_input(args: SendArgs, input: Option<Vec<u8>>) -> ExitCode {
     let opts = &args.opts;
-    match send(opts) {
+    match send(opts, input) {
         Ok(code) => ExitCode::from(code),
         Err(Failure(code, msg)) => {
             say!("wary send: {msg}");
             if opts.json {
                 // Nothing was sent: the document says why, with no messages.
                 json::print(&json::Run {
-                    server: &opts.server,
+                    server: opts.server.as_deref().unwrap_or_default(),
                     tls: None,
                     auth: None,
                     messages: &[],
@@ -166,16 +208,17 @@ struct Outgoing {
     message: Message,
 }
 
-fn send(args: &SendOpts) -> Result<u8, Failure> {
+fn send(args: &SendOpts, input: Option<Vec<u8>>) -> Result<u8, Failure> {
+    let args = &account::apply(args)?;
     let config = client_config(args)?;
     envid(args)?;
-    let mut input = Vec::new();
-    std::io::stdin().read_to_end(&mut input).map_err(|e| {
-        Failure(
-            EX_DATAERR,
-            format!("cannot read the message from stdin: {e}"),
-        )
-    })?;
+    let input = match input {
+        Some(input) => input,
+        None => match compose::build(args)? {
+            Some(built) => built,
+            None => read_stdin()?,
+        },
+    };
     let raw_messages = if args.mbox {
         split_mbox(&input)?
     } else {
@@ -199,12 +242,12 @@ fn send(args: &SendOpts) -> Result<u8, Failure> {
             "the mbox on stdin holds no message".into(),
         ));
     }
-    if config.tls == TlsMode::DangerPlainText {
+    if config.tls_mode() == TlsMode::DangerPlainText {
         say!(
             "wary send: warning: --tls none: the message and envelope travel in plain text, readable and alterable by anyone on the path"
         );
     }
-    let server = format!("{}:{}", config.host, config.port);
+    let server = format!("{}:{}", config.host(), config.port());
     let addresses: Vec<Vec<String>> = outgoing
         .iter()
         .map(|o| {
@@ -304,6 +347,17 @@ fn send(args: &SendOpts) -> Result<u8, Failure> {
     Ok(exit)
 }
 
+fn read_stdin() -> Result<Vec<u8>, Failure> {
+    let mut input = Vec::new();
+    std::io::stdin().read_to_end(&mut input).map_err(|e| {
+        Failure(
+            EX_DATAERR,
+            format!("cannot read the message from stdin: {e}"),
+        )
+    })?;
+    Ok(input)
+}
+
 fn prefix(many: bool, i: usize) -> String {
     if many {
         format!("message {}: ", i + 1)
@@ -314,7 +368,7 @@ fn prefix(many: bool, i: usize) -> String {
 
 /// Turns the flags into a client configuration (no I/O except reading the password file).
 fn client_config(args: &SendOpts) -> Result<ClientConfig, Failure> {
-    let tls = match args.tls {
+    let tls = match args.tls.unwrap_or(TlsArg::Starttls) {
         TlsArg::Starttls => TlsMode::StartTls,
         TlsArg::Implicit => TlsMode::Implicit,
         TlsArg::None => TlsMode::DangerPlainText,
@@ -324,16 +378,23 @@ fn client_config(args: &SendOpts) -> Result<ClientConfig, Failure> {
         TlsMode::Implicit => 465,
         _ => 25,
     };
-    let (host, port) = split_server(&args.server, default_port)?;
-    let mut config = ClientConfig::new(&host, port);
-    config.tls = tls;
-    config.trust = match &args.ca_file {
-        Some(p) => Trust::CaFile(p.clone()),
-        None => Trust::System,
+    let Some(server) = &args.server else {
+        return Err(config_error(
+            "no server: give --server HOST[:PORT], or -a ACCOUNT (or a default account) from the config file (see --help)",
+        ));
     };
-    config.tls_server_name = args.tls_server_name.clone();
-    config.pipelining = !args.no_pipelining;
-    config.chunking = !args.no_chunking;
+    let (host, port) = split_server(server, default_port)?;
+    let mut config = ClientConfig::builder(&host, port)
+        .tls(tls)
+        .trust(match &args.ca_file {
+            Some(p) => Trust::CaFile(p.clone()),
+            None => Trust::System,
+        })
+        .pipelining(!args.no_pipelining)
+        .chunking(!args.no_chunking);
+    if let Some(name) = &args.tls_server_name {
+        config = config.tls_server_name(name);
+    }
     if let Some(secs) = args.timeout {
         // Issue 9 class 6: a huge value once overflowed Instant arithmetic; refuse it.
         let max = wary_smtp::proto::timeouts::MAX_TIMEOUT.as_secs();
@@ -342,7 +403,7 @@ fn client_config(args: &SendOpts) -> Result<ClientConfig, Failure> {
                 "--timeout {secs}: give 1 to {max} seconds (one day)"
             )));
         }
-        config.timeouts = Timeouts::uniform(Duration::from_secs(secs));
+        config = config.timeouts(Timeouts::uniform(Duration::from_secs(secs)));
     }
     if tls == TlsMode::StartTls && port == 465 {
         // Port 465 speaks TLS from the first byte (RFC 8314 §3.3): a STARTTLS client would
@@ -352,15 +413,31 @@ fn client_config(args: &SendOpts) -> Result<ClientConfig, Failure> {
         ));
     }
     if let Some(helo) = &args.helo {
-        config.helo = Some(Domain::parse(helo).map_err(|e| config_error(format!("--helo: {e}")))?);
+        config =
+            config.helo(Domain::parse(helo).map_err(|e| config_error(format!("--helo: {e}")))?);
     }
-    if let (Some(user), Some(file)) = (&args.user, &args.password_file) {
+    if args.user.is_none() && args.password_file.is_some() {
+        return Err(config_error("--password-file needs --user"));
+    }
+    if args.user.is_none() && args.auth_mechanism.is_some() {
+        return Err(config_error("--auth-mechanism needs --user"));
+    }
+    if let Some(user) = &args.user {
         if tls == TlsMode::DangerPlainText {
             return Err(config_error(
                 "refusing --user with --tls none: the password would travel in plain text (use --tls starttls or implicit)",
             ));
         }
-        let secret = read_secret(file)?;
+        // The secret is read (its command run) only now that it is known to be needed.
+        let secret = match (&args.password_file, &args.secret) {
+            (Some(file), _) => read_secret(file)?,
+            (None, Some(s)) => s.resolve(&args.secret_owner).map_err(config_error)?,
+            (None, None) => {
+                return Err(config_error(
+                    "--user needs --password-file (or an account with password_file, password_command or password)",
+                ))
+            }
+        };
         let mechanism = match &args.auth_mechanism {
             Some(m) => Some(
                 Mechanism::parse(m).map_err(|e| config_error(format!("--auth-mechanism: {e}")))?,
@@ -378,12 +455,12 @@ fn client_config(args: &SendOpts) -> Result<ClientConfig, Failure> {
                 password: secret,
             }
         };
-        config.auth = Some(AuthConfig {
+        config = config.auth(AuthConfig {
             credentials,
             mechanism,
         });
     }
-    Ok(config)
+    Ok(config.build())
 }
 
 /// `HOST`, `HOST:PORT`, `[V6]`, `[V6]:PORT`, or a bare IPv6 address.

@@ -167,7 +167,8 @@ fn run_input(args: &InputArgs, canonical: bool) -> u8 {
             Ok(r) => r,
             Err(e) => return report(&name, &e, args),
         },
-        None => Reader::new(io::stdin().lock(), options),
+        // (`Stdin`, not its lock: the reader is `Send`, and reads 64 KiB at a time.)
+        None => Reader::new(io::stdin(), options),
     };
 
     let skipped = if canonical {

@@ -1,8 +1,8 @@
 import os
-from typing import IO, Iterable, Optional, Union
+from typing import IO, Any, Iterable, Optional, Union
 from xml.etree.ElementTree import Element, ElementTree, ParseError as ParseError, tostring as tostring
 
-from ..etree import _IterParse
+from ..etree import XMLParser as _XMLParser, _IterParse
 from .common import (
     DefusedXmlException as DefusedXmlException,
     DTDForbidden as DTDForbidden,
@@ -13,9 +13,27 @@ from .common import (
 
 _Source = Union[str, bytes, os.PathLike[str], IO[bytes]]
 
+class DefusedXMLParser(_XMLParser):
+    forbid_dtd: bool
+    forbid_entities: bool
+    forbid_external: bool
+    def __init__(
+        self,
+        html: object = ...,
+        target: Any = ...,
+        encoding: Optional[str] = ...,
+        forbid_dtd: bool = ...,
+        forbid_entities: bool = ...,
+        forbid_external: bool = ...,
+    ) -> None: ...
+
+XMLTreeBuilder = DefusedXMLParser
+XMLParse = DefusedXMLParser
+XMLParser = DefusedXMLParser
+
 def parse(
     source: _Source,
-    parser: None = ...,
+    parser: Optional[DefusedXMLParser] = ...,
     forbid_dtd: bool = ...,
     forbid_entities: bool = ...,
     forbid_external: bool = ...,

@@ -14,9 +14,10 @@ Differences from defusedxml:
   §4.2, and the one expat reports), and ``base`` is always ``None``.
 - ``ExternalReferenceForbidden`` carries the entity's name as ``context`` and its
   ``sysid``/``pubid`` from its declaration; ``base`` is ``None``.
-- Not yet available (they need wary-xml's push API, issue 11): ``XMLParser`` and its
-  aliases ``DefusedXMLParser``, ``XMLParse``, ``XMLTreeBuilder``, and a ``parser=``
-  argument (refused with ``NotSupportedError``).
+- ``ElementTree.XMLParser`` (and its aliases ``DefusedXMLParser``, ``XMLParse``,
+  ``XMLTreeBuilder``) is wary's, fed through wary-xml's push parser; a ``parser=`` argument
+  must be one of them (anything else, expat's parser included, is refused with
+  ``NotSupportedError``), and ``iterparse`` takes none.
 """
 
 from .common import (
@@ -46,6 +47,4 @@ def _options(forbid_dtd, forbid_entities, forbid_external):
 
 def _no_parser(parser):
     if parser is not None:
-        raise NotSupportedError(
-            "a parser= argument needs XMLParser, which waits for wary-xml's push API (issue 11)"
-        )
+        raise NotSupportedError("iterparse takes no parser= argument here")

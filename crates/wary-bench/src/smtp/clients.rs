@@ -132,10 +132,11 @@ pub fn run(client: Client, setup: &Setup) -> Result<ClientRun> {
 fn wary_lib(setup: &Setup, many: bool) -> Result<ClientRun> {
     use wary_smtp::proto::{Domain, Envelope, Mailbox, Message, Outcome, ReversePath};
     let start = Instant::now();
-    let mut config = wary_smtp::ClientConfig::new("127.0.0.1", setup.addr.port());
-    config.trust = wary_smtp::Trust::CaFile(setup.pki.ca_file.clone());
-    config.tls_server_name = Some(SERVER_NAME.to_owned());
-    config.helo = Some(Domain::parse("bench.example.org")?);
+    let config = wary_smtp::ClientConfig::builder("127.0.0.1", setup.addr.port())
+        .trust(wary_smtp::Trust::CaFile(setup.pki.ca_file.clone()))
+        .tls_server_name(SERVER_NAME)
+        .helo(Domain::parse("bench.example.org")?)
+        .build();
     let mut client = wary_smtp::Client::connect(&config).context("wary: connect")?;
     let envelope = Envelope::new(
         ReversePath::Mailbox(Mailbox::parse(FROM)?),

@@ -115,6 +115,8 @@ pub(super) enum Expect {
     DataEnd,
     Bdat,
     Rset,
+    /// RSET on an idle session ([`Session::reset`]).
+    Reset,
     Quit,
 }
 
@@ -131,7 +133,7 @@ impl Expect {
             Expect::Data => "DATA",
             Expect::DataEnd => "the end of the message data",
             Expect::Bdat => "BDAT",
-            Expect::Rset => "RSET",
+            Expect::Rset | Expect::Reset => "RSET",
             Expect::Quit => "QUIT",
         }
     }
@@ -509,6 +511,18 @@ impl Session {
         super::transaction::start(self, envelope, message)
     }
 
+    /// Sends RSET on an idle session (RFC 5321 §4.1.1.5), to check that the server still
+    /// listens before reusing a connection that sat idle: [`Event::Ready`] follows its 2xx;
+    /// any other reply ends the session (a 421: the server is closing it).
+    pub fn reset(&mut self) -> Result<(), SubmitError> {
+        if !matches!(self.phase, Phase::Ready) || self.quit_when_done || !self.events.is_empty() {
+            return Err(SubmitError::NotReady);
+        }
+        self.send(Command::Rset, Expect::Reset);
+        self.phase = Phase::Opening;
+        Ok(())
+    }
+
     /// Ends the session politely (QUIT). Does nothing when it is already over or QUIT is
     /// already on its way.
     pub fn quit(&mut self) {
@@ -664,6 +678,16 @@ impl Session {
                 self.phase = Phase::Closed;
                 self.events.push_back(Event::Closed);
                 Ok(())
+            }
+            Expect::Reset if code.is_positive() => {
+                self.ready_event();
+                Ok(())
+            }
+            Expect::Reset if code.is_transient() || code.is_permanent() => {
+                Err(SessionError::Refused {
+                    command: "RSET",
+                    reply,
+                })
             }
             Expect::Mail
             | Expect::Rcpt(_)

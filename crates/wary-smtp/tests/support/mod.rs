@@ -9,8 +9,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
-use wary_smtp::proto::{Envelope, Mailbox, ReversePath, Timeouts, TlsMode};
-use wary_smtp::{ClientConfig, Trust};
+use wary_smtp::proto::{
+    DeliveryReport, Envelope, Mailbox, Message, ReversePath, SubmitError, Timeouts, TlsMode,
+};
+use wary_smtp::{Client, ClientConfig, ClientConfigBuilder, Error, Trust};
 
 pub struct Pki {
     pub ca_file: PathBuf,
@@ -137,11 +139,169 @@ pub fn serve(script: impl FnOnce(&mut Peer) + Send + 'static) -> (u16, JoinHandl
 }
 
 pub fn client_config(port: u16, pki: &Pki, tls: TlsMode) -> ClientConfig {
-    let mut c = ClientConfig::new("localhost", port);
-    c.tls = tls;
-    c.trust = Trust::CaFile(pki.ca_file.clone());
-    c.timeouts = Timeouts::uniform(Duration::from_secs(10));
-    c
+    config_builder(port, pki, tls).build()
+}
+
+pub fn config_builder(port: u16, pki: &Pki, tls: TlsMode) -> ClientConfigBuilder {
+    ClientConfig::builder("localhost", port)
+        .tls(tls)
+        .trust(Trust::CaFile(pki.ca_file.clone()))
+        .timeouts(Timeouts::uniform(Duration::from_secs(10)))
+}
+
+/// Which driver a shared case runs against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Drv {
+    Blocking,
+    #[cfg(feature = "tokio")]
+    Tokio,
+}
+
+/// Either driver behind one blocking API, so one case runs against both: the tokio client
+/// runs on a current-thread runtime of its own (timers and I/O enabled).
+pub enum AnyClient {
+    Blocking(Box<Client>),
+    Untimed(Box<Client<wary_smtp::Untimed<TcpStream>>>),
+    #[cfg(feature = "tokio")]
+    Tokio(Box<wary_smtp::AsyncClient>, tokio::runtime::Runtime),
+}
+
+#[cfg(feature = "tokio")]
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+impl AnyClient {
+    pub fn connect(drv: Drv, cfg: &ClientConfig) -> Result<AnyClient, Error> {
+        match drv {
+            Drv::Blocking => Client::connect(cfg).map(|c| AnyClient::Blocking(Box::new(c))),
+            #[cfg(feature = "tokio")]
+            Drv::Tokio => {
+                let rt = runtime();
+                let c = rt.block_on(wary_smtp::AsyncClient::connect(cfg))?;
+                Ok(AnyClient::Tokio(Box::new(c), rt))
+            }
+        }
+    }
+    /// Opens the session over a TCP stream connected here: `Client::over` (a `TcpStream`
+    /// is a `Transport`) or `AsyncClient::over_tcp`; with `generic`, through the any-stream
+    /// entry points instead (`Untimed`, `AsyncClient::over`), which need a HELO name.
+    pub fn over(
+        drv: Drv,
+        stream: TcpStream,
+        cfg: &ClientConfig,
+        generic: bool,
+    ) -> Result<AnyClient, Error> {
+        match (drv, generic) {
+            (Drv::Blocking, false) => {
+                Client::over(stream, cfg).map(|c| AnyClient::Blocking(Box::new(c)))
+            }
+            (Drv::Blocking, true) => Client::over(wary_smtp::Untimed(stream), cfg)
+                .map(|c| AnyClient::Untimed(Box::new(c))),
+            #[cfg(feature = "tokio")]
+            (Drv::Tokio, generic) => {
+                let rt = runtime();
+                stream.set_nonblocking(true).unwrap();
+                let stream = {
+                    let _in = rt.enter();
+                    tokio::net::TcpStream::from_std(stream).unwrap()
+                };
+                let c = if generic {
+                    rt.block_on(wary_smtp::AsyncClient::over(stream, cfg))?
+                } else {
+                    rt.block_on(wary_smtp::AsyncClient::over_tcp(stream, cfg))?
+                };
+                Ok(AnyClient::Tokio(Box::new(c), rt))
+            }
+        }
+    }
+    pub fn send(&mut self, e: &Envelope, m: &Message) -> Result<DeliveryReport, Error> {
+        match self {
+            AnyClient::Blocking(c) => c.send(e, m),
+            AnyClient::Untimed(c) => c.send(e, m),
+            #[cfg(feature = "tokio")]
+            AnyClient::Tokio(c, rt) => rt.block_on(c.send(e, m)),
+        }
+    }
+    pub fn send_many(
+        &mut self,
+        batch: &[(Envelope, Message)],
+        on_report: impl FnMut(usize, Result<DeliveryReport, SubmitError>),
+    ) -> Result<(), Error> {
+        let it = batch.iter().map(|(e, m)| (e, m));
+        match self {
+            AnyClient::Blocking(c) => c.send_many(it, on_report),
+            AnyClient::Untimed(c) => c.send_many(it, on_report),
+            #[cfg(feature = "tokio")]
+            AnyClient::Tokio(c, rt) => rt.block_on(c.send_many(it, on_report)),
+        }
+    }
+    pub fn reset(&mut self) -> Result<(), Error> {
+        match self {
+            AnyClient::Blocking(c) => c.reset(),
+            AnyClient::Untimed(c) => c.reset(),
+            #[cfg(feature = "tokio")]
+            AnyClient::Tokio(c, rt) => rt.block_on(c.reset()),
+        }
+    }
+    pub fn round_trips(&self) -> u32 {
+        match self {
+            AnyClient::Blocking(c) => c.round_trips(),
+            AnyClient::Untimed(c) => c.round_trips(),
+            #[cfg(feature = "tokio")]
+            AnyClient::Tokio(c, _) => c.round_trips(),
+        }
+    }
+    pub fn is_ready(&self) -> bool {
+        match self {
+            AnyClient::Blocking(c) => c.is_ready(),
+            AnyClient::Untimed(c) => c.is_ready(),
+            #[cfg(feature = "tokio")]
+            AnyClient::Tokio(c, _) => c.is_ready(),
+        }
+    }
+    pub fn is_closed(&self) -> bool {
+        match self {
+            AnyClient::Blocking(c) => c.is_closed(),
+            AnyClient::Untimed(c) => c.is_closed(),
+            #[cfg(feature = "tokio")]
+            AnyClient::Tokio(c, _) => c.is_closed(),
+        }
+    }
+    pub fn debug(&self) -> String {
+        match self {
+            AnyClient::Blocking(c) => format!("{c:?}"),
+            AnyClient::Untimed(c) => format!("{c:?}"),
+            #[cfg(feature = "tokio")]
+            AnyClient::Tokio(c, _) => format!("{c:?}"),
+        }
+    }
+    pub fn quit(self) -> Result<(), Error> {
+        match self {
+            AnyClient::Blocking(c) => (*c).quit(),
+            AnyClient::Untimed(c) => (*c).quit(),
+            #[cfg(feature = "tokio")]
+            AnyClient::Tokio(c, rt) => rt.block_on(c.quit()),
+        }
+    }
+}
+
+/// Runs each named case `fn(Drv)` as a test against every driver: `mod blocking` always,
+/// `mod tokio` with the feature. One list of cases, so the drivers cannot drift.
+#[macro_export]
+macro_rules! both_drivers {
+    ($($case:ident),* $(,)?) => {
+        mod blocking {
+            $( #[test] fn $case() { super::$case(super::Drv::Blocking) } )*
+        }
+        #[cfg(feature = "tokio")]
+        mod tokio {
+            $( #[test] fn $case() { super::$case(super::Drv::Tokio) } )*
+        }
+    };
 }
 
 pub fn envelope() -> Envelope {

@@ -5,10 +5,10 @@
 
 use crate::chars;
 use crate::input::FrameKind;
-use crate::reader::Reader;
+use crate::reader::Parser;
 use crate::{Error, ErrorKind};
 
-impl<'r> Reader<'r> {
+impl Parser {
     /// The next byte of the declaration, crossing the end of parameter entities that were
     /// referenced inside it. `None` at the end of an entity the declaration cannot leave.
     pub(super) fn d_peek(&mut self) -> Result<Option<u8>, Error> {
@@ -131,7 +131,7 @@ impl<'r> Reader<'r> {
             let n = chars::name_len(rest);
             // Over the limit already: fail now rather than read the rest of a huge name.
             if n > max {
-                return Err(self.err_here_e(Error::limit_exceeded(
+                return Err(self.at_here(Error::limit_exceeded(
                     crate::Limit::MaxNameLen,
                     max as u64,
                     "a name is too long",

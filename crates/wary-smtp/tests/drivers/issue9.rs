@@ -1,15 +1,12 @@
 //! Issue 9, the driver's classes against scripted servers on 127.0.0.1 (plain and TLS with a
 //! test CA): each test was written to fail before its fix.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod support;
-
+use crate::support::*;
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::time::{Duration, Instant};
-use support::*;
 use wary_smtp::proto::{AuthConfig, Credentials, Message, SessionError, Status, Timeouts, TlsMode};
-use wary_smtp::{Client, Error};
+use wary_smtp::Error;
 
 /// Greeting, EHLO, STARTTLS and the handshake; then EHLO again with `caps`.
 fn open_tls(p: &mut Peer, pki: &Pki, caps: &str) {
@@ -25,8 +22,7 @@ fn open_tls(p: &mut Peer, pki: &Pki, caps: &str) {
 
 /// Class 2: the final 250 and a forged TLS record arrive in one TCP segment. The 250 is
 /// honoured (the message is delivered), and the forged record ends the connection after.
-#[test]
-fn issue_9_class_2_tls_250_then_forged_record() {
+pub fn issue_9_class_2_tls_250_then_forged_record(drv: Drv) {
     let pki = pki("class2");
     let server_pki = Pki {
         ca_file: pki.ca_file.clone(),
@@ -55,7 +51,7 @@ fn issue_9_class_2_tls_250_then_forged_record() {
         let _ = p.rest();
     });
     let cfg = client_config(port, &pki, TlsMode::StartTls);
-    let mut client = Client::connect(&cfg).unwrap();
+    let mut client = AnyClient::connect(drv, &cfg).unwrap();
     let report = client
         .send(
             &envelope(),
@@ -70,8 +66,7 @@ fn issue_9_class_2_tls_250_then_forged_record() {
 
 /// Class 3: a server that sends its TLS handshake one octet at a time, each well inside the
 /// read timeout, cannot hold the client past the handshake's own deadline.
-#[test]
-fn issue_9_class_3_handshake_has_a_deadline() {
+pub fn issue_9_class_3_handshake_has_a_deadline(drv: Drv) {
     let pki = pki("class3");
     let config = pki.server.clone();
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -123,10 +118,11 @@ fn issue_9_class_3_handshake_has_a_deadline() {
             }
         }
     });
-    let mut cfg = client_config(port, &pki, TlsMode::StartTls);
-    cfg.timeouts = Timeouts::uniform(Duration::from_secs(1));
+    let cfg = config_builder(port, &pki, TlsMode::StartTls)
+        .timeouts(Timeouts::uniform(Duration::from_secs(1)))
+        .build();
     let start = Instant::now();
-    let err = Client::connect(&cfg).err().unwrap();
+    let err = AnyClient::connect(drv, &cfg).err().unwrap();
     let took = start.elapsed();
     assert!(took < Duration::from_secs(4), "held for {took:?}: {err}");
     assert!(err.to_string().contains("TLS handshake"), "{err}");
@@ -136,8 +132,7 @@ fn issue_9_class_3_handshake_has_a_deadline() {
 /// Class 4: a large message over a slow link. The server answers the final dot at once,
 /// but the upload takes longer than the timeout: the wait for the final reply starts when
 /// the content is written, so the message is delivered, not "timed out".
-#[test]
-fn issue_9_class_4_reply_clock_starts_after_the_upload() {
+pub fn issue_9_class_4_reply_clock_starts_after_the_upload(drv: Drv) {
     const SIZE: usize = 16 << 20;
     let timeout = Duration::from_millis(700);
     let (port, server) = serve(move |p| {
@@ -180,10 +175,11 @@ fn issue_9_class_4_reply_clock_starts_after_the_upload() {
         assert_eq!(p.line(), "QUIT");
         p.say("221 bye\r\n");
     });
-    let mut cfg = client_config(port, &pki("class4"), TlsMode::DangerPlainText);
-    cfg.timeouts = Timeouts::uniform(timeout);
-    cfg.pipelining = false;
-    let mut client = Client::connect(&cfg).unwrap();
+    let cfg = config_builder(port, &pki("class4"), TlsMode::DangerPlainText)
+        .timeouts(Timeouts::uniform(timeout))
+        .pipelining(false)
+        .build();
+    let mut client = AnyClient::connect(drv, &cfg).unwrap();
     let mut body = b"Subject: big\r\n\r\n".to_vec();
     while body.len() < SIZE {
         body.extend_from_slice(&[b'x'; 998]);
@@ -199,8 +195,7 @@ fn issue_9_class_4_reply_clock_starts_after_the_upload() {
 }
 
 /// Class 9: after a refused AUTH the client says QUIT and closes TLS with close_notify.
-#[test]
-fn issue_9_class_9_quit_and_close_notify_after_failed_auth() {
+pub fn issue_9_class_9_quit_and_close_notify_after_failed_auth(drv: Drv) {
     let pki = pki("class9auth");
     let server_pki = Pki {
         ca_file: pki.ca_file.clone(),
@@ -219,15 +214,16 @@ fn issue_9_class_9_quit_and_close_notify_after_failed_auth() {
             other => panic!("expected close_notify, got {other:?}"),
         }
     });
-    let mut cfg = client_config(port, &pki, TlsMode::StartTls);
-    cfg.auth = Some(AuthConfig {
-        credentials: Credentials::Password {
-            user: "u".into(),
-            password: "p".into(),
-        },
-        mechanism: None,
-    });
-    let err = Client::connect(&cfg).err().unwrap();
+    let cfg = config_builder(port, &pki, TlsMode::StartTls)
+        .auth(AuthConfig {
+            credentials: Credentials::Password {
+                user: "u".into(),
+                password: "p".into(),
+            },
+            mechanism: None,
+        })
+        .build();
+    let err = AnyClient::connect(drv, &cfg).err().unwrap();
     assert!(
         matches!(err, Error::Session(SessionError::AuthFailed(_))),
         "{err}"

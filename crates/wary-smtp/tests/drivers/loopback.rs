@@ -1,10 +1,8 @@
-//! Loopback tests of the blocking driver against scripted servers on 127.0.0.1 with a test CA
-//! made by rcgen: the happy paths (STARTTLS + AUTH + pipelined BDAT, implicit TLS, DATA), the
+//! Loopback cases, run against both drivers, with scripted servers on 127.0.0.1 and a test
+//! CA made by rcgen: the happy paths (STARTTLS + AUTH + pipelined BDAT, implicit TLS, DATA), the
 //! certificate failures, and many messages over one connection to a pipelining server with a
 //! simulated round-trip delay. The hostile-server catalog lives in wary-probe; these check that
 //! the driver does real, verified TLS and moves the exact bytes.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::thread::JoinHandle;
@@ -13,13 +11,11 @@ use wary_smtp::proto::{
     AuthConfig, Credentials, Envelope, Fault, Mailbox, Message, Outcome, ReversePath, SessionError,
     Timeouts, TlsMode,
 };
-use wary_smtp::{Client, ClientConfig, Error};
+use wary_smtp::{ClientConfig, Error};
 
-mod support;
-use support::*;
+use crate::support::*;
 
-#[test]
-fn starttls_auth_and_pipelined_bdat() {
+pub fn starttls_auth_and_pipelined_bdat(drv: Drv) {
     let pki = pki("starttls");
     let server_tls = pki.server.clone();
     let (port, server) = serve(move |p| {
@@ -48,15 +44,16 @@ fn starttls_auth_and_pipelined_bdat() {
         assert_eq!(p.line(), "QUIT");
         p.say("221 bye\r\n");
     });
-    let mut cfg = client_config(port, &pki, TlsMode::StartTls);
-    cfg.auth = Some(AuthConfig {
-        credentials: Credentials::Password {
-            user: "user".into(),
-            password: "pencil".into(),
-        },
-        mechanism: None,
-    });
-    let mut client = Client::connect(&cfg).unwrap();
+    let cfg = config_builder(port, &pki, TlsMode::StartTls)
+        .auth(AuthConfig {
+            credentials: Credentials::Password {
+                user: "user".into(),
+                password: "pencil".into(),
+            },
+            mechanism: None,
+        })
+        .build();
+    let mut client = AnyClient::connect(drv, &cfg).unwrap();
     let report = client
         .send(
             &envelope(),
@@ -77,8 +74,7 @@ fn starttls_auth_and_pipelined_bdat() {
     server.join().unwrap();
 }
 
-#[test]
-fn implicit_tls_with_data() {
+pub fn implicit_tls_with_data(drv: Drv) {
     let pki = pki("implicit");
     let server_tls = pki.server.clone();
     let (port, server) = serve(move |p| {
@@ -98,7 +94,8 @@ fn implicit_tls_with_data() {
         assert_eq!(p.line(), "QUIT");
         p.say("221 bye\r\n");
     });
-    let mut client = Client::connect(&client_config(port, &pki, TlsMode::Implicit)).unwrap();
+    let mut client =
+        AnyClient::connect(drv, &client_config(port, &pki, TlsMode::Implicit)).unwrap();
     let report = client
         .send(&envelope(), &Message::new(b".x").unwrap())
         .unwrap();
@@ -126,24 +123,23 @@ fn starttls_then_handshake(pki: &Pki) -> (u16, JoinHandle<()>) {
     })
 }
 
-#[test]
-fn wrong_host_name_is_refused() {
+pub fn wrong_host_name_is_refused(drv: Drv) {
     let pki = pki("wrongname");
     let (port, server) = starttls_then_handshake(&pki);
-    let mut cfg = client_config(port, &pki, TlsMode::StartTls);
-    cfg.tls_server_name = Some("mx.elsewhere.test".into());
-    let err = Client::connect(&cfg).err().unwrap();
+    let cfg = config_builder(port, &pki, TlsMode::StartTls)
+        .tls_server_name("mx.elsewhere.test")
+        .build();
+    let err = AnyClient::connect(drv, &cfg).err().unwrap();
     assert!(matches!(err, Error::Tls { .. }), "{err}");
     assert_eq!(err.fault(), Fault::Protocol);
     server.join().unwrap();
 }
 
-#[test]
-fn untrusted_certificate_is_refused() {
+pub fn untrusted_certificate_is_refused(drv: Drv) {
     let pki_server = pki("untrusted-server");
     let pki_other = pki("untrusted-other");
     let (port, server) = starttls_then_handshake(&pki_server);
-    let err = Client::connect(&client_config(port, &pki_other, TlsMode::StartTls))
+    let err = AnyClient::connect(drv, &client_config(port, &pki_other, TlsMode::StartTls))
         .err()
         .unwrap();
     assert!(matches!(err, Error::Tls { .. }), "{err}");
@@ -151,8 +147,7 @@ fn untrusted_certificate_is_refused() {
     server.join().unwrap();
 }
 
-#[test]
-fn silence_times_out() {
+pub fn silence_times_out(drv: Drv) {
     let pki = pki("silence");
     let (port, server) = serve(|p| {
         p.say("220 localhost\r\n");
@@ -160,9 +155,10 @@ fn silence_times_out() {
         // No EHLO reply: wait for the client to give up and close.
         p.rest();
     });
-    let mut cfg = client_config(port, &pki, TlsMode::StartTls);
-    cfg.timeouts = Timeouts::uniform(Duration::from_millis(300));
-    let err = Client::connect(&cfg).err().unwrap();
+    let cfg = config_builder(port, &pki, TlsMode::StartTls)
+        .timeouts(Timeouts::uniform(Duration::from_millis(300)))
+        .build();
+    let err = AnyClient::connect(drv, &cfg).err().unwrap();
     assert!(
         matches!(
             err,
@@ -313,7 +309,7 @@ fn pipelining_sink(chunking: bool, delay: Duration) -> (u16, JoinHandle<SinkLog>
 /// 20 messages, every fifth to a refused recipient only, through `send_many` and then through
 /// `send` one at a time, each over a fresh connection to the sink: checks the content never
 /// leaves for a refused message, counts the round trips, and prints the time per message.
-fn many_messages(chunking: bool) {
+fn many_messages(drv: Drv, chunking: bool) {
     const N: u32 = 20;
     let delay = Duration::from_millis(20);
     let from = || ReversePath::Mailbox(Mailbox::parse("a@client.test").unwrap());
@@ -332,16 +328,17 @@ fn many_messages(chunking: bool) {
     let path = if chunking { "BDAT" } else { "DATA" };
     for many in [true, false] {
         let (port, sink) = pipelining_sink(chunking, delay);
-        let mut cfg = ClientConfig::new("127.0.0.1", port);
-        cfg.tls = TlsMode::DangerPlainText;
-        cfg.timeouts = Timeouts::uniform(Duration::from_secs(10));
-        let mut client = Client::connect(&cfg).unwrap();
+        let cfg = ClientConfig::builder("127.0.0.1", port)
+            .tls(TlsMode::DangerPlainText)
+            .timeouts(Timeouts::uniform(Duration::from_secs(10)))
+            .build();
+        let mut client = AnyClient::connect(drv, &cfg).unwrap();
         let setup = client.round_trips();
         let start = std::time::Instant::now();
         let mut outcomes = Vec::new();
         if many {
             client
-                .send_many(batch.iter().map(|(e, m)| (e, m)), |i, r| {
+                .send_many(&batch, |i, r| {
                     outcomes.push((i, r.unwrap().outcome()));
                 })
                 .unwrap();
@@ -382,12 +379,10 @@ fn many_messages(chunking: bool) {
     }
 }
 
-#[test]
-fn many_messages_with_chunking_content_only_after_rcpt_replies() {
-    many_messages(true);
+pub fn many_messages_with_chunking_content_only_after_rcpt_replies(drv: Drv) {
+    many_messages(drv, true);
 }
 
-#[test]
-fn many_messages_with_data_content_only_after_354() {
-    many_messages(false);
+pub fn many_messages_with_data_content_only_after_354(drv: Drv) {
+    many_messages(drv, false);
 }
