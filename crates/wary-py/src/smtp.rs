@@ -86,10 +86,7 @@ pub fn smtp_send<'py>(
     }
     match (user, password) {
         (Some(user), Some(password)) => {
-            config = config.auth(AuthConfig {
-                credentials: Credentials::Password { user, password },
-                mechanism: None,
-            })
+            config = config.auth(AuthConfig::new(Credentials::Password { user, password }))
         }
         (None, None) => {}
         _ => {
@@ -204,7 +201,7 @@ fn opt_reply<'py>(py: Python<'py>, reply: Option<&Reply>) -> PyResult<Option<Bou
 
 fn tls_dict<'py>(py: Python<'py>, tls: &TlsInfo) -> PyResult<Bound<'py, PyDict>> {
     let d = PyDict::new(py);
-    d.set_item("version", &tls.version)?;
+    d.set_item("version", tls.version.to_string())?;
     d.set_item("cipher", &tls.cipher_suite)?;
     d.set_item("server_name", &tls.server_name)?;
     d.set_item("peer_subject", &tls.peer_subject)?;

@@ -94,7 +94,23 @@ impl fmt::Display for Error {
     }
 }
 
-impl std::error::Error for Error {}
+/// Every variant that wraps a cause hands it out, so a caller can walk the chain down to the
+/// `io::Error` or `rustls::Error` (for example to tell an untrusted certificate from an
+/// expired one). `Display` already says everything for a one-line message.
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Resolve { source, .. }
+            | Error::Connect { source, .. }
+            | Error::Io { source, .. } => Some(source),
+            Error::Tls { error, .. } => Some(error),
+            Error::TlsConfig(e) => Some(e),
+            Error::Session(e) => Some(e),
+            Error::Submit(e) => Some(e),
+            Error::PlainTextNotTls { .. } => None,
+        }
+    }
+}
 
 impl From<SessionError> for Error {
     fn from(e: SessionError) -> Self {

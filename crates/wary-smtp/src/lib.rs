@@ -15,6 +15,10 @@
 //!   drivers run one shared step machine (TLS records, deadlines, 64 KiB write pieces, the
 //!   order of reports and errors), so they behave alike; one table of tests runs against
 //!   both.
+//! - `Pool` (feature `tokio`): N connections shared by concurrent senders, one report per
+//!   message, idle timeout, messages per connection, a new connection after a 421; a message
+//!   is sent a second time only when its content provably never left (the rule is in the
+//!   `pool` module's docs), so an unconfirmed message is reported, never sent twice.
 //! - [`ClientConfig`]: where and how to connect, built with [`ClientConfig::builder`]; it
 //!   holds the [`proto::SessionConfig`]. Your own `Arc<rustls::ClientConfig>` (custom roots,
 //!   client certificates, another provider) goes in
@@ -53,6 +57,8 @@ pub mod client;
 pub mod compose;
 pub mod error;
 pub mod headers;
+#[cfg(feature = "tokio")]
+pub mod pool;
 pub mod proto;
 pub mod tls;
 
@@ -60,5 +66,7 @@ pub mod tls;
 pub use client::AsyncClient;
 pub use client::{Client, ClientConfig, ClientConfigBuilder, Transport, Untimed};
 pub use error::Error;
+#[cfg(feature = "tokio")]
+pub use pool::{Pool, PoolConfig};
 pub use proto::{DeliveryReport, Fault, Outcome};
 pub use tls::Trust;

@@ -6,7 +6,7 @@
 //! [`danger_accept_invalid_hostnames`](crate::client::ClientConfigBuilder::danger_accept_invalid_hostnames)
 //! turns the name check off, and never the chain check of wary's own configurations.
 
-use crate::proto::TlsInfo;
+use crate::proto::{TlsInfo, TlsVersion};
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::WebPkiServerVerifier;
 use rustls::pki_types::pem::PemObject;
@@ -69,7 +69,14 @@ impl fmt::Display for TlsConfigError {
     }
 }
 
-impl std::error::Error for TlsConfigError {}
+impl std::error::Error for TlsConfigError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            TlsConfigError::Rustls(e) => Some(e),
+            _ => None,
+        }
+    }
+}
 
 /// The crypto provider wary uses everywhere (ring).
 pub fn provider() -> Arc<rustls::crypto::CryptoProvider> {
@@ -245,12 +252,9 @@ pub fn server_name(name: &str) -> Result<ServerName<'static>, TlsConfigError> {
 
 /// Describes an established connection for the delivery report.
 pub fn session_info(conn: &rustls::ClientConnection, server_name: &str) -> TlsInfo {
-    let version = match conn.protocol_version() {
-        Some(rustls::ProtocolVersion::TLSv1_3) => "TLSv1.3".to_owned(),
-        Some(rustls::ProtocolVersion::TLSv1_2) => "TLSv1.2".to_owned(),
-        Some(other) => format!("{other:?}"),
-        None => "unknown".to_owned(),
-    };
+    let version = conn
+        .protocol_version()
+        .map_or(TlsVersion::Unknown, |v| TlsVersion::from_code(v.into()));
     let cipher_suite = conn
         .negotiated_cipher_suite()
         .and_then(|s| s.suite().as_str().map(str::to_owned))

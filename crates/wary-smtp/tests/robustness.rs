@@ -80,18 +80,12 @@ fn sessions_never_panic_and_failures_are_final() {
             TlsMode::DangerPlainText,
         ][round % 3];
         if cfg.tls != TlsMode::DangerPlainText && rng.below(2) == 0 {
-            cfg.auth = Some(AuthConfig {
-                credentials: Credentials::Password {
-                    user: "u".into(),
-                    password: "p".into(),
-                },
-                mechanism: None,
-            });
+            cfg.auth = Some(AuthConfig::new(Credentials::Password {
+                user: "u".into(),
+                password: "p".into(),
+            }));
         }
-        cfg.limits = ReplyLimits {
-            max_line: 64,
-            max_lines: 8,
-        };
+        cfg.limits = ReplyLimits::default().with_max_line(64).with_max_lines(8);
         let mut s = Session::new(cfg, [1; 18], now).unwrap();
         let input = random_input(&mut rng);
         let mut pos = 0;
@@ -102,12 +96,7 @@ fn sessions_never_panic_and_failures_are_final() {
             while let Some(ev) = s.poll_event() {
                 match ev {
                     Event::StartTls(proof) => {
-                        let info = TlsInfo {
-                            version: "TLSv1.3".into(),
-                            cipher_suite: "x".into(),
-                            peer_subject: None,
-                            server_name: "mx".into(),
-                        };
+                        let info = TlsInfo::new(TlsVersion::Tls13, "x", "mx");
                         let _ = s.tls_established(proof, info, now);
                     }
                     Event::Ready => {
@@ -136,10 +125,7 @@ fn sessions_never_panic_and_failures_are_final() {
 #[test]
 fn reply_parser_never_panics_and_is_consistent_under_splitting() {
     let mut rng = Rng(0x5eed_0000_0000_0002);
-    let limits = ReplyLimits {
-        max_line: 32,
-        max_lines: 4,
-    };
+    let limits = ReplyLimits::default().with_max_line(32).with_max_lines(4);
     for _ in 0..50_000 {
         let input = random_input(&mut rng);
         let whole = parse_reply(&input, limits);

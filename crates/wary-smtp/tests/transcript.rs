@@ -26,22 +26,15 @@ fn config(tls: TlsMode) -> SessionConfig {
 }
 
 fn creds() -> AuthConfig {
-    AuthConfig {
-        credentials: Credentials::Password {
-            user: "u".into(),
-            password: "p".into(),
-        },
-        mechanism: None,
-    }
+    AuthConfig::new(Credentials::Password {
+        user: "u".into(),
+        password: "p".into(),
+    })
 }
 
 fn tls_info() -> TlsInfo {
-    TlsInfo {
-        version: "TLSv1.3".into(),
-        cipher_suite: "TLS13_AES_256_GCM_SHA384".into(),
-        peer_subject: Some("CN=mx.test".into()),
-        server_name: "mx.test".into(),
-    }
+    TlsInfo::new(TlsVersion::Tls13, "TLS13_AES_256_GCM_SHA384", "mx.test")
+        .with_peer_subject(Some("CN=mx.test".into()))
 }
 
 fn mb(s: &str) -> Mailbox {
@@ -168,7 +161,7 @@ fn starttls_then_capabilities_reset_and_ehlo_again() {
     p.s.send_message(&envelope(&["b@x.test"]), &Message::new(b"hi\r\n").unwrap())
         .unwrap();
     p.expect("MAIL FROM:<a@client.test>\r\n");
-    assert_eq!(p.s.tls().unwrap().version, "TLSv1.3");
+    assert_eq!(p.s.tls().unwrap().version, TlsVersion::Tls13);
 }
 
 #[test]
@@ -304,10 +297,7 @@ fn auth_plain_after_tls() {
 #[test]
 fn auth_login_and_failure() {
     let mut cfg = config(TlsMode::StartTls);
-    cfg.auth = Some(AuthConfig {
-        mechanism: Some(Mechanism::parse("LOGIN").unwrap()),
-        ..creds()
-    });
+    cfg.auth = Some(creds().with_mechanism(Mechanism::parse("login").unwrap()));
     let mut p = Peer::open_tls(cfg, "250-mx.test\r\n250 AUTH LOGIN PLAIN\r\n");
     p.expect("AUTH LOGIN\r\n");
     p.ok("334 VXNlcm5hbWU6\r\n");
@@ -502,7 +492,7 @@ fn per_recipient_results_without_pipelining() {
         r.recipients[1].reply.as_ref().unwrap().to_string(),
         "550 5.1.1 no such user"
     );
-    assert_eq!(r.first_refusal().unwrap().0, "RCPT");
+    assert_eq!(r.first_refusal().unwrap().0, TxnCommand::Rcpt(1));
     assert_eq!(r.final_reply.as_ref().unwrap().code().value(), 250);
     assert_eq!(
         r.tls.as_ref().unwrap().peer_subject.as_deref(),
@@ -542,7 +532,7 @@ fn mail_refused() {
     p.expect("");
     let r = p.report();
     assert_eq!(r.outcome(), Outcome::NotDelivered);
-    assert_eq!(r.first_refusal().unwrap().0, "MAIL");
+    assert_eq!(r.first_refusal().unwrap().0, TxnCommand::Mail);
 }
 
 #[test]
@@ -602,7 +592,7 @@ fn final_reply_must_be_2xx_and_must_come() {
     p.ok("554 5.6.0 spam\r\n");
     let r = p.report();
     assert_eq!(r.outcome(), Outcome::NotDelivered);
-    assert_eq!(r.first_refusal().unwrap().0, "end of data");
+    assert_eq!(r.first_refusal().unwrap().0, TxnCommand::DataEnd);
 }
 
 #[test]
@@ -863,7 +853,7 @@ fn issue_4_all_rcpt_refused_with_chunking_sends_no_bdat_and_no_content() {
         .iter()
         .all(|x| !x.accepted() && x.reply.is_some()));
     assert!(r.data.is_none() && r.final_reply.is_none());
-    assert_eq!(r.first_refusal().unwrap().0, "RCPT");
+    assert_eq!(r.first_refusal().unwrap().0, TxnCommand::Rcpt(0));
     let wire = p.wire();
     assert!(!wire.contains("BDAT") && !wire.contains("DATA"), "{wire}");
     assert!(
@@ -894,7 +884,7 @@ fn issue_4_mail_refused_with_chunking_sends_nothing_more() {
     p.ok("530 5.7.0 authentication required\r\n503 5.5.1 no MAIL\r\n");
     p.expect("");
     let r = p.report();
-    assert_eq!(r.first_refusal().unwrap().0, "MAIL");
+    assert_eq!(r.first_refusal().unwrap().0, TxnCommand::Mail);
     assert!(!p.wire().contains("secret") && !p.wire().contains("BDAT"));
     assert!(p.s.is_ready());
 }
@@ -937,7 +927,7 @@ fn bdat_refused_resets() {
     p.ok("250 ok\r\n");
     let r = p.report();
     assert_eq!(r.outcome(), Outcome::NotDelivered);
-    assert_eq!(r.first_refusal().unwrap().0, "end of data");
+    assert_eq!(r.first_refusal().unwrap().0, TxnCommand::BdatLast);
 }
 
 #[test]
@@ -956,7 +946,7 @@ fn pipelined_data_accepted_without_recipients_gets_a_lone_dot() {
     p.ok("554 5.5.1 no valid recipients\r\n");
     let r = p.report();
     assert_eq!(r.outcome(), Outcome::NotDelivered);
-    assert_eq!(r.first_refusal().unwrap().0, "RCPT");
+    assert_eq!(r.first_refusal().unwrap().0, TxnCommand::Rcpt(0));
     assert!(!p.wire().contains("secret"), "{}", p.wire());
     assert!(p.s.is_ready());
     // Even a server that "accepts" the empty message delivers nothing of it.
@@ -1187,13 +1177,13 @@ fn in_flight_window_is_bounded() {
 #[test]
 fn xoauth2_error_challenge_then_refusal() {
     let mut cfg = config(TlsMode::StartTls);
-    cfg.auth = Some(AuthConfig {
-        credentials: Credentials::OAuth2 {
+    cfg.auth = Some(
+        AuthConfig::new(Credentials::OAuth2 {
             user: "u@x.test".into(),
             token: "tok".into(),
-        },
-        mechanism: Some(Mechanism::parse("XOAUTH2").unwrap()),
-    });
+        })
+        .with_mechanism(Mechanism::XOAuth2),
+    );
     let mut p = Peer::open_tls(cfg, "250-mx.test\r\n250 AUTH PLAIN XOAUTH2\r\n");
     p.expect("AUTH XOAUTH2 dXNlcj11QHgudGVzdAFhdXRoPUJlYXJlciB0b2sBAQ==\r\n");
     // RFC-less but universal: a 334 with a JSON error, answered by an empty line.

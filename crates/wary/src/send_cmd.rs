@@ -444,7 +444,7 @@ fn client_config(args: &SendOpts) -> Result<ClientConfig, Failure> {
             ),
             None => None,
         };
-        let credentials = if mechanism.as_ref().is_some_and(|m| m.as_str() == "XOAUTH2") {
+        let credentials = if mechanism == Some(Mechanism::XOAuth2) {
             Credentials::OAuth2 {
                 user: user.clone(),
                 token: secret,
@@ -455,9 +455,10 @@ fn client_config(args: &SendOpts) -> Result<ClientConfig, Failure> {
                 password: secret,
             }
         };
-        config = config.auth(AuthConfig {
-            credentials,
-            mechanism,
+        let auth = AuthConfig::new(credentials);
+        config = config.auth(match mechanism {
+            Some(m) => auth.with_mechanism(m),
+            None => auth,
         });
     }
     Ok(config.build())

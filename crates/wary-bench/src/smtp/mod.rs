@@ -6,6 +6,7 @@
 
 mod clients;
 mod pki;
+mod pool;
 mod report;
 mod sink;
 
@@ -37,6 +38,10 @@ pub struct SmtpArgs {
     /// indicative numbers never replace the committed ones by accident.
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Only the pooled part (M messages through N = 1, 4, 16 connections): prints its table
+    /// and writes no report.
+    #[arg(long)]
+    pool_only: bool,
     /// Kill a client process after this many seconds.
     #[arg(long, default_value_t = 900)]
     timeout_secs: u64,
@@ -106,6 +111,10 @@ pub struct Results {
     pub took: Duration,
     /// Python's version, for the record.
     pub python: String,
+    /// The pooled part, at the first setting's round trip.
+    pub pool: Vec<pool::PoolRow>,
+    /// The pooled part's round trip.
+    pub pool_delay: Duration,
 }
 
 /// Runs the benchmark and writes its part of the report.
@@ -155,6 +164,11 @@ pub fn main(args: SmtpArgs) -> Result<()> {
     let pki = pki::generate(&dir.0)?;
     let messages = clients::messages(n);
     let expected_octets: u64 = messages.iter().map(|m| m.len() as u64).sum();
+    if args.pool_only {
+        let pool_rows = pool::run_all(&pki, &messages, delay);
+        println!("{}", pool::markdown(&pool_rows, n, delay));
+        return Ok(());
+    }
     let mut rows = Vec::new();
     for (si, setting) in settings.iter().enumerate() {
         for &client in &chosen {
@@ -195,6 +209,7 @@ pub fn main(args: SmtpArgs) -> Result<()> {
             rows.push(row);
         }
     }
+    let pool_rows = pool::run_all(&pki, &messages, delay);
     let results = Results {
         messages: n,
         quick: args.quick,
@@ -202,6 +217,8 @@ pub fn main(args: SmtpArgs) -> Result<()> {
         rows,
         took: started.elapsed(),
         python: python_version(),
+        pool: pool_rows,
+        pool_delay: delay,
     };
     let machine = crate::machine::collect();
     let verdicts = report::verdicts(&results);

@@ -179,6 +179,7 @@ pub fn markdown(r: &Results, m: &Machine, verdicts: &[Verdict], expected_octets:
         }
         let _ = writeln!(s);
     }
+    s.push_str(&super::pool::markdown(&r.pool, n, r.pool_delay));
     let _ = writeln!(s, "### Method\n");
     let _ = writeln!(
         s,

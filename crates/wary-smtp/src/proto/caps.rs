@@ -2,8 +2,8 @@
 //! this type is only ever built from one EHLO reply, and the session drops it at the TLS
 //! boundary (RFC 3207 §4.2), so no capability can leak from plain text into TLS.
 
+use super::mechanism::Mechanism;
 use super::reply::Reply;
-use super::types::Mechanism;
 
 /// What the server offered in one EHLO reply.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -26,7 +26,8 @@ pub struct Capabilities {
     pub enhanced_status_codes: bool,
     /// SIZE (RFC 1870): `Some(0)` means "offered, no fixed limit".
     pub size: Option<u64>,
-    /// AUTH mechanisms (RFC 4954), upper case.
+    /// AUTH mechanisms (RFC 4954), in the server's order, each once; names wary does not
+    /// know are [`Mechanism::Other`].
     pub auth: Vec<Mechanism>,
 }
 
@@ -68,9 +69,9 @@ impl Capabilities {
         }
         caps
     }
-    /// True when the server offered the AUTH mechanism `name`.
-    pub fn offers_auth(&self, name: &str) -> bool {
-        self.auth.iter().any(|m| m.as_str() == name)
+    /// True when the server offered the AUTH mechanism `mechanism`.
+    pub fn offers_auth(&self, mechanism: &Mechanism) -> bool {
+        self.auth.contains(mechanism)
     }
 }
 
@@ -88,8 +89,9 @@ mod tests {
         assert!(caps.pipelining && caps.chunking && caps.eight_bit_mime);
         assert!(!caps.starttls && !caps.smtputf8 && !caps.dsn);
         assert_eq!(caps.size, Some(1000));
-        assert!(caps.offers_auth("LOGIN") && caps.offers_auth("SCRAM-SHA-256"));
-        assert!(!caps.offers_auth("XOAUTH2"));
+        assert!(caps.offers_auth(&Mechanism::Login) && caps.offers_auth(&Mechanism::ScramSha256));
+        assert!(!caps.offers_auth(&Mechanism::XOAuth2));
+        assert_eq!(caps.auth.len(), 3);
     }
 
     #[test]

@@ -2,7 +2,8 @@
 //! argument is a checked newtype from `types`, so encoding cannot emit CR, LF or NUL except
 //! the CRLF that ends the command.
 
-use super::types::{AuthValue, Domain, EsmtpParam, Mailbox, Mechanism, ReversePath};
+use super::mechanism::Mechanism;
+use super::types::{AuthValue, Domain, EsmtpParam, Mailbox, ReversePath};
 use std::fmt;
 
 /// One command line.
@@ -134,7 +135,7 @@ mod tests {
         );
         assert_eq!(
             wire(Command::Auth(
-                Mechanism::parse("plain").unwrap(),
+                Mechanism::Plain,
                 Some(AuthValue::encode(b"\0u\0p"))
             )),
             "AUTH PLAIN AHUAcA==\r\n"

@@ -182,7 +182,16 @@ impl fmt::Display for SessionError {
     }
 }
 
-impl std::error::Error for SessionError {}
+/// The variants that wrap a cause (a malformed reply, a SASL failure) hand it out.
+impl std::error::Error for SessionError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            SessionError::MalformedReply { error, .. } => Some(error),
+            SessionError::Sasl(e) => Some(e),
+            _ => None,
+        }
+    }
+}
 
 /// Why a message was not started; nothing of it was sent. The session stays usable.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -247,7 +256,16 @@ impl fmt::Display for SubmitError {
     }
 }
 
-impl std::error::Error for SubmitError {}
+/// The variants that wrap a cause (the message, an envelope value) hand it out.
+impl std::error::Error for SubmitError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            SubmitError::Message(e) => Some(e),
+            SubmitError::Value(e) => Some(e),
+            _ => None,
+        }
+    }
+}
 
 impl From<MessageError> for SubmitError {
     fn from(e: MessageError) -> Self {

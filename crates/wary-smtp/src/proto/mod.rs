@@ -4,7 +4,9 @@
 
 pub mod caps;
 pub mod command;
+pub mod config;
 pub mod error;
+pub mod mechanism;
 pub mod message;
 pub mod reply;
 pub mod report;
@@ -17,15 +19,14 @@ pub mod types;
 pub use caps::Capabilities;
 pub use command::Command;
 pub use error::{Fault, SessionError, SubmitError};
+pub use mechanism::{Mechanism, OtherMechanism};
 pub use message::{Message, MessageError};
 pub use reply::{parse_reply, EnhancedStatus, Reply, ReplyCode, ReplyError, ReplyLimits};
 pub use report::{
     DeliveryReport, Envelope, Notify, Outcome, Recipient, RecipientResult, RecipientStatus, Ret,
-    Status, TlsInfo,
+    Status, TlsInfo, TlsVersion, TxnCommand,
 };
 pub use sasl::{Credentials, SaslError};
 pub use session::{AuthConfig, Event, Session, SessionConfig, TlsMode, TlsUpgrade};
 pub use timeouts::Timeouts;
-pub use types::{
-    AuthValue, Domain, Envid, EsmtpParam, InvalidValue, Mailbox, Mechanism, ReversePath,
-};
+pub use types::{AuthValue, Domain, Envid, EsmtpParam, InvalidValue, Mailbox, ReversePath};

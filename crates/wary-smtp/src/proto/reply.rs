@@ -14,6 +14,7 @@ pub const MAX_REPLY_LINES: usize = 128;
 
 /// Caps on what the reply parser buffers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ReplyLimits {
     /// Longest line, CRLF included ([`MAX_REPLY_LINE`] by default).
     pub max_line: usize,
@@ -27,6 +28,19 @@ impl Default for ReplyLimits {
             max_line: MAX_REPLY_LINE,
             max_lines: MAX_REPLY_LINES,
         }
+    }
+}
+
+impl ReplyLimits {
+    /// With the longest line accepted, CRLF included.
+    pub fn with_max_line(mut self, octets: usize) -> ReplyLimits {
+        self.max_line = octets;
+        self
+    }
+    /// With the most lines accepted per reply.
+    pub fn with_max_lines(mut self, lines: usize) -> ReplyLimits {
+        self.max_lines = lines;
+        self
     }
 }
 

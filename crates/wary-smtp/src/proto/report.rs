@@ -31,6 +31,7 @@ pub enum Ret {
 
 /// One recipient and its DSN options.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Recipient {
     /// The address.
     pub mailbox: Mailbox,
@@ -49,10 +50,21 @@ impl Recipient {
             orcpt: None,
         }
     }
+    /// With DSN NOTIFY (RFC 3461 §4.1).
+    pub fn with_notify(mut self, notify: Notify) -> Recipient {
+        self.notify = Some(notify);
+        self
+    }
+    /// With DSN ORCPT (RFC 3461 §4.2).
+    pub fn with_orcpt(mut self, original: Mailbox) -> Recipient {
+        self.orcpt = Some(original);
+        self
+    }
 }
 
 /// The envelope of one message.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Envelope {
     /// MAIL FROM.
     pub from: ReversePath,
@@ -74,6 +86,25 @@ impl Envelope {
             envid: None,
         }
     }
+    /// An envelope whose recipients carry DSN options.
+    pub fn with_recipients(from: ReversePath, recipients: Vec<Recipient>) -> Envelope {
+        Envelope {
+            from,
+            recipients,
+            ret: None,
+            envid: None,
+        }
+    }
+    /// With DSN RET (RFC 3461 §4.3).
+    pub fn with_ret(mut self, ret: Ret) -> Envelope {
+        self.ret = Some(ret);
+        self
+    }
+    /// With DSN ENVID (RFC 3461 §4.4).
+    pub fn with_envid(mut self, envid: Envid) -> Envelope {
+        self.envid = Some(envid);
+        self
+    }
     pub(crate) fn uses_dsn(&self) -> bool {
         self.ret.is_some()
             || self.envid.is_some()
@@ -84,17 +115,78 @@ impl Envelope {
     }
 }
 
+/// A TLS protocol version. wary negotiates only TLS 1.2 and 1.3; the other cases exist so
+/// that a driver with its own TLS stack can report what it got without lying.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TlsVersion {
+    /// TLS 1.2 (RFC 5246).
+    Tls12,
+    /// TLS 1.3 (RFC 8446).
+    Tls13,
+    /// Another version, by its wire code (`0x0301` is TLS 1.0).
+    Other(u16),
+    /// The TLS stack did not say.
+    Unknown,
+}
+
+impl TlsVersion {
+    /// The version for its wire code (RFC 8446 §4.2.1: `0x0304` is TLS 1.3).
+    pub fn from_code(code: u16) -> TlsVersion {
+        match code {
+            0x0303 => TlsVersion::Tls12,
+            0x0304 => TlsVersion::Tls13,
+            other => TlsVersion::Other(other),
+        }
+    }
+    /// `TLSv1.2`, `TLSv1.3` (the names OpenSSL and `wary send --json` use), `0x0301`, or
+    /// `unknown`.
+    pub fn name(self) -> std::borrow::Cow<'static, str> {
+        match self {
+            TlsVersion::Tls12 => "TLSv1.2".into(),
+            TlsVersion::Tls13 => "TLSv1.3".into(),
+            TlsVersion::Other(code) => format!("{code:#06x}").into(),
+            TlsVersion::Unknown => "unknown".into(),
+        }
+    }
+}
+
+impl std::fmt::Display for TlsVersion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.name())
+    }
+}
+
 /// The TLS session a message went through.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct TlsInfo {
-    /// `TLSv1.3` or `TLSv1.2`.
-    pub version: String,
+    /// The protocol version.
+    pub version: TlsVersion,
     /// The IANA name of the cipher suite.
     pub cipher_suite: String,
     /// The peer certificate's subject (RFC 4514 form), when it could be decoded.
     pub peer_subject: Option<String>,
     /// The name the certificate was verified against.
     pub server_name: String,
+}
+
+impl TlsInfo {
+    /// What a driver reports after a verified handshake: the version, the cipher suite's
+    /// IANA name and the name the certificate was verified against.
+    pub fn new(version: TlsVersion, cipher_suite: &str, server_name: &str) -> TlsInfo {
+        TlsInfo {
+            version,
+            cipher_suite: cipher_suite.to_owned(),
+            peer_subject: None,
+            server_name: server_name.to_owned(),
+        }
+    }
+    /// With the peer certificate's subject (RFC 4514 form).
+    pub fn with_peer_subject(mut self, subject: Option<String>) -> TlsInfo {
+        self.peer_subject = subject;
+        self
+    }
 }
 
 /// What the server said about one recipient.
@@ -329,27 +421,67 @@ impl DeliveryReport {
     }
 
     /// The first refusal that explains why the message was not delivered to everyone:
-    /// MAIL's, then the recipients', then DATA's, then the final reply.
-    pub fn first_refusal(&self) -> Option<(&'static str, &Reply)> {
+    /// MAIL's, then the recipients' (in envelope order), then DATA's, then the final reply
+    /// (to the data's `.` or to `BDAT … LAST`).
+    pub fn first_refusal(&self) -> Option<(TxnCommand, &Reply)> {
         let refused = |r: &&Reply| !r.code().is_positive() && !r.code().is_intermediate();
         if let Some(r) = self.mail.as_ref().filter(refused) {
-            return Some(("MAIL", r));
+            return Some((TxnCommand::Mail, r));
         }
-        if let Some(r) = self
+        if let Some((i, r)) = self
             .recipients
             .iter()
-            .filter_map(|r| r.reply.as_ref())
-            .find(refused)
+            .enumerate()
+            .filter_map(|(i, r)| Some((i, r.reply.as_ref()?)))
+            .find(|(_, r)| refused(r))
         {
-            return Some(("RCPT", r));
+            return Some((TxnCommand::Rcpt(i), r));
         }
         if let Some(r) = self.data.as_ref().filter(refused) {
-            return Some(("DATA", r));
+            return Some((TxnCommand::Data, r));
         }
-        self.final_reply
-            .as_ref()
-            .filter(refused)
-            .map(|r| ("end of data", r))
+        let end = if self.bdat {
+            TxnCommand::BdatLast
+        } else {
+            TxnCommand::DataEnd
+        };
+        self.final_reply.as_ref().filter(refused).map(|r| (end, r))
+    }
+}
+
+/// A command of a mail transaction (RFC 5321 §3.3), as named by
+/// [`DeliveryReport::first_refusal`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TxnCommand {
+    /// `MAIL FROM`.
+    Mail,
+    /// `RCPT TO` for the recipient at this index (envelope order).
+    Rcpt(usize),
+    /// `DATA` (its 354, or a refusal).
+    Data,
+    /// The end of the data, the lone `.` (RFC 5321 §4.1.1.4).
+    DataEnd,
+    /// `BDAT … LAST` (RFC 3030 §2).
+    BdatLast,
+}
+
+impl TxnCommand {
+    /// The command as written in messages: `MAIL`, `RCPT`, `DATA`, `end of data`, `BDAT`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TxnCommand::Mail => "MAIL",
+            TxnCommand::Rcpt(_) => "RCPT",
+            TxnCommand::Data => "DATA",
+            TxnCommand::DataEnd => "end of data",
+            TxnCommand::BdatLast => "BDAT",
+        }
+    }
+}
+
+impl std::fmt::Display for TxnCommand {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 

@@ -3,7 +3,8 @@
 //! (RFC 5802, RFC 7677), which also authenticates the server. Pure computation: the session
 //! feeds challenges in and sends the responses; the nonce comes from the caller's entropy.
 
-use super::types::{AuthValue, Mechanism};
+use super::mechanism::Mechanism;
+use super::types::AuthValue;
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 use std::fmt;
@@ -49,7 +50,7 @@ pub enum SaslError {
     /// The server offered none of the mechanisms these credentials can use.
     NoMechanism {
         /// What the server offered.
-        offered: Vec<String>,
+        offered: Vec<Mechanism>,
     },
     /// The server's challenge is not valid base64 or not valid for the mechanism.
     BadChallenge(&'static str),
@@ -66,7 +67,11 @@ impl fmt::Display for SaslError {
             SaslError::NoMechanism { offered } => write!(
                 f,
                 "the server offers no AUTH mechanism wary can use with these credentials (offered: {})",
-                if offered.is_empty() { "none".to_owned() } else { offered.join(" ") }
+                if offered.is_empty() {
+                    "none".to_owned()
+                } else {
+                    offered.iter().map(Mechanism::as_str).collect::<Vec<_>>().join(" ")
+                }
             ),
             SaslError::BadChallenge(why) => write!(f, "the server sent a bad SASL challenge: {why}"),
             SaslError::ServerNotVerified(why) => {
@@ -86,18 +91,20 @@ pub fn choose(
     wanted: Option<&Mechanism>,
     offered: &[Mechanism],
 ) -> Result<Mechanism, SaslError> {
-    let fits: &[&str] = match creds {
-        Credentials::Password { .. } => &["SCRAM-SHA-256", "PLAIN", "LOGIN"],
-        Credentials::OAuth2 { .. } => &["XOAUTH2"],
+    let fits: &[Mechanism] = match creds {
+        Credentials::Password { .. } => {
+            &[Mechanism::ScramSha256, Mechanism::Plain, Mechanism::Login]
+        }
+        Credentials::OAuth2 { .. } => &[Mechanism::XOAuth2],
     };
     let pick = fits
         .iter()
-        .filter(|name| wanted.map_or(true, |m| m.as_str() == **name))
-        .find(|name| offered.iter().any(|m| m.as_str() == **name));
-    match pick.and_then(|n| Mechanism::parse(n).ok()) {
-        Some(m) => Ok(m),
+        .filter(|m| wanted.map_or(true, |w| w == *m))
+        .find(|m| offered.contains(m));
+    match pick {
+        Some(m) => Ok(m.clone()),
         None => Err(SaslError::NoMechanism {
-            offered: offered.iter().map(|m| m.to_string()).collect(),
+            offered: offered.to_vec(),
         }),
     }
 }
@@ -138,13 +145,13 @@ impl SaslClient {
         creds: &Credentials,
         nonce: &str,
     ) -> Result<(SaslClient, Option<AuthValue>), SaslError> {
-        let (state, initial) = match (mech.as_str(), creds) {
-            ("PLAIN", Credentials::Password { user, password }) => {
+        let (state, initial) = match (mech, creds) {
+            (Mechanism::Plain, Credentials::Password { user, password }) => {
                 // RFC 4616 §2: [authzid] NUL authcid NUL passwd
                 let msg = [b"\0", user.as_bytes(), b"\0", password.as_bytes()].concat();
                 (State::Done, Some(AuthValue::encode(&msg)))
             }
-            ("LOGIN", Credentials::Password { user, password }) => (
+            (Mechanism::Login, Credentials::Password { user, password }) => (
                 State::Login {
                     user: user.clone(),
                     password: password.clone(),
@@ -152,11 +159,11 @@ impl SaslClient {
                 },
                 None,
             ),
-            ("XOAUTH2", Credentials::OAuth2 { user, token }) => {
+            (Mechanism::XOAuth2, Credentials::OAuth2 { user, token }) => {
                 let msg = format!("user={user}\x01auth=Bearer {token}\x01\x01");
                 (State::XOAuth2, Some(AuthValue::encode(msg.as_bytes())))
             }
-            ("SCRAM-SHA-256", Credentials::Password { user, password }) => {
+            (Mechanism::ScramSha256, Credentials::Password { user, password }) => {
                 let user = saslprep(user)?.replace('=', "=3D").replace(',', "=2C");
                 let client_first_bare = format!("n={user},r={nonce}");
                 let msg = format!("n,,{client_first_bare}");
@@ -169,7 +176,7 @@ impl SaslClient {
             }
             _ => {
                 return Err(SaslError::NoMechanism {
-                    offered: vec![mech.to_string()],
+                    offered: vec![mech.clone()],
                 })
             }
         };
@@ -370,7 +377,7 @@ mod tests {
 
     #[test]
     fn scram_sha_256_rfc7677_vector() {
-        let mech = Mechanism::parse("SCRAM-SHA-256").unwrap();
+        let mech = Mechanism::ScramSha256;
         let (mut c, first) = SaslClient::start(&mech, &pw(), "rOprNGfwEbeRWgbNEkqO").unwrap();
         assert_eq!(unb64(&first.unwrap()), "n,,n=user,r=rOprNGfwEbeRWgbNEkqO");
         let server_first = "r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096";
@@ -389,7 +396,7 @@ mod tests {
 
     #[test]
     fn scram_rejects_forged_server() {
-        let mech = Mechanism::parse("SCRAM-SHA-256").unwrap();
+        let mech = Mechanism::ScramSha256;
         let (mut c, _) = SaslClient::start(&mech, &pw(), "abc").unwrap();
         assert!(matches!(
             c.step(&b64("r=xyz1,s=AAAA,i=4096")),
@@ -410,10 +417,10 @@ mod tests {
 
     #[test]
     fn plain_login_xoauth2() {
-        let (c, v) = SaslClient::start(&Mechanism::parse("PLAIN").unwrap(), &pw(), "").unwrap();
+        let (c, v) = SaslClient::start(&Mechanism::Plain, &pw(), "").unwrap();
         assert_eq!(unb64(&v.unwrap()), "\0user\0pencil");
         assert!(c.finish().is_ok());
-        let (mut c, v) = SaslClient::start(&Mechanism::parse("LOGIN").unwrap(), &pw(), "").unwrap();
+        let (mut c, v) = SaslClient::start(&Mechanism::Login, &pw(), "").unwrap();
         assert!(v.is_none());
         assert_eq!(unb64(&c.step("VXNlcm5hbWU6").unwrap()), "user");
         assert_eq!(unb64(&c.step("UGFzc3dvcmQ6").unwrap()), "pencil");
@@ -421,7 +428,7 @@ mod tests {
             user: "u@x".into(),
             token: "t0k".into(),
         };
-        let (_, v) = SaslClient::start(&Mechanism::parse("XOAUTH2").unwrap(), &tok, "").unwrap();
+        let (_, v) = SaslClient::start(&Mechanism::XOAuth2, &tok, "").unwrap();
         assert_eq!(unb64(&v.unwrap()), "user=u@x\x01auth=Bearer t0k\x01\x01");
     }
 
@@ -435,7 +442,7 @@ mod tests {
             choose(&pw(), None, &offered).unwrap().as_str(),
             "SCRAM-SHA-256"
         );
-        let login = Mechanism::parse("LOGIN").unwrap();
+        let login = Mechanism::Login;
         assert_eq!(
             choose(&pw(), Some(&login), &offered).unwrap().as_str(),
             "LOGIN"

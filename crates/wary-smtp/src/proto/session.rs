@@ -11,69 +11,17 @@
 use super::caps::Capabilities;
 use super::command::Command;
 use super::error::{SessionError, SubmitError};
+use super::mechanism::Mechanism;
 use super::message::Message;
-use super::reply::{parse_reply, Reply, ReplyLimits};
+use super::reply::{parse_reply, Reply};
 use super::report::{DeliveryReport, Envelope, TlsInfo};
-use super::sasl::{self, Credentials, SaslClient};
+use super::sasl::{self, SaslClient};
 use super::timeouts::Timeouts;
-use super::types::{Domain, Mechanism};
 use std::collections::VecDeque;
+use std::fmt;
 use std::time::Instant;
 
-/// How the connection is protected.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TlsMode {
-    /// Plain TCP, then STARTTLS, which must succeed (RFC 3207). The default.
-    StartTls,
-    /// TLS from the first byte (RFC 8314 §3, port 465).
-    Implicit,
-    /// No TLS at all: everything, including the message, travels in plain text. AUTH is
-    /// never sent in this mode.
-    DangerPlainText,
-}
-
-/// AUTH settings.
-#[derive(Debug, Clone)]
-pub struct AuthConfig {
-    /// What to log in with.
-    pub credentials: Credentials,
-    /// Use only this mechanism; `None` picks the strongest one offered.
-    pub mechanism: Option<Mechanism>,
-}
-
-/// Everything the session needs to know before it starts.
-#[derive(Debug, Clone)]
-pub struct SessionConfig {
-    /// The name sent in EHLO (a domain, or an address literal such as `[192.0.2.1]`).
-    pub helo: Domain,
-    /// TLS mode.
-    pub tls: TlsMode,
-    /// Log in after TLS, if set.
-    pub auth: Option<AuthConfig>,
-    /// Caps on replies.
-    pub limits: ReplyLimits,
-    /// Per-phase timeouts.
-    pub timeouts: Timeouts,
-    /// Batch commands when the server offers PIPELINING (RFC 2920).
-    pub pipelining: bool,
-    /// Send the message with `BDAT … LAST` when the server offers CHUNKING (RFC 3030).
-    pub chunking: bool,
-}
-
-impl SessionConfig {
-    /// STARTTLS, no AUTH, default limits and timeouts, pipelining and chunking when offered.
-    pub fn new(helo: Domain) -> SessionConfig {
-        SessionConfig {
-            helo,
-            tls: TlsMode::StartTls,
-            auth: None,
-            limits: ReplyLimits::default(),
-            timeouts: Timeouts::default(),
-            pipelining: true,
-            chunking: true,
-        }
-    }
-}
+pub use super::config::{AuthConfig, SessionConfig, TlsMode};
 
 /// Proof that the session asked for a TLS handshake at a legal point: after an exact 220 to
 /// STARTTLS with nothing buffered behind it, or at the start in implicit TLS mode. It cannot
@@ -792,6 +740,41 @@ impl Session {
                 reply,
             }),
         }
+    }
+}
+
+/// Shows the session's state, never a secret: credentials print as the user name only
+/// ([`Credentials`](super::sasl::Credentials)'s own `Debug`), and the buffers, which hold AUTH lines (base64 of the
+/// password for PLAIN and LOGIN) and the SCRAM nonce, and the SASL exchange's state, which
+/// holds the password, are shown by size or name only.
+impl fmt::Debug for Session {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let phase = match &self.phase {
+            Phase::Handshake { implicit: true } => "implicit TLS handshake",
+            Phase::Handshake { implicit: false } => "STARTTLS handshake",
+            Phase::Opening => "opening",
+            Phase::Auth(_) => "AUTH",
+            Phase::Ready => "ready",
+            Phase::Txn => "transaction",
+            Phase::Quit => "QUIT sent",
+            Phase::Closed => "closed",
+            Phase::Failed(_) => "failed",
+        };
+        let waiting: Vec<&str> = self.pending.iter().map(|e| e.verb()).collect();
+        f.debug_struct("Session")
+            .field("phase", &phase)
+            .field("error", &self.error())
+            .field("config", &self.config)
+            .field("capabilities", &self.caps)
+            .field("tls", &self.tls)
+            .field("authenticated", &self.authenticated)
+            .field("waiting_for", &waiting)
+            .field("messages_in_flight", &self.txns.len())
+            .field("octets_to_send", &self.outbuf.len())
+            .field("octets_received", &self.inbuf.len())
+            .field("deadline", &self.deadline)
+            .field("round_trips", &self.round_trips)
+            .finish_non_exhaustive()
     }
 }
 

@@ -7,6 +7,7 @@ use std::time::Duration;
 /// Per-phase timeouts. The session arms one deadline per reply it waits for; the driver uses
 /// `connect`, `tls_handshake` and `data_block` for its own I/O.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Timeouts {
     /// Establishing the TCP connection.
     pub connect: Duration,
@@ -68,6 +69,52 @@ impl Timeouts {
             data_block: c(self.data_block),
             data_term: c(self.data_term),
         }
+    }
+
+    /// With the TCP connect timeout.
+    pub fn with_connect(mut self, d: Duration) -> Timeouts {
+        self.connect = d;
+        self
+    }
+    /// With the TLS handshake timeout.
+    pub fn with_tls_handshake(mut self, d: Duration) -> Timeouts {
+        self.tls_handshake = d;
+        self
+    }
+    /// With the greeting timeout.
+    pub fn with_greeting(mut self, d: Duration) -> Timeouts {
+        self.greeting = d;
+        self
+    }
+    /// With the timeout for EHLO, HELO, STARTTLS, AUTH, RSET and QUIT replies.
+    pub fn with_command(mut self, d: Duration) -> Timeouts {
+        self.command = d;
+        self
+    }
+    /// With the MAIL reply timeout.
+    pub fn with_mail(mut self, d: Duration) -> Timeouts {
+        self.mail = d;
+        self
+    }
+    /// With the RCPT reply timeout.
+    pub fn with_rcpt(mut self, d: Duration) -> Timeouts {
+        self.rcpt = d;
+        self
+    }
+    /// With the timeout for DATA's 354.
+    pub fn with_data_init(mut self, d: Duration) -> Timeouts {
+        self.data_init = d;
+        self
+    }
+    /// With the timeout for writing one block of data.
+    pub fn with_data_block(mut self, d: Duration) -> Timeouts {
+        self.data_block = d;
+        self
+    }
+    /// With the timeout for the final reply after the data.
+    pub fn with_data_term(mut self, d: Duration) -> Timeouts {
+        self.data_term = d;
+        self
     }
 
     /// The same timeout for every phase (`wary send --timeout SECS`).

@@ -89,7 +89,7 @@ impl fmt::Display for InvalidValue {
 
 impl std::error::Error for InvalidValue {}
 
-fn shown(s: &str) -> String {
+pub(super) fn shown(s: &str) -> String {
     s.chars().flat_map(char::escape_debug).take(200).collect()
 }
 
@@ -417,36 +417,6 @@ impl fmt::Display for Envid {
     }
 }
 
-/// A SASL mechanism name (RFC 4422 §3.1: 1–20 of `A-Z 0-9 - _`).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Mechanism(String);
-
-impl Mechanism {
-    /// Checks `s` (case is folded to upper case, as mechanism names are).
-    pub fn parse(s: &str) -> Result<Mechanism, InvalidValue> {
-        let up = s.to_ascii_uppercase();
-        let ok = (1..=20).contains(&up.len())
-            && up
-                .bytes()
-                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
-        if ok {
-            Ok(Mechanism(up))
-        } else {
-            Err(InvalidValue::Auth { input: shown(s) })
-        }
-    }
-    /// The name.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for Mechanism {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
 /// A SASL value on the wire: base64 text, `=` for an empty initial response, or `*` to cancel
 /// (RFC 4954 §4). Built by encoding bytes, so it is valid by construction.
 #[derive(Clone, PartialEq, Eq)]
@@ -615,14 +585,7 @@ mod tests {
     }
 
     #[test]
-    fn mechanisms_and_values() {
-        assert_eq!(
-            Mechanism::parse("scram-sha-256").unwrap().as_str(),
-            "SCRAM-SHA-256"
-        );
-        for bad in ["", "A B", "A\r\n", "ABCDEFGHIJKLMNOPQRSTU"] {
-            assert!(Mechanism::parse(bad).is_err(), "{bad:?}");
-        }
+    fn auth_values() {
         assert_eq!(AuthValue::encode(b"\0u\0p").as_str(), "AHUAcA==");
         assert_eq!(
             format!("{:?}", AuthValue::encode(b"secret")),

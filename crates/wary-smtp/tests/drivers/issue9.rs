@@ -215,13 +215,10 @@ pub fn issue_9_class_9_quit_and_close_notify_after_failed_auth(drv: Drv) {
         }
     });
     let cfg = config_builder(port, &pki, TlsMode::StartTls)
-        .auth(AuthConfig {
-            credentials: Credentials::Password {
-                user: "u".into(),
-                password: "p".into(),
-            },
-            mechanism: None,
-        })
+        .auth(AuthConfig::new(Credentials::Password {
+            user: "u".into(),
+            password: "p".into(),
+        }))
         .build();
     let err = AnyClient::connect(drv, &cfg).err().unwrap();
     assert!(

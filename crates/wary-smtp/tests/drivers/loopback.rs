@@ -45,13 +45,10 @@ pub fn starttls_auth_and_pipelined_bdat(drv: Drv) {
         p.say("221 bye\r\n");
     });
     let cfg = config_builder(port, &pki, TlsMode::StartTls)
-        .auth(AuthConfig {
-            credentials: Credentials::Password {
-                user: "user".into(),
-                password: "pencil".into(),
-            },
-            mechanism: None,
-        })
+        .auth(AuthConfig::new(Credentials::Password {
+            user: "user".into(),
+            password: "pencil".into(),
+        }))
         .build();
     let mut client = AnyClient::connect(drv, &cfg).unwrap();
     let report = client
@@ -63,7 +60,7 @@ pub fn starttls_auth_and_pipelined_bdat(drv: Drv) {
     assert_eq!(report.outcome(), Outcome::Delivered);
     assert_eq!(report.round_trips, 2, "envelope, then content");
     let tls = report.tls.as_ref().unwrap();
-    assert_eq!(tls.version, "TLSv1.3");
+    assert_eq!(tls.version, wary_smtp::proto::TlsVersion::Tls13);
     assert!(
         tls.cipher_suite.starts_with("TLS13_"),
         "{}",

@@ -332,13 +332,10 @@ pub fn run(data: &[u8]) -> Result<(), String> {
     cfg.pipelining = flags & 4 != 0;
     cfg.chunking = flags & 8 != 0;
     if flags & 16 != 0 && tls_mode != TlsMode::DangerPlainText {
-        cfg.auth = Some(AuthConfig {
-            credentials: Credentials::Password {
-                user: "u".into(),
-                password: "p".into(),
-            },
-            mechanism: None,
-        });
+        cfg.auth = Some(AuthConfig::new(Credentials::Password {
+            user: "u".into(),
+            password: "p".into(),
+        }));
     }
     // Huge timeouts must not overflow (class 6).
     if flags & 32 != 0 {
@@ -458,12 +455,7 @@ pub fn run(data: &[u8]) -> Result<(), String> {
                         s.abort();
                         interrupted.get_or_insert(srv.fed);
                     } else {
-                        let info = TlsInfo {
-                            version: "TLSv1.3".into(),
-                            cipher_suite: "x".into(),
-                            peer_subject: None,
-                            server_name: "mx".into(),
-                        };
+                        let info = TlsInfo::new(TlsVersion::Tls13, "x", "mx");
                         if s.tls_established(proof, info, now).is_ok() {
                             tls = true;
                             if tls_mode == TlsMode::Implicit {

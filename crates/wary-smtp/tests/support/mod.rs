@@ -35,8 +35,14 @@ pub fn pki(name: &str) -> Pki {
         .distinguished_name
         .push(DnType::CommonName, "localhost");
     let cert = params.signed_by(&key, &ca, &ca_key).unwrap();
-    let dir =
-        std::env::temp_dir().join(format!("wary-smtp-loopback-{}-{name}", std::process::id()));
+    // Unique per call: the same test runs for both drivers in parallel, and two CAs written
+    // to one file make one handshake fail (BadSignature).
+    static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let dir = std::env::temp_dir().join(format!(
+        "wary-smtp-loopback-{}-{name}-{call}",
+        std::process::id()
+    ));
     std::fs::create_dir_all(&dir).unwrap();
     let ca_file = dir.join("ca.pem");
     std::fs::write(&ca_file, ca.pem()).unwrap();

@@ -56,7 +56,7 @@ pub fn print(run: &Run<'_>) {
 
 fn tls(t: &TlsInfo) -> Value {
     json!({
-        "version": t.version,
+        "version": t.version.to_string(),
         "cipher": t.cipher_suite,
         "verified_name": t.server_name,
         "peer_subject": t.peer_subject,
