@@ -2,13 +2,16 @@
 //! with tiny ones (so that every limit's error path runs). Invariants: no panic; the reader
 //! ends with `Ok(None)` or one error, after which it refuses to continue; an error about the
 //! input has a position with 1-based line and column; its message is one terminal-safe line
-//! of bounded length (no raw control or bidirectional character, whatever the input held).
+//! of bounded length (no raw control or bidirectional character, whatever the input held);
+//! a limit error, and only it, says which `Limit`, and its message names that field of
+//! `Limits` with the value in force.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use wary_xml::{Fault, Limits, Options, Reader, MAX_SHOWN_BYTES};
+use wary_xml::{ErrorKind, Fault, Limits, Options, Reader, MAX_SHOWN_BYTES};
 
 fn run(data: &[u8], options: Options) {
+    let limits = options.limits.clone();
     let mut reader = Reader::from_bytes(data, options);
     let mut events = 0usize;
     loop {
@@ -23,6 +26,11 @@ fn run(data: &[u8], options: Options) {
                 if e.fault() == Fault::Input || e.fault() == Fault::Limit {
                     let p = e.position().expect("an input or limit error has a position");
                     assert!(p.line >= 1 && p.column >= 1, "{e}");
+                }
+                assert_eq!(e.limit().is_some(), e.kind() == ErrorKind::Limit, "{e}");
+                if let Some(limit) = e.limit() {
+                    let named = format!("{limit} is {}", limits.value(limit));
+                    assert!(e.message().contains(&named), "{e}");
                 }
                 let shown = e.to_string();
                 assert!(!shown.is_empty());
@@ -51,18 +59,16 @@ fuzz_target!(|data: &[u8]| {
     run(data, Options::default());
     run(
         data,
-        Options {
-            limits: Limits {
-                max_depth: 4,
-                max_entity_depth: 2,
-                amplification_threshold: 64,
-                max_amplification: 2,
-                max_attributes: 3,
-                max_name_len: 8,
-                max_token_len: 64,
-                max_retained_bytes: 4096,
-            },
-            ..Options::default()
-        },
+        Options::new().with_limits(
+            Limits::default()
+                .with_max_depth(4)
+                .with_max_entity_depth(2)
+                .with_amplification_threshold(64)
+                .with_max_amplification(2)
+                .with_max_attributes(3)
+                .with_max_name_len(8)
+                .with_max_token_len(64)
+                .with_max_retained_bytes(4096),
+        ),
     );
 });

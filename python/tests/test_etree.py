@@ -216,8 +216,59 @@ def test_limits_are_keyword_arguments():
         ET.fromstring(deep, max_depth=10)
     assert info.value.limit == "max_depth"
     assert isinstance(info.value, StdET.ParseError)
-    assert "max-depth" in str(info.value) or "max_depth" in str(info.value)
+    # The message names the library's field and the value in force, never a CLI flag.
+    assert "Limits::max_depth is 10" in str(info.value)
+    assert "--max" not in str(info.value)
 
+
+# One document per limit, each crossing it by a little under a small value of that limit.
+LIMIT_DOCS = {
+    "max_depth": (b"<a>" * 4 + b"</a>" * 4, 3),
+    "max_entity_depth": (
+        b"<!DOCTYPE a [<!ENTITY e1 'x'><!ENTITY e2 '&e1;'><!ENTITY e3 '&e2;'>]><a>&e3;</a>",
+        2,
+    ),
+    "max_amplification": (
+        b"<!DOCTYPE a [<!ENTITY x '" + b"x" * 2000 + b"'>]><a>" + b"&x;" * 50 + b"</a>",
+        2,
+    ),
+    "max_attributes": (b"<a w='1' x='2' y='3'/>", 2),
+    "max_name_len": (b"<abcdefghij/>", 8),
+    "max_token_len": (b"<a><!--" + b"c" * 300 + b"--></a>", 256),
+    "max_retained_bytes": (
+        b"<!DOCTYPE a [" + b"".join(b"<!ENTITY e%d 'v'>" % i for i in range(100)) + b"]><a/>",
+        4096,
+    ),
+}
+
+
+def test_every_limit_is_a_keyword_argument_and_names_itself():
+    # The keyword arguments are the native module's list, with the library's defaults.
+    assert set(ET.DEFAULT_LIMITS) == set(LIMIT_DOCS) | {"amplification_threshold"}
+    for name, (doc, small) in LIMIT_DOCS.items():
+        extra = {"amplification_threshold": 1000} if name == "max_amplification" else {}
+        # Fine under the default; stopped under a small value, by that limit, which is
+        # the keyword argument that raises it.
+        ET.fromstring(doc)
+        with pytest.raises(ET.LimitError) as info:
+            ET.fromstring(doc, **{name: small}, **extra)
+        assert info.value.limit == name, str(info.value)
+        assert "Limits::%s is %d" % (name, small) in str(info.value)
+
+
+
+def test_every_limit_is_a_keyword_argument_of_the_push_parsers():
+    # XMLPullParser and XMLParser run over the native push parser (a second entry point of
+    # the native module): they take the same keyword arguments, max_retained_bytes included.
+    for name, (doc, small) in LIMIT_DOCS.items():
+        extra = {"amplification_threshold": 1000} if name == "max_amplification" else {}
+        for make in (ET.XMLPullParser, ET.XMLParser):
+            p = make(**{name: small}, **extra)
+            with pytest.raises(ET.LimitError) as info:
+                p.feed(doc)
+                p.close()
+            assert info.value.limit == name, (make.__name__, str(info.value))
+            assert "Limits::%s is %d" % (name, small) in str(info.value)
 
 def test_a_str_document_is_never_silently_garbled():
     # ElementTree ignores the declaration of a str; wary would decode UTF-8 as Latin-1.

@@ -27,16 +27,12 @@ from .defusedxml.common import (
 
 START, END, DATA, COMMENT, PI, DOCTYPE, START_RAW = range(7)
 
-#: The limits every parse takes as keyword arguments (those of ``wary_xml::Limits``).
-LIMITS = (
-    "max_depth",
-    "max_entity_depth",
-    "amplification_threshold",
-    "max_amplification",
-    "max_attributes",
-    "max_name_len",
-    "max_token_len",
-)
+#: The limits every parse takes as keyword arguments, with their defaults: the fields of
+#: ``wary_xml::Limits`` and the library's constants, as the native module reports them.
+DEFAULT_LIMITS = dict(_wary.DEFAULT_LIMITS)
+
+#: The limits' names (``LimitError.limit`` is one of them, or ``"external_entities"``).
+LIMITS = tuple(DEFAULT_LIMITS)
 
 ParseError = _ET.ParseError
 

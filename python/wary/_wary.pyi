@@ -8,6 +8,9 @@ class EventStream:
     ) -> Tuple[List[Tuple[str, Any]], Optional[Tuple[Any, ...]], bool]: ...
     def close(self) -> None: ...
 
+# The limit keyword arguments of open() and their defaults (wary_xml::Limits::DEFAULT_*).
+DEFAULT_LIMITS: Dict[str, int]
+
 def open(
     source: Any,
     kind: str,
@@ -19,6 +22,7 @@ def open(
     max_attributes: Optional[int] = ...,
     max_name_len: Optional[int] = ...,
     max_token_len: Optional[int] = ...,
+    max_retained_bytes: Optional[int] = ...,
     external_entities: Optional[str] = ...,
     entity_root: Optional[str] = ...,
     forbid_dtd: bool = ...,

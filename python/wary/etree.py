@@ -7,9 +7,10 @@ and this module re-exports the rest of ElementTree's names.
 
 What differs from ElementTree, on purpose:
 
-- wary's limits are on by default (``max_depth=1024``, ``max_amplification=100``, ...; see
-  docs/security.md); pass any of them as a keyword argument. A parse a limit stopped raises
-  :class:`LimitError`, a subclass of ``ParseError`` whose ``limit`` names it.
+- wary's limits are on by default (their names and default values are in
+  ``wary.etree.DEFAULT_LIMITS``; see docs/security.md); pass any of them as a keyword
+  argument. A parse a limit stopped raises :class:`LimitError`, a subclass of ``ParseError``
+  whose ``limit`` names it.
 - External entities are never loaded, unless ``external_entities="local"`` is passed by
   name (then only files inside ``entity_root``, default the document's folder; never URLs).
   A reference to one that was not loaded is left out of the text (XML 1.0 §4.4.3 lets a
@@ -46,9 +47,10 @@ from xml.etree.ElementTree import (  # noqa: F401  (re-exported: the rest of Ele
 
 from . import _core, _feed
 from ._feed import XMLParser, XMLPullParser
-from ._core import LimitError, ParseError
+from ._core import DEFAULT_LIMITS, LimitError, ParseError
 
 __all__ = [
+    "DEFAULT_LIMITS",
     "Comment",
     "Element",
     "ElementTree",
@@ -117,7 +119,8 @@ def fromstring(text, parser=None, **limits):
 
     Keyword arguments: wary's limits by name (``max_depth``, ``max_entity_depth``,
     ``amplification_threshold``, ``max_amplification``, ``max_attributes``,
-    ``max_name_len``, ``max_token_len``), ``external_entities`` (``"off"`` or ``"local"``)
+    ``max_name_len``, ``max_token_len``, ``max_retained_bytes``; see ``DEFAULT_LIMITS``),
+    ``external_entities`` (``"off"`` or ``"local"``)
     and ``entity_root``. Raises ``ParseError`` (``LimitError`` for a limit).
     """
     if parser is not None:

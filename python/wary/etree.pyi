@@ -20,6 +20,9 @@ from xml.etree.ElementTree import (
 _Source = Union[str, bytes, os.PathLike[str], IO[bytes]]
 _Event = Literal["start", "end", "start-ns", "end-ns", "comment", "pi"]
 
+# The limit keyword arguments and their defaults (wary_xml::Limits::DEFAULT_*).
+DEFAULT_LIMITS: Dict[str, int]
+
 class LimitError(ParseError):
     limit: Optional[str]
     position: Tuple[int, int]
@@ -53,6 +56,7 @@ def fromstring(
     max_attributes: int = ...,
     max_name_len: int = ...,
     max_token_len: int = ...,
+    max_retained_bytes: int = ...,
     external_entities: Literal["off", "local"] = ...,
     entity_root: Optional[Union[str, os.PathLike[str]]] = ...,
 ) -> Element: ...

@@ -159,9 +159,10 @@ impl Failure {
     /// From wary-xml's error.
     pub fn from_error(e: &Error) -> Failure {
         let pos = e.position().cloned().unwrap_or_default();
-        let limit = match e.kind() {
-            ErrorKind::Limit => Some(e.rule().trim_start_matches("Limits::").to_string()),
-            ErrorKind::ExternalEntityRefused => Some("external_entities".to_string()),
+        // The keyword argument that raises the limit: the `Limits` field's own name.
+        let limit = match (e.limit(), e.kind()) {
+            (Some(limit), _) => Some(limit.field_name().to_string()),
+            (None, ErrorKind::ExternalEntityRefused) => Some("external_entities".to_string()),
             _ => None,
         };
         Failure {

@@ -12,7 +12,7 @@ use crate::batch::Policy;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use std::path::PathBuf;
-use wary_xml::{ExternalEntities, Limits, Options};
+use wary_xml::{ExternalEntities, Limit, Limits, Options};
 
 /// What a parse was asked to do.
 #[derive(Clone, Debug, Default)]
@@ -49,19 +49,21 @@ impl Config {
             let Some(v) = value else { continue };
             let v = u64::try_from(v)
                 .map_err(|_| PyValueError::new_err(format!("{name} must be 0 or more, got {v}")))?;
+            // A value beyond usize (32-bit) is no limit anyway: saturate.
             let as_usize = usize::try_from(v).unwrap_or(usize::MAX);
-            match name {
-                "max_depth" => limits.max_depth = as_usize,
-                "max_entity_depth" => limits.max_entity_depth = as_usize,
-                "amplification_threshold" => limits.amplification_threshold = v,
-                "max_amplification" => limits.max_amplification = v,
-                "max_attributes" => limits.max_attributes = as_usize,
-                "max_name_len" => limits.max_name_len = as_usize,
-                "max_token_len" => limits.max_token_len = as_usize,
+            limits = match name {
+                "max_depth" => limits.with_max_depth(as_usize),
+                "max_entity_depth" => limits.with_max_entity_depth(as_usize),
+                "amplification_threshold" => limits.with_amplification_threshold(v),
+                "max_amplification" => limits.with_max_amplification(v),
+                "max_attributes" => limits.with_max_attributes(as_usize),
+                "max_name_len" => limits.with_max_name_len(as_usize),
+                "max_token_len" => limits.with_max_token_len(as_usize),
+                "max_retained_bytes" => limits.with_max_retained_bytes(as_usize),
                 other => {
                     return Err(PyValueError::new_err(format!("unknown limit {other}")));
                 }
-            }
+            };
         }
         let external_entities = match k.external_entities.as_deref() {
             None | Some("off") => {
@@ -72,8 +74,9 @@ impl Config {
                 }
                 ExternalEntities::Off
             }
-            Some("local") => ExternalEntities::Local {
-                root: k.entity_root,
+            Some("local") => match k.entity_root {
+                Some(root) => ExternalEntities::local_in(root),
+                None => ExternalEntities::local(),
             },
             Some(other) => {
                 return Err(PyValueError::new_err(format!(
@@ -83,13 +86,29 @@ impl Config {
             }
         };
         Ok(Config {
-            options: Options {
-                limits,
-                external_entities,
-                document_path: None,
-            },
+            options: Options::new()
+                .with_limits(limits)
+                .with_external_entities(external_entities),
             policy: k.policy,
             raw_names: k.raw_names,
         })
     }
+}
+
+/// Every limit keyword argument with its default, in `Limits`' field order: the names of
+/// [`Limit::field_name`] (what `LimitError.limit` says) plus `amplification_threshold`, which
+/// is a setting of `max_amplification` rather than a limit crossed on its own. The Python
+/// package takes its list of keyword arguments from here (`_wary.DEFAULT_LIMITS`).
+pub fn default_limits() -> Vec<(&'static str, u64)> {
+    let d = Limits::default();
+    let mut out: Vec<(&'static str, u64)> = Limit::ALL
+        .iter()
+        .map(|&l| (l.field_name(), d.value(l)))
+        .collect();
+    let at = out
+        .iter()
+        .position(|(name, _)| *name == "max_amplification")
+        .unwrap_or(out.len());
+    out.insert(at, ("amplification_threshold", d.amplification_threshold));
+    out
 }

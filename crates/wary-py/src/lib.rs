@@ -35,7 +35,7 @@ use stream::{EventStream, Source};
 #[pyo3(signature = (
     source, kind, *, max_depth=None, max_entity_depth=None, amplification_threshold=None,
     max_amplification=None, max_attributes=None, max_name_len=None, max_token_len=None,
-    external_entities=None, entity_root=None, forbid_dtd=false, forbid_entities=false,
+    max_retained_bytes=None, external_entities=None, entity_root=None, forbid_dtd=false, forbid_entities=false,
     forbid_external=false, raw_names=false
 ))]
 #[allow(clippy::too_many_arguments)]
@@ -49,6 +49,7 @@ fn open(
     max_attributes: Option<i64>,
     max_name_len: Option<i64>,
     max_token_len: Option<i64>,
+    max_retained_bytes: Option<i64>,
     external_entities: Option<String>,
     entity_root: Option<PathBuf>,
     forbid_dtd: bool,
@@ -65,6 +66,7 @@ fn open(
             ("max_attributes", max_attributes),
             ("max_name_len", max_name_len),
             ("max_token_len", max_token_len),
+            ("max_retained_bytes", max_retained_bytes),
         ],
         external_entities,
         entity_root,
@@ -95,8 +97,8 @@ fn open(
 #[pyo3(signature = (
     *, max_depth=None, max_entity_depth=None, amplification_threshold=None,
     max_amplification=None, max_attributes=None, max_name_len=None, max_token_len=None,
-    external_entities=None, entity_root=None, forbid_dtd=false, forbid_entities=false,
-    forbid_external=false
+    max_retained_bytes=None, external_entities=None, entity_root=None, forbid_dtd=false,
+    forbid_entities=false, forbid_external=false
 ))]
 #[allow(clippy::too_many_arguments)]
 fn open_push(
@@ -107,6 +109,7 @@ fn open_push(
     max_attributes: Option<i64>,
     max_name_len: Option<i64>,
     max_token_len: Option<i64>,
+    max_retained_bytes: Option<i64>,
     external_entities: Option<String>,
     entity_root: Option<PathBuf>,
     forbid_dtd: bool,
@@ -122,6 +125,7 @@ fn open_push(
             ("max_attributes", max_attributes),
             ("max_name_len", max_name_len),
             ("max_token_len", max_token_len),
+            ("max_retained_bytes", max_retained_bytes),
         ],
         external_entities,
         entity_root,
@@ -142,6 +146,13 @@ fn _wary(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PushStream>()?;
     m.add_function(wrap_pyfunction!(open_push, m)?)?;
     m.add_function(wrap_pyfunction!(open, m)?)?;
+    // The limit keyword arguments and their defaults, from wary-xml's constants: the Python
+    // package's list of limits and its documentation take them from here.
+    let defaults = pyo3::types::PyDict::new(m.py());
+    for (name, value) in config::default_limits() {
+        defaults.set_item(name, value)?;
+    }
+    m.add("DEFAULT_LIMITS", defaults)?;
     m.add_function(wrap_pyfunction!(smtp::smtp_send, m)?)?;
     Ok(())
 }

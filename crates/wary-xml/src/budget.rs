@@ -17,7 +17,7 @@
 //! around it (map slots, vector entries, reference counts), so that a million tiny
 //! declarations cost what they really take, not only their text.
 
-use crate::{Error, ErrorKind};
+use crate::Error;
 
 // The overheads below are what an item really costs on the heap besides its text, so that
 // the budget tracks resident memory (measured with `wary xml check` on a million entity
@@ -78,14 +78,13 @@ impl Budget {
 
     #[cold]
     fn exceeded(&self, bytes: usize, what: &str) -> Error {
-        Error::new(
-            ErrorKind::Limit,
-            "Limits::max_retained_bytes",
-            format!(
-                "the parser would keep more than the limit of {} bytes in memory across tokens \
-                 ({} kept, {bytes} more for {what}); the document may be an attack on memory, \
-                 or raise the limit with --max-retained-bytes",
-                self.max, self.used
+        Error::limit_exceeded(
+            crate::Limit::MaxRetainedBytes,
+            self.max as u64,
+            format_args!(
+                "the parser would keep too much in memory across tokens ({} bytes kept, \
+                 {bytes} more for {what}); the document may be an attack on memory",
+                self.used
             ),
         )
     }
@@ -94,6 +93,7 @@ impl Budget {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::{ErrorKind, Limit};
 
     #[test]
     fn charge_refund_and_limit() {
@@ -103,6 +103,11 @@ mod tests {
         let e = b.charge(1, "open element names").unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Limit);
         assert_eq!(e.rule(), "Limits::max_retained_bytes");
+        assert_eq!(e.limit(), Some(Limit::MaxRetainedBytes));
+        assert!(
+            e.message().contains("Limits::max_retained_bytes is 100"),
+            "{e}"
+        );
         assert!(e.message().contains("open element names"), "{e}");
         // A failed charge changes nothing; a refund makes room again.
         assert_eq!(b.used(), 100);

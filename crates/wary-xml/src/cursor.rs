@@ -173,12 +173,9 @@ impl<'a> Cur<'a> {
         }
         // Over the limit already: fail now rather than read the rest of a huge name.
         if n > max {
-            return Err(self.fail(
-                ErrorKind::Limit,
-                "Limits::max_name_len",
-                format!(
-                    "a name is longer than the limit of {max} bytes (raise it with --max-name-len)"
-                ),
+            return Err(Stop::Fail(
+                Error::limit_exceeded(crate::Limit::MaxNameLen, max as u64, "a name is too long"),
+                self.i,
             ));
         }
         if n == rest.len() && !self.eof {

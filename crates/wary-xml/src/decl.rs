@@ -1,7 +1,7 @@
 //! The XML declaration (XML 1.0 \[23\] XMLDecl) and the text declaration of external entities
 //! (\[77\] TextDecl).
 
-use crate::cursor::{Cur, PResult};
+use crate::cursor::{Cur, PResult, Stop};
 
 pub(crate) struct Decl<'a> {
     pub version: Option<&'a str>,
@@ -29,6 +29,9 @@ impl Decl<'_> {
     }
 }
 
+/// What may stand where a declaration's pseudo-attribute name is expected.
+const PSEUDO: &str = "'version', 'encoding' or 'standalone'";
+
 /// Parses a declaration starting at `<?xml`. `text_decl` selects \[77\] TextDecl rules:
 /// version optional, encoding required, no standalone.
 pub(crate) fn parse<'a>(c: &mut Cur<'a>, text_decl: bool) -> PResult<Decl<'a>> {
@@ -52,7 +55,17 @@ pub(crate) fn parse<'a>(c: &mut Cur<'a>, text_decl: bool) -> PResult<Decl<'a>> {
             return Err(c.syntax("expected white space between the declaration's parts"));
         }
         let at = c.i;
-        let name = c.name(64, "'version', 'encoding' or 'standalone'")?;
+        // Only version, encoding and standalone may stand here (\[24\] VersionInfo, \[80\]
+        // EncodingDecl, \[32\] SDDecl): a longer name is a syntax error, found without reading
+        // it all. The 64 is not a `Limits` field, so it must not be reported as one (it was
+        // reported as Limits::max_name_len, whose value it is not: found by fuzzing, reader).
+        let name = match c.name(64, PSEUDO) {
+            Err(Stop::Fail(e, _)) if e.limit().is_some() => {
+                c.i = at;
+                return Err(c.syntax(format!("expected {PSEUDO}, found a longer name")));
+            }
+            name => name?,
+        };
         c.ws();
         c.expect("=", "expected '=' after the pseudo-attribute name")?;
         c.ws();

@@ -4,11 +4,13 @@ use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 
+use crate::limit::Limit;
+
 /// Echoed text longer than this many bytes is shortened by [`terminal_safe`]: its start and
 /// end are kept and the middle is replaced by a note of how many bytes were left out.
 ///
 /// Messages quote parts of the document (a version, a name, a path), and a document can make
-/// those parts as long as the token limit allows (10 MiB): a message must stay one readable
+/// those parts as long as `Limits::max_token_len` allows: a message must stay one readable
 /// line whatever the document holds. Every message template of this crate is shorter.
 pub const MAX_SHOWN_BYTES: usize = 480;
 /// How much of an over-long text's start [`terminal_safe`] keeps.
@@ -157,8 +159,10 @@ impl ErrorKind {
     }
 }
 
-/// Where in the input an error was found.
+/// Where in the input an error was found. Made by the reader (more may be added, so not
+/// built outside this crate).
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub struct Position {
     /// Byte offset in the entity (after decoding to UTF-8 for non-UTF-8 inputs).
     pub offset: u64,
@@ -185,25 +189,18 @@ struct Inner {
     rule: &'static str,
     position: Option<Position>,
     source: Option<std::io::Error>,
+    /// Set exactly when `kind` is [`ErrorKind::Limit`] (see [`Error::limit_exceeded`]).
+    limit: Option<Limit>,
 }
 
 impl Error {
     /// A new error without a position (the reader adds one).
     #[cold]
     pub(crate) fn new(kind: ErrorKind, rule: &'static str, message: impl Into<String>) -> Self {
-        // Messages quote the document (and paths): made safe here, once, so that no message
-        // site can forget (see `terminal_safe`).
-        let mut message = message.into();
-        if let Cow::Owned(safe) = terminal_safe(&message) {
-            message = safe;
-        }
-        Error(Box::new(Inner {
-            kind,
-            message,
-            rule,
-            position: None,
-            source: None,
-        }))
+        // A limit error must say which limit: it is made by `limit_exceeded`, the only
+        // constructor that sets one.
+        debug_assert_ne!(kind, ErrorKind::Limit, "use Error::limit_exceeded: {rule}");
+        Error::build(kind, rule, message.into(), None)
     }
 
     pub(crate) fn io(err: std::io::Error, what: impl Into<String>) -> Self {
@@ -229,14 +226,7 @@ impl Error {
     /// value or declaration the reader must hold whole).
     #[cold]
     pub(crate) fn token_too_long(max: usize) -> Self {
-        Error::new(
-            ErrorKind::Limit,
-            "Limits::max_token_len",
-            format!(
-                "a single token is longer than the limit of {max} bytes (raise it with \
-                 --max-token-len)"
-            ),
-        )
+        Error::limit_exceeded(Limit::MaxTokenLen, max as u64, "a single token is too long")
     }
 
     /// A reference to an entity no declaration names, where XML 1.0 requires one (WFC:
@@ -253,12 +243,10 @@ impl Error {
     /// More attributes in one tag than [`crate::Limits::max_attributes`].
     #[cold]
     pub(crate) fn too_many_attributes(max: usize) -> Self {
-        Error::new(
-            ErrorKind::Limit,
-            "Limits::max_attributes",
-            format!(
-                "a tag has more attributes than the limit of {max} (raise it with --max-attributes)"
-            ),
+        Error::limit_exceeded(
+            Limit::MaxAttributes,
+            max as u64,
+            "a tag has too many attributes",
         )
     }
 
@@ -310,7 +298,8 @@ impl fmt::Display for Error {
             write!(f, "{}:{}: ", p.line, p.column)?;
         }
         f.write_str(&e.message)?;
-        if !e.rule.is_empty() {
+        // A limit error's message already names its rule, the `Limits` field.
+        if !e.rule.is_empty() && e.limit.is_none() {
             write!(f, " ({})", e.rule)?;
         }
         if let Some(Position {
@@ -329,5 +318,53 @@ impl std::error::Error for Error {
             .source
             .as_ref()
             .map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
+
+impl Error {
+    /// The error for a document that crossed `limit`, set to `value`: the one constructor of
+    /// [`ErrorKind::Limit`] errors, so that every one carries its [`Limit`] (see
+    /// [`Error::limit`]), cites it as its rule and names the field in its message:
+    /// `"{detail}; Limits::max_depth is 1024"`. `detail` says what was too big, without the
+    /// limit's value; a front end adds how to raise it in its own terms (a flag, an argument).
+    #[cold]
+    pub(crate) fn limit_exceeded(limit: Limit, value: u64, detail: impl fmt::Display) -> Self {
+        let message = format!("{detail}; {limit} is {value}");
+        Error::build(ErrorKind::Limit, limit.rule(), message, Some(limit))
+    }
+
+    #[cold]
+    fn build(
+        kind: ErrorKind,
+        rule: &'static str,
+        mut message: String,
+        limit: Option<Limit>,
+    ) -> Self {
+        // Messages quote the document (and paths): made safe here, once, so that no message
+        // site can forget (see `terminal_safe`).
+        if let Cow::Owned(safe) = terminal_safe(&message) {
+            message = safe;
+        }
+        Error(Box::new(Inner {
+            kind,
+            message,
+            rule,
+            position: None,
+            source: None,
+            limit,
+        }))
+    }
+
+    /// Which limit stopped parsing: `Some` exactly for errors of kind [`ErrorKind::Limit`].
+    ///
+    /// ```
+    /// use wary_xml::{Limit, Limits, Options, Reader};
+    /// let options = Options::new().with_limits(Limits::default().with_max_attributes(1));
+    /// let err = Reader::from_bytes(b"<a x='1' y='2'/>", options).next_event().unwrap_err();
+    /// assert_eq!(err.limit(), Some(Limit::MaxAttributes));
+    /// assert_eq!(err.rule(), "Limits::max_attributes");
+    /// ```
+    pub fn limit(&self) -> Option<Limit> {
+        self.0.limit
     }
 }

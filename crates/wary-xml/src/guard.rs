@@ -18,7 +18,7 @@
 //! [`ExpansionGuard::mark`] first and [`ExpansionGuard::rewind`]s to it, so that nothing is
 //! counted twice.
 
-use crate::{Error, ErrorKind, Limits};
+use crate::{Error, ErrorKind, Limit, Limits};
 
 /// The running total of expansion and the limits the checks use.
 #[derive(Clone, Debug)]
@@ -85,7 +85,12 @@ impl ExpansionGuard {
         }
         let input = input();
         if self.expanded > input.max(1).saturating_mul(self.max_amplification) {
-            return Err(amplification(self.expanded, input, self.max_amplification));
+            return Err(amplification(
+                self.expanded,
+                input,
+                self.amplification_threshold,
+                self.max_amplification,
+            ));
         }
         Ok(())
     }
@@ -117,24 +122,25 @@ fn recursion(name: &str, class: EntityClass) -> Error {
 
 #[cold]
 fn entity_depth(max: usize) -> Error {
-    Error::new(
-        ErrorKind::Limit,
-        "Limits::max_entity_depth",
-        format!(
-            "entity references are nested deeper than the limit of {max} (raise it with --max-entity-depth)"
-        ),
+    Error::limit_exceeded(
+        Limit::MaxEntityDepth,
+        max as u64,
+        "entity references are nested too deeply",
     )
 }
 
+/// Expansion past [`Limits::max_amplification`]: `expanded` bytes produced from `input`
+/// bytes of input, past `threshold` ([`Limits::amplification_threshold`]).
 #[cold]
-fn amplification(expanded: u64, input: u64, max: u64) -> Error {
-    Error::new(
-        ErrorKind::Limit,
-        "Limits::max_amplification",
-        format!(
-            "entity expansion produced {expanded} bytes from {input} bytes of input, more than \
-             {max}x (an entity-expansion attack such as billion laughs?); raise it with \
-             --max-amplification"
+fn amplification(expanded: u64, input: u64, threshold: u64, max: u64) -> Error {
+    Error::limit_exceeded(
+        Limit::MaxAmplification,
+        max,
+        format_args!(
+            "entity expansion produced {expanded} bytes from {input} bytes of input (an \
+             entity-expansion attack such as billion laughs?); past \
+             Limits::amplification_threshold, {threshold} bytes, it may produce at most \
+             Limits::max_amplification times the input"
         ),
     )
 }

@@ -84,8 +84,12 @@
 //! every expansion path goes through: references in text and attribute values, attribute
 //! defaults, parameter entities, external entities (re-reads of a file count as expansion);
 //! `max_retained_bytes` in the budget, charged when something outlives a token and refunded
-//! when it goes. External entities in local mode are opened by the core itself (a file
-//! read, not a feed): that does not make the document stream any less sans-IO.
+//! when it goes. Every one of these errors is made by one constructor in `error`
+//! (`Error::limit_exceeded`), so that it carries its [`Limit`] ([`Error::limit`]) and its
+//! message names the field and the value in force (`Limits::max_depth is 1024`); `limit`
+//! imports nothing of the crate. External entities in local mode are opened by the core
+//! itself (a file read, not a feed): that does not make the document stream any less
+//! sans-IO.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -110,6 +114,7 @@ mod external;
 pub mod fuzzing;
 mod guard;
 mod input;
+mod limit;
 mod limits;
 mod loader;
 mod namespaces;
@@ -131,6 +136,7 @@ pub use event::{
     Attribute, Attributes, Doctype, EndElement, EntityDecl, Event, Notation, Pi, StartElement,
     UnparsedEntity, XmlDecl,
 };
+pub use limit::Limit;
 pub use limits::{ExternalEntities, Limits, Options};
 pub use push::Pull;
 pub use read::Reader;

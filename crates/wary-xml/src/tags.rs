@@ -28,11 +28,11 @@ impl Parser {
     pub(crate) fn start_tag(&mut self) -> Result<bool, Error> {
         if self.open.len() >= self.options.limits.max_depth {
             let max = self.options.limits.max_depth;
-            return Err(self.err_here(
-                ErrorKind::Limit,
-                "Limits::max_depth",
-                format!("elements are nested deeper than the limit of {max} (raise it with --max-depth)"),
-            ));
+            return Err(self.at_here(Error::limit_exceeded(
+                crate::Limit::MaxDepth,
+                max as u64,
+                "elements are nested too deeply",
+            )));
         }
         let top = self.top();
         let fr = &self.frames[top];

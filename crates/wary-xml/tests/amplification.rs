@@ -51,14 +51,11 @@ const THRESHOLD: u64 = 2_000;
 const FACTOR: u64 = 3;
 
 fn options() -> Options {
-    Options {
-        limits: Limits {
-            amplification_threshold: THRESHOLD,
-            max_amplification: FACTOR,
-            ..Limits::default()
-        },
-        ..Options::default()
-    }
+    Options::new().with_limits(
+        Limits::default()
+            .with_amplification_threshold(THRESHOLD)
+            .with_max_amplification(FACTOR),
+    )
 }
 
 /// The outcome of a parse, as compared across splits: `ok`, or the error's kind, rule,
@@ -256,11 +253,9 @@ fn external_first_reads_count_as_input_whatever_the_split() {
         }
 
         let run = |src: &mut (dyn Read + Send)| {
-            let mut opts = options();
-            opts.external_entities = wary_xml::ExternalEntities::Local {
-                root: Some(dir.path().to_path_buf()),
-            };
-            opts.document_path = Some(dir.path().join("doc.xml"));
+            let opts = options()
+                .with_external_entities(wary_xml::ExternalEntities::local_in(dir.path()))
+                .with_document_path(dir.path().join("doc.xml"));
             let mut reader = Reader::new(src, opts);
             loop {
                 match reader.next_event() {

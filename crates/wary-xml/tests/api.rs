@@ -219,14 +219,7 @@ fn tree_round_trips_through_its_serializer() {
 #[test]
 fn depth_limit_bites_and_deep_documents_within_it_work() {
     let nest = |n: usize| "<d>".repeat(n) + &"</d>".repeat(n);
-    let limits = Limits {
-        max_depth: 10_000,
-        ..Limits::default()
-    };
-    let options = Options {
-        limits,
-        ..Options::default()
-    };
+    let options = Options::new().with_limits(Limits::default().with_max_depth(10_000));
     let deep = nest(10_000);
     let doc = Document::from_bytes(deep.as_bytes(), options.clone()).expect("within the limit");
     assert_eq!(doc.len(), 10_001);

@@ -7,18 +7,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::fmt::Write as _;
-use wary_xml::{canon, tree, ErrorKind, Event, Limits, Options, Reader};
+use wary_xml::{canon, tree, ErrorKind, Event, Limit, Limits, Options, Reader};
 
 const BUDGET: usize = 64 << 10;
 
 fn options(budget: usize) -> Options {
-    Options {
-        limits: Limits {
-            max_retained_bytes: budget,
-            ..Limits::default()
-        },
-        ..Options::default()
-    }
+    Options::new().with_limits(Limits::default().with_max_retained_bytes(budget))
 }
 
 fn read(doc: &str, budget: usize) -> Result<usize, wary_xml::Error> {
@@ -154,7 +148,12 @@ fn every_retaining_structure_is_counted() {
         assert_eq!(e.kind(), ErrorKind::Limit, "{what}: {e}");
         assert_eq!(e.rule(), "Limits::max_retained_bytes", "{what}: {e}");
         assert!(e.message().contains(phrase), "{what}: {e}");
-        assert!(e.message().contains("--max-retained-bytes"), "{what}: {e}");
+        assert_eq!(e.limit(), Some(Limit::MaxRetainedBytes), "{what}: {e}");
+        assert!(
+            e.message()
+                .contains(&format!("Limits::max_retained_bytes is {BUDGET}")),
+            "{what}: {e}"
+        );
         let p = e
             .position()
             .unwrap_or_else(|| panic!("{what}: no position: {e}"));

@@ -381,16 +381,13 @@ fn constructs() -> Vec<Construct> {
 
 /// Generous limits: the sweep measures time, and 8n items must not trip a limit.
 fn options() -> Options {
-    Options {
-        limits: Limits {
-            max_depth: usize::MAX,
-            max_attributes: usize::MAX,
-            max_token_len: usize::MAX,
-            max_retained_bytes: usize::MAX,
-            ..Limits::default()
-        },
-        ..Options::default()
-    }
+    Options::new().with_limits(
+        Limits::default()
+            .with_max_depth(usize::MAX)
+            .with_max_attributes(usize::MAX)
+            .with_max_token_len(usize::MAX)
+            .with_max_retained_bytes(usize::MAX),
+    )
 }
 
 /// Reads `doc` through `path`; returns how many skipped entities it reported (so the work

@@ -325,12 +325,7 @@ fn run_all(suite: &Suite, root: &Path) -> Vec<Result<(), Failure>> {
 /// load. An `invalid` document may reference an undeclared entity where that is only a
 /// validity error (XML 1.0 §4.1, WFC: Entity Declared), which the reader reports as skipped.
 fn run_one(t: &TestCase, root: &Path) -> Result<(), Failure> {
-    let options = Options {
-        external_entities: ExternalEntities::Local {
-            root: Some(root.to_path_buf()),
-        },
-        ..Options::default()
-    };
+    let options = Options::new().with_external_entities(ExternalEntities::local_in(root));
     let mut reader = Reader::from_path(&root.join(&t.path), options)
         .map_err(|e| fail("cannot open the document", e.to_string()))?;
     match (t.expect, &t.output) {
@@ -428,12 +423,7 @@ fn tree_round_trips(
         .zip(results)
         .filter(|(t, r)| t.expect == Expect::Accept && r.is_ok())
     {
-        let options = Options {
-            external_entities: ExternalEntities::Local {
-                root: Some(root.to_path_buf()),
-            },
-            ..Options::default()
-        };
+        let options = Options::new().with_external_entities(ExternalEntities::local_in(root));
         let outcome = Document::from_path(&root.join(&t.path), options)
             .map_err(|e| format!("building the tree failed: {e}"))
             .and_then(|doc| {

@@ -226,13 +226,7 @@ fn declaration_found_after_any_white_space_and_any_split() {
 /// A declaration longer than the token limit is refused, never silently half-read.
 #[test]
 fn declaration_longer_than_the_token_limit_is_refused() {
-    let options = || Options {
-        limits: Limits {
-            max_token_len: 1000,
-            ..Limits::default()
-        },
-        ..Options::default()
-    };
+    let options = || Options::new().with_limits(Limits::default().with_max_token_len(1000));
     let ws = " ".repeat(2000);
     let doc = format!("<?xml version='1.0'{ws} encoding='ISO-8859-1'?><r>\u{e9}</r>");
     let e = text_of(doc.as_bytes(), options()).unwrap_err();
@@ -405,12 +399,10 @@ fn external_entities_declare_their_encoding_the_same_way() {
     )
     .unwrap();
     std::fs::write(dir.path().join("bad.ent"), "<?xml\n encoding='x-bogus'?>t").unwrap();
-    let options = || Options {
-        external_entities: wary_xml::ExternalEntities::Local {
-            root: Some(dir.path().to_path_buf()),
-        },
-        document_path: Some(dir.path().join("doc.xml")),
-        ..Options::default()
+    let options = || {
+        Options::new()
+            .with_external_entities(wary_xml::ExternalEntities::local_in(dir.path()))
+            .with_document_path(dir.path().join("doc.xml"))
     };
     let doc =
         |file: &str| format!("<!DOCTYPE r [<!ENTITY e SYSTEM '{file}'>]><r>&e;</r>").into_bytes();

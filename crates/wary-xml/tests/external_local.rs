@@ -52,11 +52,9 @@ impl Tree {
 }
 
 fn local(doc: &Path) -> Options {
-    Options {
-        external_entities: ExternalEntities::Local { root: None },
-        document_path: Some(doc.to_path_buf()),
-        ..Options::default()
-    }
+    Options::new()
+        .with_external_entities(ExternalEntities::local())
+        .with_document_path(doc)
 }
 
 /// Parses a file; the text it holds (skipped entities marked), or the error.

@@ -68,12 +68,8 @@ fn is_dangerous(c: char) -> bool {
 /// Each place a message echoes document text: a document with `{}` where the text goes, and
 /// the options to read it with.
 fn places() -> Vec<(&'static str, String, Options)> {
-    let local = || Options {
-        external_entities: ExternalEntities::Local {
-            root: Some(std::env::temp_dir()),
-        },
-        ..Options::default()
-    };
+    let local =
+        || Options::new().with_external_entities(ExternalEntities::local_in(std::env::temp_dir()));
     vec![
         (
             "version",
@@ -214,10 +210,7 @@ fn terminal_safety_paths() {
         // in the entity label.
         std::fs::write(&path, "<!DOCTYPE a [<!ENTITY e SYSTEM 'e.ent'>]><a>&e;</a>").unwrap();
         std::fs::write(dir.join("e.ent"), "<b>").unwrap();
-        let options = Options {
-            external_entities: ExternalEntities::Local { root: None },
-            ..Options::default()
-        };
+        let options = Options::new().with_external_entities(ExternalEntities::local());
         let mut reader = Reader::from_path(&path, options).unwrap();
         let e = loop {
             match reader.next_event() {
@@ -230,10 +223,7 @@ fn terminal_safety_paths() {
         assert_safe("entity path", &format!("U+{:04X}", c as u32), &e);
         // The reader's position (for progress reports) labels the entity the same way.
         std::fs::write(dir.join("e.ent"), "<b>x</b>").unwrap();
-        let options = Options {
-            external_entities: ExternalEntities::Local { root: None },
-            ..Options::default()
-        };
+        let options = Options::new().with_external_entities(ExternalEntities::local());
         let mut reader = Reader::from_path(&path, options).unwrap();
         let mut labels = 0;
         while reader.next_event().unwrap().is_some() {

@@ -9,7 +9,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use wary_xml::{
-    canon, terminal_safe, Error, ErrorKind, ExternalEntities, Fault, Limits, Options, Reader,
+    canon, terminal_safe, Error, ErrorKind, ExternalEntities, Fault, Limit, Limits, Options, Reader,
 };
 
 /// Exit code: the document is well-formed (and its canonical form was written).
@@ -59,72 +59,76 @@ struct InputArgs {
     limits: LimitArgs,
 }
 
-/// Overrides of `wary_xml::Limits`; each defaults to the library's secure default.
+/// Overrides of `wary_xml::Limits`, one flag per field (`max_depth` is `--max-depth`; see
+/// [`limit_flag`]). Each default is the library's constant (`Limits::DEFAULT_*`), so the help
+/// shows the number the library uses and cannot drift from it.
 #[derive(clap::Args)]
 #[command(
     next_help_heading = "Security limits (defaults are secure; raise one only for a \
                                document you trust)"
 )]
 struct LimitArgs {
-    /// Maximum element nesting depth [default: 1024].
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
-    max_depth: Option<u64>,
-    /// Maximum nesting of entity references being expanded [default: 32].
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
-    max_entity_depth: Option<u64>,
+    /// Maximum element nesting depth.
+    #[arg(long, value_name = "N", value_parser = at_least_one(),
+          default_value_t = Limits::DEFAULT_MAX_DEPTH)]
+    max_depth: usize,
+    /// Maximum nesting of entity references being expanded.
+    #[arg(long, value_name = "N", value_parser = at_least_one(),
+          default_value_t = Limits::DEFAULT_MAX_ENTITY_DEPTH)]
+    max_entity_depth: usize,
     /// Past the threshold, entity expansion may produce at most this many times the bytes
-    /// read [default: 100].
-    #[arg(long, value_name = "RATIO", value_parser = clap::value_parser!(u64).range(1..))]
-    max_amplification: Option<u64>,
-    /// Expansion output below this many bytes is never counted as amplification
-    /// [default: 8 MiB].
-    #[arg(long, value_name = "BYTES", value_parser = clap::value_parser!(u64).range(1..))]
-    amplification_threshold: Option<u64>,
-    /// Maximum attributes in one start tag, defaults included [default: 4096].
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
-    max_attributes: Option<u64>,
-    /// Maximum length of a name in bytes [default: 50000].
-    #[arg(long, value_name = "BYTES", value_parser = clap::value_parser!(u64).range(1..))]
-    max_name_len: Option<u64>,
-    /// Maximum size of one token held whole (tag, comment, PI, declaration) [default: 10 MiB].
-    #[arg(long, value_name = "BYTES", value_parser = clap::value_parser!(u64).range(1..))]
-    max_token_len: Option<u64>,
+    /// read.
+    #[arg(long, value_name = "RATIO", value_parser = clap::value_parser!(u64).range(1..),
+          default_value_t = Limits::DEFAULT_MAX_AMPLIFICATION)]
+    max_amplification: u64,
+    /// Expansion output below this many bytes is never counted as amplification.
+    #[arg(long, value_name = "BYTES", value_parser = clap::value_parser!(u64).range(1..),
+          default_value_t = Limits::DEFAULT_AMPLIFICATION_THRESHOLD)]
+    amplification_threshold: u64,
+    /// Maximum attributes in one start tag, defaults included.
+    #[arg(long, value_name = "N", value_parser = at_least_one(),
+          default_value_t = Limits::DEFAULT_MAX_ATTRIBUTES)]
+    max_attributes: usize,
+    /// Maximum length of a name in bytes.
+    #[arg(long, value_name = "BYTES", value_parser = at_least_one(),
+          default_value_t = Limits::DEFAULT_MAX_NAME_LEN)]
+    max_name_len: usize,
+    /// Maximum size of one token held whole (tag, comment, PI, declaration).
+    #[arg(long, value_name = "BYTES", value_parser = at_least_one(),
+          default_value_t = Limits::DEFAULT_MAX_TOKEN_LEN)]
+    max_token_len: usize,
     /// Maximum bytes kept in memory across tokens: open element names, namespace
-    /// bindings, DTD declarations, entities being expanded, skipped-entity names
-    /// [default: 16 MiB].
-    #[arg(long, value_name = "BYTES", value_parser = clap::value_parser!(u64).range(1..))]
-    max_retained_bytes: Option<u64>,
+    /// bindings, DTD declarations, entities being expanded, skipped-entity names.
+    #[arg(long, value_name = "BYTES", value_parser = at_least_one(),
+          default_value_t = Limits::DEFAULT_MAX_RETAINED_BYTES)]
+    max_retained_bytes: usize,
+}
+
+/// A limit of 1 or more (0 would refuse every document: a usage error instead) that fits in
+/// `usize` (a larger value is refused rather than silently lowered).
+fn at_least_one() -> clap::builder::RangedU64ValueParser<usize> {
+    clap::builder::RangedU64ValueParser::<usize>::new().range(1..)
 }
 
 impl LimitArgs {
-    fn apply(&self, limits: &mut Limits) {
-        // Values beyond usize (32-bit targets) saturate: a limit that high is no limit anyway.
-        let size = |v: u64| usize::try_from(v).unwrap_or(usize::MAX);
-        if let Some(v) = self.max_depth {
-            limits.max_depth = size(v);
-        }
-        if let Some(v) = self.max_entity_depth {
-            limits.max_entity_depth = size(v);
-        }
-        if let Some(v) = self.max_amplification {
-            limits.max_amplification = v;
-        }
-        if let Some(v) = self.amplification_threshold {
-            limits.amplification_threshold = v;
-        }
-        if let Some(v) = self.max_attributes {
-            limits.max_attributes = size(v);
-        }
-        if let Some(v) = self.max_name_len {
-            limits.max_name_len = size(v);
-        }
-        if let Some(v) = self.max_token_len {
-            limits.max_token_len = size(v);
-        }
-        if let Some(v) = self.max_retained_bytes {
-            limits.max_retained_bytes = size(v);
-        }
+    fn limits(&self) -> Limits {
+        Limits::default()
+            .with_max_depth(self.max_depth)
+            .with_max_entity_depth(self.max_entity_depth)
+            .with_max_amplification(self.max_amplification)
+            .with_amplification_threshold(self.amplification_threshold)
+            .with_max_attributes(self.max_attributes)
+            .with_max_name_len(self.max_name_len)
+            .with_max_token_len(self.max_token_len)
+            .with_max_retained_bytes(self.max_retained_bytes)
     }
+}
+
+/// The flag that sets `limit`: its `Limits` field with dashes (`max_depth` is
+/// `--max-depth`), the rule every field of [`LimitArgs`] follows (clap derives a long flag
+/// from the field's name).
+fn limit_flag(limit: Limit) -> String {
+    format!("--{}", limit.field_name().replace('_', "-"))
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -234,7 +238,7 @@ fn options(args: &InputArgs) -> Result<Options, String> {
                     .to_owned(),
             )
         }
-        (ExternalMode::Local, None) => ExternalEntities::Local { root: None },
+        (ExternalMode::Local, None) => ExternalEntities::local(),
         (ExternalMode::Local, Some(dir)) => {
             if !dir.is_dir() {
                 return Err(format!(
@@ -242,18 +246,12 @@ fn options(args: &InputArgs) -> Result<Options, String> {
                     terminal_safe(&dir.display().to_string())
                 ));
             }
-            ExternalEntities::Local {
-                root: Some(dir.clone()),
-            }
+            ExternalEntities::local_in(dir)
         }
     };
-    let mut limits = Limits::default();
-    args.limits.apply(&mut limits);
-    Ok(Options {
-        external_entities,
-        limits,
-        ..Options::default()
-    })
+    Ok(Options::new()
+        .with_external_entities(external_entities)
+        .with_limits(args.limits.limits()))
 }
 
 /// Prints an error as `FILE:LINE:COL: error: …` and returns the exit code its fault calls for.
@@ -265,7 +263,8 @@ fn report(name: &str, e: &Error, args: &InputArgs) -> u8 {
         }
         _ => format!("{name}: error: {}", e.message()),
     };
-    if !e.rule().is_empty() {
+    // A limit error's message names its `Limits` field already; its flag comes below.
+    if !e.rule().is_empty() && e.limit().is_none() {
         line.push_str(&format!(" ({})", e.rule()));
     }
     if let Some(entity) = e.position().and_then(|p| p.entity.as_deref()) {
@@ -291,6 +290,13 @@ fn report(name: &str, e: &Error, args: &InputArgs) -> u8 {
                 "\nwary xml: a security limit stopped parsing: the document may be an attack, \
                  or the limit too low for it",
             );
+            // The library names its own field (`Limits::max_depth`); the flag is ours.
+            if let Some(limit) = e.limit() {
+                line.push_str(&format!(
+                    "; raise it with {} if you trust the document",
+                    limit_flag(limit)
+                ));
+            }
             EXIT_LIMIT
         }
         // Fault::Io, Fault::Caller, and any later kind: not the document's fault.
@@ -298,4 +304,45 @@ fn report(name: &str, e: &Error, args: &InputArgs) -> u8 {
     };
     say!("{line}");
     code
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::{CommandFactory, Parser};
+
+    #[derive(Parser)]
+    struct Flags {
+        #[command(flatten)]
+        limits: LimitArgs,
+    }
+
+    /// Every limit the library can report has the flag `report` tells the user to raise, and
+    /// that flag sets the limit's own field; with no flags the limits are the library's.
+    #[test]
+    fn every_limit_maps_to_a_flag_that_sets_it() {
+        let command = Flags::command();
+        for &limit in Limit::ALL {
+            let flag = limit_flag(limit);
+            assert!(
+                command
+                    .get_arguments()
+                    .any(|a| a.get_long() == flag.strip_prefix("--")),
+                "no {flag} for {limit}"
+            );
+            let parsed = Flags::try_parse_from(["wary", flag.as_str(), "7"])
+                .unwrap_or_else(|e| panic!("{flag} 7: {e}"));
+            let limits = parsed.limits.limits();
+            for &other in Limit::ALL {
+                let want = if other == limit {
+                    7
+                } else {
+                    Limits::default().value(other)
+                };
+                assert_eq!(limits.value(other), want, "{flag} 7, {other}");
+            }
+        }
+        let none = Flags::try_parse_from(["wary"]).map(|f| f.limits.limits());
+        assert_eq!(none.ok(), Some(Limits::default()));
+    }
 }

@@ -1,9 +1,11 @@
 //! `wary xml check`'s limit flags (issue 3 §1): each limit stops a document that crosses it
 //! with exit status 3 and a message naming the limit, its value and the flag, and the flag
-//! moves the limit both ways.
+//! moves the limit both ways. The library names its `Limits` field; the flag is the CLI's
+//! (issue 11). Defaults come from `Limits::DEFAULT_*`, never restated here.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::process::Command;
+use wary_xml::Limits;
 
 /// Runs `wary xml check FLAGS -` on `doc`; returns (exit code, stderr).
 fn check(doc: &str, flags: &[&str]) -> (i32, String) {
@@ -27,7 +29,15 @@ fn check(doc: &str, flags: &[&str]) -> (i32, String) {
 fn limit(doc: &str, flag: &str, default: &str, raise: &str, lower: Option<(&str, &str)>) {
     let (code, err) = check(doc, &[]);
     assert_eq!(code, 3, "{flag} default: {err}");
-    assert!(err.contains(flag) && err.contains(default), "{flag}: {err}");
+    let field = flag.trim_start_matches("--").replace('-', "_");
+    assert!(
+        err.contains(&format!("Limits::{field} is {default}")),
+        "{flag}: {err}"
+    );
+    assert!(
+        err.contains(&format!("raise it with {flag} ")),
+        "{flag}: {err}"
+    );
     let (code, err) = check(doc, &[flag, raise]);
     assert_eq!(code, 0, "{flag} {raise}: {err}");
     if let Some((ok_doc, low)) = lower {
@@ -38,18 +48,23 @@ fn limit(doc: &str, flag: &str, default: &str, raise: &str, lower: Option<(&str,
         );
         let (code, err) = check(ok_doc, &[flag, low]);
         assert_eq!(code, 3, "{flag} {low}: {err}");
-        assert!(err.contains(flag) && err.contains(low), "{flag}: {err}");
+        assert!(err.contains(&format!("{field} is {low}")), "{flag}: {err}");
+        assert!(
+            err.contains(&format!("raise it with {flag} ")),
+            "{flag}: {err}"
+        );
     }
 }
 
 #[test]
 fn max_depth() {
-    let deep = format!("{}{}", "<a>".repeat(1100), "</a>".repeat(1100));
+    let n = Limits::DEFAULT_MAX_DEPTH + 1;
+    let deep = format!("{}{}", "<a>".repeat(n), "</a>".repeat(n));
     limit(
         &deep,
         "--max-depth",
-        "1024",
-        "2000",
+        &Limits::DEFAULT_MAX_DEPTH.to_string(),
+        &n.to_string(),
         Some(("<a><b><c/></b></a>", "2")),
     );
 }
@@ -57,12 +72,20 @@ fn max_depth() {
 #[test]
 fn max_entity_depth() {
     let mut dtd = String::from("<!ENTITY e0 'x'>");
-    for i in 1..40 {
+    let n = Limits::DEFAULT_MAX_ENTITY_DEPTH + 8;
+    for i in 1..n {
         dtd.push_str(&format!("<!ENTITY e{i} '&e{};'>", i - 1));
     }
-    let doc = format!("<!DOCTYPE r [{dtd}]><r>&e39;</r>");
+    let doc = format!("<!DOCTYPE r [{dtd}]><r>&e{};</r>", n - 1);
     let small = "<!DOCTYPE r [<!ENTITY a '&b;'><!ENTITY b 'x'>]><r>&a;</r>";
-    limit(&doc, "--max-entity-depth", "32", "64", Some((small, "1")));
+    let default = Limits::DEFAULT_MAX_ENTITY_DEPTH.to_string();
+    limit(
+        &doc,
+        "--max-entity-depth",
+        &default,
+        "64",
+        Some((small, "1")),
+    );
 }
 
 #[test]
@@ -73,7 +96,8 @@ fn max_amplification_and_threshold() {
         "x".repeat(10_000),
         "&a;".repeat(1000)
     );
-    limit(&doc, "--max-amplification", "100", "1000", None);
+    let default = Limits::DEFAULT_MAX_AMPLIFICATION.to_string();
+    limit(&doc, "--max-amplification", &default, "1000", None);
     let (code, _) = check(&doc, &["--amplification-threshold", "20000000"]);
     assert_eq!(code, 0);
     // A small expansion is stopped once the threshold is lowered.
@@ -93,17 +117,18 @@ fn max_amplification_and_threshold() {
         ],
     );
     assert_eq!(code, 3, "{err}");
-    assert!(err.contains("--max-amplification"), "{err}");
+    assert!(err.contains("raise it with --max-amplification "), "{err}");
 }
 
 #[test]
 fn max_attributes() {
-    let atts: String = (0..5000).map(|i| format!(" a{i}=''")).collect();
+    let n = Limits::DEFAULT_MAX_ATTRIBUTES + 1;
+    let atts: String = (0..n).map(|i| format!(" a{i}=''")).collect();
     let doc = format!("<r{atts}/>");
     limit(
         &doc,
         "--max-attributes",
-        "4096",
+        &Limits::DEFAULT_MAX_ATTRIBUTES.to_string(),
         "10000",
         Some(("<r a='1' b='2' c='3'/>", "2")),
     );
@@ -111,11 +136,11 @@ fn max_attributes() {
 
 #[test]
 fn max_name_len() {
-    let doc = format!("<{}/>", "n".repeat(60_000));
+    let doc = format!("<{}/>", "n".repeat(Limits::DEFAULT_MAX_NAME_LEN + 1));
     limit(
         &doc,
         "--max-name-len",
-        "50000",
+        &Limits::DEFAULT_MAX_NAME_LEN.to_string(),
         "100000",
         Some(("<name/>", "3")),
     );
@@ -123,12 +148,15 @@ fn max_name_len() {
 
 #[test]
 fn max_token_len() {
-    let doc = format!("<r><!--{}--></r>", "c".repeat(11 << 20));
+    let doc = format!(
+        "<r><!--{}--></r>",
+        "c".repeat(Limits::DEFAULT_MAX_TOKEN_LEN + 1)
+    );
     let small = format!("<r><!--{}--></r>", "c".repeat(100));
     limit(
         &doc,
         "--max-token-len",
-        "10485760",
+        &Limits::DEFAULT_MAX_TOKEN_LEN.to_string(),
         "20000000",
         Some((&small, "50")),
     );
@@ -136,7 +164,7 @@ fn max_token_len() {
 
 #[test]
 fn max_retained_bytes() {
-    // 100,000 entity declarations: about 30 MB counted against the 16 MiB default.
+    // 100,000 entity declarations: about 30 MB counted against the default (16 MiB).
     let decls: String = (0..100_000)
         .map(|i| format!("<!ENTITY e{i} 'v'>"))
         .collect();
@@ -145,7 +173,7 @@ fn max_retained_bytes() {
     limit(
         &doc,
         "--max-retained-bytes",
-        "16777216",
+        &Limits::DEFAULT_MAX_RETAINED_BYTES.to_string(),
         "100000000",
         Some((small, "100")),
     );

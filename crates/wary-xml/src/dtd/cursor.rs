@@ -131,7 +131,11 @@ impl Parser {
             let n = chars::name_len(rest);
             // Over the limit already: fail now rather than read the rest of a huge name.
             if n > max {
-                return Err(self.d_err(ErrorKind::Limit, "Limits::max_name_len", format!("a name is longer than the limit of {max} bytes (raise it with --max-name-len)")));
+                return Err(self.at_here(Error::limit_exceeded(
+                    crate::Limit::MaxNameLen,
+                    max as u64,
+                    "a name is too long",
+                )));
             }
             if n == rest.len() && !f.eof {
                 f.grow(self.options.limits.max_token_len)?;

@@ -83,11 +83,11 @@ impl Parser {
             match self.d_peek()? {
                 Some(b'(') => {
                     if groups.len() > self.options.limits.max_depth {
-                        return Err(self.d_err(
-                            ErrorKind::Limit,
-                            "Limits::max_depth",
+                        return Err(self.at_here(Error::limit_exceeded(
+                            crate::Limit::MaxDepth,
+                            self.options.limits.max_depth as u64,
                             "content model groups are nested too deeply",
-                        ));
+                        )));
                     }
                     self.d_bump(1);
                     groups.push(0);

@@ -209,11 +209,22 @@ impl Parser {
                 .position(|&b| b == b'%' || b == b'&' || (b == q && top == origin))
                 .unwrap_or(rest.len());
             let (rest_len, stop_byte) = (rest.len(), rest.get(stop).copied().unwrap_or(0));
+            if out.len() + stop > max_token {
+                // Reported at the first character past the limit, not at the end of what
+                // happens to be read: the same position for every split of the input.
+                let mut fits = max_token.saturating_sub(out.len());
+                while !f.rest().is_char_boundary(fits) {
+                    fits -= 1;
+                }
+                f.pos += fits;
+                return Err(self.at_here(Error::limit_exceeded(
+                    crate::Limit::MaxTokenLen,
+                    max_token as u64,
+                    "an entity value is too long",
+                )));
+            }
             out.push_str(&f.rest()[..stop]);
             f.pos += stop;
-            if out.len() > max_token {
-                return Err(self.d_err(ErrorKind::Limit, "Limits::max_token_len", format!("an entity value is longer than the limit of {max_token} bytes (raise it with --max-token-len)")));
-            }
             if stop == rest_len {
                 continue;
             }

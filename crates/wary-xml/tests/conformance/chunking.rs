@@ -79,13 +79,9 @@ impl Read for Chunks<'_> {
 }
 
 fn outcome(bytes: &[u8], path: &Path, root: &Path, chunk: usize) -> Outcome {
-    let options = Options {
-        external_entities: ExternalEntities::Local {
-            root: Some(root.to_path_buf()),
-        },
-        document_path: Some(path.to_path_buf()),
-        ..Options::default()
-    };
+    let options = Options::new()
+        .with_external_entities(ExternalEntities::local_in(root))
+        .with_document_path(path);
     let run = || {
         let mut reader = Reader::new(Chunks { rest: bytes, chunk }, options);
         let mut out = Vec::new();

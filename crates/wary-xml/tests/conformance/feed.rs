@@ -16,13 +16,9 @@ use wary_xml::{canon, ExternalEntities, Options, Reader};
 const SEEDS: [u64; 3] = [1, 0x5eed_0011, 0xdead_beef_cafe];
 
 fn options(root: &Path, path: &Path) -> Options {
-    Options {
-        external_entities: ExternalEntities::Local {
-            root: Some(root.to_path_buf()),
-        },
-        document_path: Some(path.to_path_buf()),
-        ..Options::default()
-    }
+    Options::new()
+        .with_external_entities(ExternalEntities::local_in(root))
+        .with_document_path(path)
 }
 
 /// Hands out the input in the sizes a generator picks (never 0, which would be the end).
