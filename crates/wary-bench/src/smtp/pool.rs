@@ -157,11 +157,18 @@ fn wary(addr: SocketAddr, size: usize, pki: &Pki, raw: &[Vec<u8>]) -> Result<()>
         .iter()
         .map(|m| Message::new(m))
         .collect::<Result<Vec<_>, _>>()?;
+    let count = messages.len().max(1);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     runtime.block_on(async move {
-        let pool = Pool::new(PoolConfig::new(config).with_max_connections(size));
+        // As many messages per connection as the run sends: lettre's pool has no such cap,
+        // and the comparison is of N connections, not of reconnecting.
+        let pool = Pool::new(
+            PoolConfig::new(config)
+                .with_max_connections(size)
+                .with_max_messages_per_connection(count),
+        );
         let mut tasks = tokio::task::JoinSet::new();
         for (i, message) in messages.into_iter().enumerate() {
             let (pool, envelope) = (pool.clone(), envelope.clone());
