@@ -8,6 +8,7 @@ import xml.etree.ElementTree as StdET
 import pytest
 
 import wary.etree as ET
+from wary import _wary
 from conftest import Trickle, generate
 
 ALL = ("start", "end", "start-ns", "end-ns", "comment", "pi")
@@ -260,33 +261,94 @@ LIMIT_DOCS = {
 }
 
 
-def test_every_limit_is_a_keyword_argument_and_names_itself():
-    # The keyword arguments are the native module's list, with the library's defaults.
+def test_every_limit_is_a_keyword_argument():
+    # The keyword arguments are the native module's list (wary_xml::Limit::ALL and the
+    # threshold), with the library's defaults; LIMIT_DOCS must have a document for each.
     assert set(ET.DEFAULT_LIMITS) == set(LIMIT_DOCS) | {"amplification_threshold"}
+    assert all(isinstance(v, int) and v > 0 for v in ET.DEFAULT_LIMITS.values())
+
+
+def _feed(make):
+    def run(doc, **kw):
+        p = make(**kw)
+        p.feed(doc)
+        return p.close()
+
+    return run
+
+
+# The four ways a limit reaches the native module: the whole-source parsers through
+# _wary.open, the push parsers through _wary.open_push.
+PARSERS = {
+    "fromstring": lambda doc, **kw: ET.fromstring(doc, **kw),
+    "iterparse": lambda doc, **kw: list(ET.iterparse(io.BytesIO(doc), **kw)),
+    "XMLPullParser": _feed(ET.XMLPullParser),
+    "XMLParser": _feed(ET.XMLParser),
+}
+# And the two native functions themselves, where no Python check stands in front.
+ENTRY_POINTS = dict(
+    PARSERS,
+    **{
+        "_wary.open": lambda doc, **kw: _wary.open(doc, "bytes", **kw).close(),
+        "_wary.open_push": lambda doc, **kw: _wary.open_push(**kw).feed(doc),
+    },
+)
+
+
+def _misspellings(name):
+    """Names one slip away from a keyword argument: a letter dropped, doubled or swapped,
+    a case changed, a hyphen for an underscore."""
+    out = {name[:i] + name[i + 1 :] for i in range(len(name))}
+    out |= {name[:i] + name[i] + name[i:] for i in range(len(name))}
+    out |= {name[:i] + name[i + 1] + name[i] + name[i + 2 :] for i in range(len(name) - 1)}
+    out |= {name.upper(), name.capitalize(), name.replace("_", "-"), name + "s", name + "_"}
+    return sorted(out - {name} - set(ET.DEFAULT_LIMITS))
+
+
+@pytest.mark.parametrize("entry", sorted(ENTRY_POINTS))
+def test_every_limit_name_is_taken_by_every_entry_point(entry):
+    parse = ENTRY_POINTS[entry]
+    doc = b"<!DOCTYPE a [<!ENTITY e 'x'>]><a b='1'>&e;<c/></a>"
+    # Each alone at its default, at a large value and as None (the default); then all at once.
+    for name, default in ET.DEFAULT_LIMITS.items():
+        for value in (default, 1 << 40, None):
+            parse(doc, **{name: value})
+    parse(doc, **ET.DEFAULT_LIMITS)
+
+
+@pytest.mark.parametrize("entry", sorted(PARSERS))
+def test_every_limit_reaches_its_own_field_through_every_parser(entry):
+    parse = PARSERS[entry]
     for name, (doc, small) in LIMIT_DOCS.items():
         extra = {"amplification_threshold": 1000} if name == "max_amplification" else {}
-        # Fine under the default; stopped under a small value, by that limit, which is
-        # the keyword argument that raises it.
-        ET.fromstring(doc)
+        # Fine under the default; stopped under a small value, by that limit, which is the
+        # keyword argument that raises it.
+        parse(doc)
         with pytest.raises(ET.LimitError) as info:
-            ET.fromstring(doc, **{name: small}, **extra)
-        assert info.value.limit == name, str(info.value)
+            parse(doc, **{name: small}, **extra)
+        assert info.value.limit == name, (entry, str(info.value))
         assert "Limits::%s is %d" % (name, small) in str(info.value)
+    # The threshold is a setting of its own: under a high one the same amplification passes.
+    doc, small = LIMIT_DOCS["max_amplification"]
+    parse(doc, max_amplification=small, amplification_threshold=1 << 30)
 
 
+@pytest.mark.parametrize("entry", sorted(ENTRY_POINTS))
+def test_a_misspelt_or_bad_limit_is_refused_naming_it(entry):
+    parse = ENTRY_POINTS[entry]
+    for name in ET.DEFAULT_LIMITS:
+        for wrong in _misspellings(name):
+            with pytest.raises(TypeError) as info:
+                parse(b"<a/>", **{wrong: 3})
+            assert repr(wrong) in str(info.value), (wrong, str(info.value))
+        with pytest.raises(ValueError, match="%s must be 0 or more, got -1" % name):
+            parse(b"<a/>", **{name: -1})
+        for value in ("3", 3.5, b"3", [3]):
+            with pytest.raises(TypeError, match=name):
+                parse(b"<a/>", **{name: value})
+        with pytest.raises(OverflowError):
+            parse(b"<a/>", **{name: 1 << 64})
 
-def test_every_limit_is_a_keyword_argument_of_the_push_parsers():
-    # XMLPullParser and XMLParser run over the native push parser (a second entry point of
-    # the native module): they take the same keyword arguments, max_retained_bytes included.
-    for name, (doc, small) in LIMIT_DOCS.items():
-        extra = {"amplification_threshold": 1000} if name == "max_amplification" else {}
-        for make in (ET.XMLPullParser, ET.XMLParser):
-            p = make(**{name: small}, **extra)
-            with pytest.raises(ET.LimitError) as info:
-                p.feed(doc)
-                p.close()
-            assert info.value.limit == name, (make.__name__, str(info.value))
-            assert "Limits::%s is %d" % (name, small) in str(info.value)
 
 def test_a_str_document_is_never_silently_garbled():
     # ElementTree ignores the declaration of a str; wary would decode UTF-8 as Latin-1.
@@ -360,3 +422,23 @@ def test_a_tree_builder_with_an_element_factory_gets_its_own_dicts():
     p.feed(b"<r><a/><b/></r>")
     p.close()
     assert len({id(d) for d in seen}) == 3
+
+
+def test_the_native_functions_refuse_what_they_do_not_take():
+    # raw_names is open()'s alone: SAX and DOM builders read whole sources.
+    _wary.open(b"<a/>", "bytes", raw_names=True).close()
+    unexpected = r"open_push\(\) got an unexpected keyword argument 'raw_names'"
+    with pytest.raises(TypeError, match=unexpected):
+        _wary.open_push(raw_names=True)
+    switches = ("forbid_dtd", "forbid_entities", "forbid_external")
+    for name in ("external_entities", "entity_root") + switches:
+        with pytest.raises(TypeError, match="'%s'" % (name + "x")):
+            _wary.open(b"<a/>", "bytes", **{name + "x": True})
+        with pytest.raises(TypeError, match="'%s'" % (name + "x")):
+            _wary.open_push(**{name + "x": True})
+    with pytest.raises(TypeError, match="argument 'forbid_dtd'"):
+        _wary.open_push(forbid_dtd=1)
+    with pytest.raises(ValueError, match="entity_root is only used"):
+        _wary.open_push(entity_root="/tmp")
+    with pytest.raises(ValueError, match="external_entities must be"):
+        _wary.open(b"<a/>", "bytes", external_entities="http")

@@ -8,28 +8,24 @@ class EventStream:
     ) -> Tuple[List[Tuple[str, Any]], Optional[Tuple[Any, ...]], bool]: ...
     def close(self) -> None: ...
 
-# The limit keyword arguments of open() and their defaults (wary_xml::Limits::DEFAULT_*).
+# The limit keyword arguments of open() and open_push() and their defaults
+# (wary_xml::Limits::DEFAULT_*): the names are wary_xml::Limit::field_name(), plus
+# amplification_threshold.
 DEFAULT_LIMITS: Dict[str, int]
 
-def open(
-    source: Any,
-    kind: str,
-    *,
-    max_depth: Optional[int] = ...,
-    max_entity_depth: Optional[int] = ...,
-    amplification_threshold: Optional[int] = ...,
-    max_amplification: Optional[int] = ...,
-    max_attributes: Optional[int] = ...,
-    max_name_len: Optional[int] = ...,
-    max_token_len: Optional[int] = ...,
-    max_retained_bytes: Optional[int] = ...,
-    external_entities: Optional[str] = ...,
-    entity_root: Optional[str] = ...,
-    forbid_dtd: bool = ...,
-    forbid_entities: bool = ...,
-    forbid_external: bool = ...,
-    raw_names: bool = ...,
-) -> EventStream: ...
+class PushStream:
+    def feed(self, data: bytes) -> None: ...
+    def finish(self) -> None: ...
+    def build(
+        self, builder: Any, wanted: int
+    ) -> Tuple[List[Tuple[str, Any]], Optional[Tuple[Any, ...]], bool]: ...
+    def next_batch(self) -> Tuple[List[Tuple[Any, ...]], Optional[Tuple[Any, ...]], bool]: ...
+
+# Keyword arguments: each name of DEFAULT_LIMITS (an int >= 0, or None for the default),
+# external_entities ("off" or "local"), entity_root, forbid_dtd, forbid_entities,
+# forbid_external (bools), and for open() raw_names (a bool). Any other name is a TypeError.
+def open(source: Any, kind: str, **options: Any) -> EventStream: ...
+def open_push(**options: Any) -> PushStream: ...
 
 def smtp_send(
     message: bytes,

@@ -1,18 +1,26 @@
 //! Keyword arguments -> wary-xml [`Options`] and the defusedxml [`Policy`].
 //!
-//! Every limit of [`wary_xml::Limits`] is a keyword argument of the same name; a missing one
-//! keeps wary's secure default. External entities are off unless `external_entities="local"`
-//! is passed by name (then only files inside `entity_root` are read, as in wary-xml).
+//! `open` and `open_push` take their keyword arguments as one dict, read here once: every
+//! limit of [`wary_xml::Limits`] by its field name ([`Limit::ALL`] and [`Limit::field_name`],
+//! the one list of limits, plus `amplification_threshold`), so a limit added to wary-xml is a
+//! keyword argument with no edit here. A missing limit keeps wary's secure default. External
+//! entities are off unless `external_entities="local"` is passed by name (then only files
+//! inside `entity_root` are read, as in wary-xml).
 //!
 //! `forbid_entities` needs no limit of its own: wary-xml reports every entity declaration
 //! that binds ([`wary_xml::Event::EntityDecl`], [`wary_xml::Event::UnparsedEntity`]), and
 //! the batch refuses the first one (see [`crate::batch`]).
 
 use crate::batch::Policy;
-use pyo3::exceptions::PyValueError;
+use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
+use pyo3::types::PyDict;
 use std::path::PathBuf;
 use wary_xml::{ExternalEntities, Limit, Limits, Options};
+
+/// The one setting of [`Limits`] that is not a [`Limit`]: it says from when
+/// `max_amplification` applies and is never crossed on its own.
+const AMPLIFICATION_THRESHOLD: &str = "amplification_threshold";
 
 /// What a parse was asked to do.
 #[derive(Clone, Debug, Default)]
@@ -25,56 +33,72 @@ pub struct Config {
     pub raw_names: bool,
 }
 
-/// The keyword arguments every parse takes, as received from Python.
-#[derive(Debug, Default)]
-pub struct Kwargs {
-    /// `Limits` fields by name; `None` keeps the default.
-    pub limits: Vec<(&'static str, Option<i64>)>,
-    /// `"off"` (default) or `"local"`.
-    pub external_entities: Option<String>,
-    /// The folder external entities must lie in (`"local"` only).
-    pub entity_root: Option<PathBuf>,
-    /// defusedxml's switches.
-    pub policy: Policy,
-    /// Start tags with names as written (for SAX and DOM builders).
+/// Which entry point is reading its keyword arguments: its name for a `TypeError`, and
+/// whether it offers `raw_names` (`open_push` does not: SAX and DOM read whole sources).
+#[derive(Clone, Copy, Debug)]
+pub struct Entry {
+    /// The Python function's name, as a `TypeError` says it.
+    pub function: &'static str,
+    /// Whether `raw_names` is one of its keyword arguments.
     pub raw_names: bool,
 }
 
 impl Config {
-    /// Checks the arguments: a negative limit, an unknown mode, or a root without local
-    /// mode is the caller's mistake and a `ValueError` that says which argument.
-    pub fn new(k: Kwargs) -> PyResult<Config> {
+    /// Reads the keyword arguments of a parse: the limits by name, `external_entities`
+    /// (`"off"` or `"local"`), `entity_root`, defusedxml's `forbid_dtd`, `forbid_entities`
+    /// and `forbid_external`, and `raw_names` where `entry` offers it. `None` for a limit,
+    /// `external_entities` or `entity_root` keeps the default.
+    ///
+    /// As Python does for a function with named parameters: a keyword that is none of
+    /// these, or a value of the wrong type, is a `TypeError` that names it; a negative
+    /// limit, an unknown mode, or a root without local mode is a `ValueError` that says
+    /// which argument.
+    pub fn from_kwargs(entry: Entry, kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<Config> {
         let mut limits = Limits::default();
-        for (name, value) in k.limits {
-            let Some(v) = value else { continue };
-            let v = u64::try_from(v)
-                .map_err(|_| PyValueError::new_err(format!("{name} must be 0 or more, got {v}")))?;
-            // A value beyond usize (32-bit) is no limit anyway: saturate.
-            let as_usize = usize::try_from(v).unwrap_or(usize::MAX);
-            limits = match name {
-                "max_depth" => limits.with_max_depth(as_usize),
-                "max_entity_depth" => limits.with_max_entity_depth(as_usize),
-                "amplification_threshold" => limits.with_amplification_threshold(v),
-                "max_amplification" => limits.with_max_amplification(v),
-                "max_attributes" => limits.with_max_attributes(as_usize),
-                "max_name_len" => limits.with_max_name_len(as_usize),
-                "max_token_len" => limits.with_max_token_len(as_usize),
-                "max_retained_bytes" => limits.with_max_retained_bytes(as_usize),
-                other => {
-                    return Err(PyValueError::new_err(format!("unknown limit {other}")));
+        let mut external_entities: Option<String> = None;
+        let mut entity_root: Option<PathBuf> = None;
+        let mut policy = Policy::default();
+        let mut raw_names = false;
+        for (key, value) in kwargs.into_iter().flat_map(|d| d.iter()) {
+            // NOTE: Python makes every key of **kwargs a str; a dict passed as `**{1: 2}`
+            // is refused by the interpreter before the call.
+            let name: String = key.extract()?;
+            let bad_type = |e: PyErr| named(&name, e, value.py());
+            match name.as_str() {
+                "external_entities" => external_entities = value.extract().map_err(bad_type)?,
+                "entity_root" => entity_root = value.extract().map_err(bad_type)?,
+                "forbid_dtd" => policy.forbid_dtd = value.extract().map_err(bad_type)?,
+                "forbid_entities" => policy.forbid_entities = value.extract().map_err(bad_type)?,
+                "forbid_external" => policy.forbid_external = value.extract().map_err(bad_type)?,
+                "raw_names" if entry.raw_names => raw_names = value.extract().map_err(bad_type)?,
+                _ => {
+                    let Some(setting) = Setting::named(&name) else {
+                        return Err(PyTypeError::new_err(format!(
+                            "{}() got an unexpected keyword argument '{name}' \
+                             (the limits are wary.etree.DEFAULT_LIMITS)",
+                            entry.function
+                        )));
+                    };
+                    let Some(v) = value.extract::<Option<i64>>().map_err(bad_type)? else {
+                        continue;
+                    };
+                    let v = u64::try_from(v).map_err(|_| {
+                        PyValueError::new_err(format!("{name} must be 0 or more, got {v}"))
+                    })?;
+                    limits = setting.apply(limits, v);
                 }
-            };
+            }
         }
-        let external_entities = match k.external_entities.as_deref() {
+        let external_entities = match external_entities.as_deref() {
             None | Some("off") => {
-                if k.entity_root.is_some() {
+                if entity_root.is_some() {
                     return Err(PyValueError::new_err(
                         "entity_root is only used with external_entities=\"local\"",
                     ));
                 }
                 ExternalEntities::Off
             }
-            Some("local") => match k.entity_root {
+            Some("local") => match entity_root {
                 Some(root) => ExternalEntities::local_in(root),
                 None => ExternalEntities::local(),
             },
@@ -89,8 +113,8 @@ impl Config {
             options: Options::new()
                 .with_limits(limits)
                 .with_external_entities(external_entities),
-            policy: k.policy,
-            raw_names: k.raw_names,
+            policy,
+            raw_names,
         })
     }
 }
@@ -109,6 +133,46 @@ pub fn default_limits() -> Vec<(&'static str, u64)> {
         .iter()
         .position(|(name, _)| *name == "max_amplification")
         .unwrap_or(out.len());
-    out.insert(at, ("amplification_threshold", d.amplification_threshold));
+    out.insert(at, (AMPLIFICATION_THRESHOLD, d.amplification_threshold));
     out
+}
+
+/// A setting of [`Limits`] as a keyword argument names it: a [`Limit`] by its field name, or
+/// the amplification threshold.
+#[derive(Clone, Copy, Debug)]
+enum Setting {
+    Limit(Limit),
+    AmplificationThreshold,
+}
+
+impl Setting {
+    /// The setting the keyword argument `name` sets, if it is one.
+    fn named(name: &str) -> Option<Setting> {
+        if name == AMPLIFICATION_THRESHOLD {
+            return Some(Setting::AmplificationThreshold);
+        }
+        Limit::ALL
+            .iter()
+            .find(|l| l.field_name() == name)
+            .map(|&l| Setting::Limit(l))
+    }
+
+    fn apply(self, limits: Limits, v: u64) -> Limits {
+        match self {
+            Setting::Limit(l) => limits.with(l, v),
+            Setting::AmplificationThreshold => limits.with_amplification_threshold(v),
+        }
+    }
+}
+
+/// A `TypeError` from reading the value of keyword argument `name` says which argument, as
+/// PyO3 says it for a named parameter; any other error (an int too large: `OverflowError`)
+/// passes unchanged, as it does there.
+fn named(name: &str, e: PyErr, py: Python<'_>) -> PyErr {
+    if !e.is_instance_of::<PyTypeError>(py) {
+        return e;
+    }
+    let named = PyTypeError::new_err(format!("argument '{name}': {}", e.value(py)));
+    named.set_cause(py, Some(e));
+    named
 }

@@ -15,68 +15,35 @@ pub mod smtp;
 pub mod stream;
 pub mod tree;
 
-use batch::Policy;
-use config::{Config, Kwargs};
+use config::{Config, Entry};
 use push::PushStream;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedBytes;
+use pyo3::types::PyDict;
 use std::path::PathBuf;
 use stream::{EventStream, Source};
 
 /// Starts parsing a document; returns an `EventStream` to read events from.
 ///
 /// `kind` says what `source` is: `"bytes"` (a bytes object), `"path"` (a file name, opened
-/// by Rust) or `"file"` (an object with a binary `read(n)`). The keyword arguments are the
-/// limits of `wary_xml::Limits` by name, `external_entities` (`"off"` or `"local"`),
-/// `entity_root`, defusedxml's three `forbid_*` switches (all off here), and `raw_names`
-/// (start tags with names as written, for SAX and DOM builders).
+/// by Rust) or `"file"` (an object with a binary `read(n)`). The keyword arguments (read by
+/// [`Config::from_kwargs`]) are the limits of `wary_xml::Limits` by name
+/// (`DEFAULT_LIMITS`), `external_entities` (`"off"` or `"local"`), `entity_root`,
+/// defusedxml's three `forbid_*` switches (all off here), and `raw_names` (start tags with
+/// names as written, for SAX and DOM builders).
 #[pyfunction]
-#[pyo3(signature = (
-    source, kind, *, max_depth=None, max_entity_depth=None, amplification_threshold=None,
-    max_amplification=None, max_attributes=None, max_name_len=None, max_token_len=None,
-    max_retained_bytes=None, external_entities=None, entity_root=None, forbid_dtd=false, forbid_entities=false,
-    forbid_external=false, raw_names=false
-))]
-#[allow(clippy::too_many_arguments)]
+#[pyo3(signature = (source, kind, **options))]
 fn open(
     source: Bound<'_, PyAny>,
     kind: &str,
-    max_depth: Option<i64>,
-    max_entity_depth: Option<i64>,
-    amplification_threshold: Option<i64>,
-    max_amplification: Option<i64>,
-    max_attributes: Option<i64>,
-    max_name_len: Option<i64>,
-    max_token_len: Option<i64>,
-    max_retained_bytes: Option<i64>,
-    external_entities: Option<String>,
-    entity_root: Option<PathBuf>,
-    forbid_dtd: bool,
-    forbid_entities: bool,
-    forbid_external: bool,
-    raw_names: bool,
+    options: Option<&Bound<'_, PyDict>>,
 ) -> PyResult<EventStream> {
-    let config = Config::new(Kwargs {
-        limits: vec![
-            ("max_depth", max_depth),
-            ("max_entity_depth", max_entity_depth),
-            ("amplification_threshold", amplification_threshold),
-            ("max_amplification", max_amplification),
-            ("max_attributes", max_attributes),
-            ("max_name_len", max_name_len),
-            ("max_token_len", max_token_len),
-            ("max_retained_bytes", max_retained_bytes),
-        ],
-        external_entities,
-        entity_root,
-        policy: Policy {
-            forbid_dtd,
-            forbid_entities,
-            forbid_external,
-        },
-        raw_names,
-    })?;
+    let entry = Entry {
+        function: "open",
+        raw_names: true,
+    };
+    let config = Config::from_kwargs(entry, options)?;
     let source = match kind {
         "bytes" => Source::Bytes(source.extract::<PyBackedBytes>()?),
         "path" => Source::Path(source.extract::<PathBuf>()?),
@@ -91,52 +58,16 @@ fn open(
 }
 
 /// Starts a document to be fed in pieces (`XMLPullParser`, `XMLParser.feed`); returns a
-/// `PushStream`. The keyword arguments are those of `open` (names as written are not
-/// offered: SAX and DOM read whole sources).
+/// `PushStream`. The keyword arguments are those of `open` but `raw_names` (SAX and DOM
+/// read whole sources).
 #[pyfunction]
-#[pyo3(signature = (
-    *, max_depth=None, max_entity_depth=None, amplification_threshold=None,
-    max_amplification=None, max_attributes=None, max_name_len=None, max_token_len=None,
-    max_retained_bytes=None, external_entities=None, entity_root=None, forbid_dtd=false,
-    forbid_entities=false, forbid_external=false
-))]
-#[allow(clippy::too_many_arguments)]
-fn open_push(
-    max_depth: Option<i64>,
-    max_entity_depth: Option<i64>,
-    amplification_threshold: Option<i64>,
-    max_amplification: Option<i64>,
-    max_attributes: Option<i64>,
-    max_name_len: Option<i64>,
-    max_token_len: Option<i64>,
-    max_retained_bytes: Option<i64>,
-    external_entities: Option<String>,
-    entity_root: Option<PathBuf>,
-    forbid_dtd: bool,
-    forbid_entities: bool,
-    forbid_external: bool,
-) -> PyResult<PushStream> {
-    let config = Config::new(Kwargs {
-        limits: vec![
-            ("max_depth", max_depth),
-            ("max_entity_depth", max_entity_depth),
-            ("amplification_threshold", amplification_threshold),
-            ("max_amplification", max_amplification),
-            ("max_attributes", max_attributes),
-            ("max_name_len", max_name_len),
-            ("max_token_len", max_token_len),
-            ("max_retained_bytes", max_retained_bytes),
-        ],
-        external_entities,
-        entity_root,
-        policy: Policy {
-            forbid_dtd,
-            forbid_entities,
-            forbid_external,
-        },
+#[pyo3(signature = (**options))]
+fn open_push(options: Option<&Bound<'_, PyDict>>) -> PyResult<PushStream> {
+    let entry = Entry {
+        function: "open_push",
         raw_names: false,
-    })?;
-    Ok(PushStream::new(config))
+    };
+    Ok(PushStream::new(Config::from_kwargs(entry, options)?))
 }
 
 /// The native part of the `wary` package.
@@ -148,7 +79,7 @@ fn _wary(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(open, m)?)?;
     // The limit keyword arguments and their defaults, from wary-xml's constants: the Python
     // package's list of limits and its documentation take them from here.
-    let defaults = pyo3::types::PyDict::new(m.py());
+    let defaults = PyDict::new(m.py());
     for (name, value) in config::default_limits() {
         defaults.set_item(name, value)?;
     }

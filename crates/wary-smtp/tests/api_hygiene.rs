@@ -34,12 +34,7 @@ fn untrusted_certificate_chain_reaches_rustls_verdict() {
     let pki_other = pki("hygiene-untrusted-other");
     let server_tls = pki_server.server.clone();
     let (port, server) = serve(move |p| {
-        p.say("220 localhost\r\n");
-        p.line();
-        p.say("250-localhost\r\n250 STARTTLS\r\n");
-        assert_eq!(p.line(), "STARTTLS");
-        p.say("220 go\r\n");
-        p.start_tls(server_tls);
+        p.starttls(server_tls);
         p.rest();
     });
     let err = Client::connect(&client_config(port, &pki_other, TlsMode::StartTls))

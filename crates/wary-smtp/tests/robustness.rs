@@ -3,23 +3,12 @@
 //! nothing more; the message encoder never emits a bare CR/LF or an early end of data.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "support/rng.rs"]
+mod rng;
+use rng::Rng;
+
 use std::time::Instant;
 use wary_smtp::proto::*;
-
-/// xorshift64*: small, deterministic, good enough to shake a parser.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
 
 /// Fragments servers send, good and bad, to splice into inputs.
 const PIECES: &[&[u8]] = &[

@@ -4,19 +4,11 @@
 //! found). The same model is the `smtp_session` fuzz target.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "support/rng.rs"]
+mod rng;
+use rng::Rng;
+
 mod session_model;
-
-/// xorshift64*: small and deterministic.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-}
 
 #[test]
 fn session_invariants_hold_for_generated_servers() {

@@ -138,6 +138,25 @@ impl Limits {
         self
     }
 
+    /// Sets the field `limit` names: the inverse of [`Limits::value`], so that a front end
+    /// that names limits by [`Limit`] (a keyword argument, a flag) sets any of them with no
+    /// list of its own, and a limit added here reaches it with no edit there. A value beyond
+    /// `usize` (a 32-bit target) saturates: it is no limit there anyway.
+    #[must_use]
+    pub fn with(self, limit: Limit, value: u64) -> Self {
+        let narrow = usize::try_from(value).unwrap_or(usize::MAX);
+        // No `_` arm: a new `Limit` must be given its field here before this compiles.
+        match limit {
+            Limit::MaxDepth => self.with_max_depth(narrow),
+            Limit::MaxEntityDepth => self.with_max_entity_depth(narrow),
+            Limit::MaxAmplification => self.with_max_amplification(value),
+            Limit::MaxAttributes => self.with_max_attributes(narrow),
+            Limit::MaxNameLen => self.with_max_name_len(narrow),
+            Limit::MaxTokenLen => self.with_max_token_len(narrow),
+            Limit::MaxRetainedBytes => self.with_max_retained_bytes(narrow),
+        }
+    }
+
     /// The value of the field `limit` names (`usize` fields widened to `u64`).
     pub fn value(&self, limit: Limit) -> u64 {
         // Every field, by name, with no `..`: a field added to Limits must be given a
@@ -274,5 +293,27 @@ impl Options {
     pub fn with_document_path(mut self, path: impl Into<PathBuf>) -> Self {
         self.document_path = Some(path.into());
         self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn with_sets_the_field_value_reads_and_no_other() {
+        // Each limit set to values no default has, through `with`:
+        // `value` reads it back from the same field, every other limit keeps its default.
+        let d = Limits::default();
+        for &set in Limit::ALL {
+            for v in [0, 7, 123_456_789] {
+                let l = Limits::default().with(set, v);
+                for &other in Limit::ALL {
+                    let want = if other == set { v } else { d.value(other) };
+                    assert_eq!(l.value(other), want, "with({set:?}, {v}) read as {other:?}");
+                }
+                assert_eq!(l.amplification_threshold, d.amplification_threshold);
+            }
+        }
     }
 }

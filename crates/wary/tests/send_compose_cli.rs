@@ -5,26 +5,7 @@
 mod support;
 
 use mail_parser::{MessageParser, MimeHeaders};
-use std::io::Write;
-use std::process::{Command, Stdio};
-use support::{accepting_server, data_content};
-
-fn wary(args: &[&str], stdin: &[u8]) -> (i32, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_wary"))
-        .arg("send")
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let _ = child.stdin.take().unwrap().write_all(stdin);
-    let out = child.wait_with_output().unwrap();
-    (
-        out.status.code().unwrap(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+use support::{accepting_server, data_content, wary_send};
 
 #[test]
 fn built_message_arrives_with_its_attachments() {
@@ -39,7 +20,7 @@ fn built_message_arrives_with_its_attachments() {
     std::fs::write(&html_path, "<p>Grüße</p>").unwrap();
     let (port, server) = accepting_server();
     let server_arg = format!("127.0.0.1:{port}");
-    let (code, err) = wary(
+    let (code, err, _) = wary_send(
         &[
             "--server",
             &server_arg,
@@ -139,7 +120,7 @@ fn building_refuses_what_it_cannot_do() {
     ] {
         let mut all = vec!["--server", "127.0.0.1:9", "--tls", "none"];
         all.extend_from_slice(args);
-        let (got, err) = wary(&all, b"");
+        let (got, err, _) = wary_send(&all, b"");
         assert_eq!(got, code, "{args:?}: {err}");
         assert!(err.contains(words), "{args:?}: {err}");
     }

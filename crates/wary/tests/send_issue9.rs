@@ -4,82 +4,13 @@
 //! received are all checked.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpListener;
-use std::process::{Command, Stdio};
-use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+mod support;
 
-/// A server that plays `script`: `S:` lines are sent (`S+` ones without CRLF, so a reply and
-/// the next bytes can share one write), `C:` lines must arrive (`*` at the end matches a
-/// prefix). Returns everything the client sent.
-fn serve(script: Vec<String>) -> (u16, JoinHandle<String>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let h = std::thread::spawn(move || {
-        let (s, _) = listener.accept().unwrap();
-        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-        let mut w = s.try_clone().unwrap();
-        let mut r = BufReader::new(s);
-        let mut got = String::new();
-        let mut out = Vec::new();
-        for step in &script {
-            if let Some(say) = step.strip_prefix("S: ") {
-                out.extend_from_slice(say.as_bytes());
-                out.extend_from_slice(b"\r\n");
-            } else if let Some(say) = step.strip_prefix("S+ ") {
-                out.extend_from_slice(say.as_bytes());
-            } else if let Some(want) = step.strip_prefix("C: ") {
-                // Everything said so far goes in one write (one TCP segment on loopback).
-                if !out.is_empty() {
-                    w.write_all(&out).unwrap();
-                    out.clear();
-                }
-                let mut line = String::new();
-                r.read_line(&mut line).unwrap();
-                got.push_str(&line);
-                let line = line.trim_end_matches("\r\n");
-                match want.strip_suffix('*') {
-                    Some(prefix) => assert!(line.starts_with(prefix), "{line:?} !~ {want:?}"),
-                    None => assert_eq!(line, want, "so far: {got}"),
-                }
-            }
-        }
-        if !out.is_empty() {
-            let _ = w.write_all(&out);
-        }
-        let mut rest = String::new();
-        let _ = r.read_to_string(&mut rest);
-        got + &rest
-    });
-    (port, h)
-}
+use std::time::{Duration, Instant};
+use support::{serve, server_arg, wary_send};
 
 fn script(lines: &[&str]) -> Vec<String> {
     lines.iter().map(|s| (*s).to_owned()).collect()
-}
-
-/// Runs `wary send ARGS` with `stdin`; returns (exit code, stderr, stdout).
-fn wary(args: &[&str], stdin: &[u8]) -> (i32, String, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_wary"))
-        .arg("send")
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let _ = child.stdin.take().unwrap().write_all(stdin);
-    let out = child.wait_with_output().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-    )
-}
-
-fn server_arg(port: u16) -> String {
-    format!("127.0.0.1:{port}")
 }
 
 const MSG: &[u8] = b"From: a@x.test\nTo: b@x.test\nSubject: t\n\nhi\n";
@@ -113,8 +44,8 @@ fn issue_9_class_1_refused_mail_is_never_delivered() {
             "S: 250 ok",
             "S: 221 bye",
         ]));
-        let (port, h) = serve(s);
-        let (exit, err, out) = wary(
+        let (port, h) = serve(&s);
+        let (exit, err, out) = wary_send(
             &[
                 "--server",
                 &server_arg(port),
@@ -160,8 +91,8 @@ fn issue_9_class_2_a_250_before_an_error_is_kept() {
         "S+ 250 2.0.0 queued as ONE\r\n",
         "S: 25x broken",
     ]));
-    let (port, h) = serve(s);
-    let (exit, err, out) = wary(
+    let (port, h) = serve(&s);
+    let (exit, err, out) = wary_send(
         &[
             "--server",
             &server_arg(port),
@@ -194,7 +125,7 @@ fn issue_9_class_2_a_250_before_an_error_is_kept() {
 #[test]
 fn issue_9_class_6_huge_timeout_is_78_not_a_panic() {
     for t in ["18446744073709551615", "86401"] {
-        let (code, err, _) = wary(
+        let (code, err, _) = wary_send(
             &[
                 "--server",
                 "127.0.0.1:9",
@@ -259,7 +190,7 @@ fn issue_9_class_7_exit_code_is_order_independent() {
                     "S: 221 bye",
                 ]));
             }
-            let (port, h) = serve(s);
+            let (port, h) = serve(&s);
             let mut args = vec![
                 "--server".to_owned(),
                 server_arg(port),
@@ -268,7 +199,7 @@ fn issue_9_class_7_exit_code_is_order_independent() {
             ];
             args.extend(rcpts.iter().cloned());
             let args: Vec<&str> = args.iter().map(String::as_str).collect();
-            let (exit, err, _) = wary(&args, MSG);
+            let (exit, err, _) = wary_send(&args, MSG);
             h.join().unwrap();
             assert_eq!(exit, *want, "{order:?}: {err}");
             // 4xx is worded "deferred", never "refused" (class 9, -v wording).
@@ -301,9 +232,9 @@ fn issue_9_class_9_quit_is_pipelined() {
         "S: 250 queued",
         "S: 221 bye",
     ]));
-    let (port, h) = serve(s);
+    let (port, h) = serve(&s);
     let start = Instant::now();
-    let (exit, err, _) = wary(
+    let (exit, err, _) = wary_send(
         &[
             "--server",
             &server_arg(port),
@@ -328,7 +259,7 @@ fn issue_9_class_9_quit_is_pipelined() {
 #[test]
 fn issue_9_class_9_starttls_to_465_hints_implicit() {
     let start = Instant::now();
-    let (code, err, _) = wary(&["--server", "127.0.0.1:465", "b@x.test"], MSG);
+    let (code, err, _) = wary_send(&["--server", "127.0.0.1:465", "b@x.test"], MSG);
     assert_eq!(code, 78, "{err}");
     assert!(err.contains("--tls implicit"), "{err}");
     assert!(start.elapsed() < Duration::from_secs(5));
@@ -337,8 +268,8 @@ fn issue_9_class_9_starttls_to_465_hints_implicit() {
 /// Class 9: `--tls implicit` against a plain-text server says what happened.
 #[test]
 fn issue_9_class_9_implicit_against_plain_text() {
-    let (port, h) = serve(script(&["S: 220 mx ESMTP plain"]));
-    let (code, err, _) = wary(
+    let (port, h) = serve(&["S: 220 mx ESMTP plain"]);
+    let (code, err, _) = wary_send(
         &[
             "--server",
             &server_arg(port),
@@ -378,8 +309,8 @@ fn json_document_schema() {
         "S: 250 2.0.0 queued",
         "S: 221 bye",
     ]));
-    let (port, h) = serve(s);
-    let (exit, err, out) = wary(
+    let (port, h) = serve(&s);
+    let (exit, err, out) = wary_send(
         &[
             "--server",
             &server_arg(port),

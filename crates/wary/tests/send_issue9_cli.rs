@@ -9,11 +9,12 @@
 //!   reported as "refused" with the 503 its RCPT drew.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::{BufRead, BufReader, Write};
+mod support;
+
+use std::io::{BufRead, Write};
 use std::net::TcpListener;
-use std::process::{Command, Stdio};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use support::{serve_one, server_arg, wary_send};
 
 /// How the server answers.
 #[derive(Clone, Copy)]
@@ -30,13 +31,7 @@ const OK: Script = Script {
 /// Serves one connection: answers each command as `script` says, takes DATA content up to
 /// the lone dot, and returns everything the client sent.
 fn serve(script: Script) -> (u16, JoinHandle<String>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let h = std::thread::spawn(move || {
-        let (s, _) = listener.accept().unwrap();
-        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-        let mut w = s.try_clone().unwrap();
-        let mut r = BufReader::new(s);
+    serve_one(move |mut r, mut w| {
         let mut got = String::new();
         let mut say = |line: &str| {
             let _ = w.write_all(format!("{line}\r\n").as_bytes());
@@ -89,25 +84,7 @@ fn serve(script: Script) -> (u16, JoinHandle<String>) {
             }
         }
         got
-    });
-    (port, h)
-}
-
-fn wary(args: &[&str], stdin: &[u8]) -> (i32, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_wary"))
-        .arg("send")
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let _ = child.stdin.take().unwrap().write_all(stdin);
-    let out = child.wait_with_output().unwrap();
-    (
-        out.status.code().unwrap(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    })
 }
 
 /// A listener that must never be contacted: true when nobody connected.
@@ -139,8 +116,8 @@ fn issue_9_bare_cr_cannot_smuggle_a_bcc_line_or_drop_a_recipient() {
         (b"From: a@x.test\r\nBcc: d@x.test\r\nSubject: t\rbcc: e@x.test\r\nTo: b@x.test\r\n\r\nhi\r\n", "e@x.test"),
     ] {
         let (port, h) = serve(OK);
-        let (code, err) = wary(
-            &["--server", &format!("127.0.0.1:{port}"), "--tls", "none", "-t"],
+        let (code, err, _) = wary_send(
+            &["--server", &server_arg(port), "--tls", "none", "-t"],
             msg,
         );
         let got = h.join().unwrap();
@@ -167,7 +144,7 @@ fn issue_9_header_section_that_cannot_be_read_as_sent_is_65_and_nothing_is_sent(
     ] {
         let (listener, addr) = untouched();
         // --timeout: should the check regress, the test fails in seconds, not minutes.
-        let (code, err) = wary(
+        let (code, err, _) = wary_send(
             &["--server", &addr, "--tls", "none", "--timeout", "2", "-t"],
             msg,
         );
@@ -192,7 +169,7 @@ fn issue_9_envid_must_be_printable_ascii_78_before_connecting() {
         &"x".repeat(101),
     ] {
         let (listener, addr) = untouched();
-        let (code, err) = wary(
+        let (code, err, _) = wary_send(
             &[
                 "--server", &addr, "--tls", "none", "--envid", bad, "b@x.test",
             ],
@@ -207,10 +184,10 @@ fn issue_9_envid_must_be_printable_ascii_78_before_connecting() {
     }
     // A valid one goes out as xtext.
     let (port, h) = serve(OK);
-    let (code, err) = wary(
+    let (code, err, _) = wary_send(
         &[
             "--server",
-            &format!("127.0.0.1:{port}"),
+            &server_arg(port),
             "--tls",
             "none",
             "--envid",
@@ -230,10 +207,10 @@ fn issue_9_recipients_never_tried_are_not_reported_refused() {
             pipelining,
             mail: "501 5.5.4 bad ENVID",
         });
-        let (code, err) = wary(
+        let (code, err, _) = wary_send(
             &[
                 "--server",
-                &format!("127.0.0.1:{port}"),
+                &server_arg(port),
                 "--tls",
                 "none",
                 "-v",

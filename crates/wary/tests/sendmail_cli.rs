@@ -5,11 +5,10 @@
 
 mod support;
 
-use std::io::Write;
 use std::net::TcpListener;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use support::accepting_server;
 
 /// Writes a config file (mode 0600) with account `test` on `port`, and `extra` appended.
@@ -28,20 +27,10 @@ fn config(dir: &Path, port: u16, extra: &str) -> PathBuf {
 
 /// Runs `program args` with `stdin`, XDG_CONFIG_HOME set to `xdg`; returns (exit, stderr).
 fn run(program: &Path, args: &[&str], stdin: &[u8], xdg: &Path) -> (i32, String) {
-    let mut child = Command::new(program)
-        .args(args)
-        .env("XDG_CONFIG_HOME", xdg)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let _ = child.stdin.take().unwrap().write_all(stdin);
-    let out = child.wait_with_output().unwrap();
-    (
-        out.status.code().unwrap(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    let mut command = Command::new(program);
+    command.args(args).env("XDG_CONFIG_HOME", xdg);
+    let (code, stderr, _) = support::run(command, stdin);
+    (code, stderr)
 }
 
 fn wary() -> PathBuf {

@@ -2,13 +2,11 @@
 //! wait is bounded by setting the stream's own timeouts to the time left until the step's
 //! deadline, so a silent or dripping server cannot hold the client.
 
-use super::driver::{self, Batch, Driver, Fill, Step};
+use super::batch::{self, Batch, Fill};
+use super::driver::{self, Driver, Wait};
 use super::{nonzero, ClientConfig};
 use crate::error::Error;
-use crate::proto::{
-    Capabilities, DeliveryReport, Envelope, Event, Mechanism, Message, SessionError, SubmitError,
-    TlsInfo,
-};
+use crate::proto::{DeliveryReport, Envelope, Event, Message, SubmitError};
 use std::fmt;
 use std::io::{self, Read, Write};
 use std::net::{IpAddr, TcpStream, ToSocketAddrs};
@@ -107,11 +105,7 @@ impl Client<TcpStream> {
         for addr in &addrs {
             match TcpStream::connect_timeout(addr, timeout) {
                 Ok(s) => {
-                    // Every batch is one write; Nagle would only delay it.
-                    s.set_nodelay(true).map_err(|source| Error::Io {
-                        during: "configuring the socket",
-                        source,
-                    })?;
+                    super::no_delay(s.set_nodelay(true))?;
                     return Client::open(s, config, target);
                 }
                 Err(e) => last = e,
@@ -142,7 +136,7 @@ impl<S: Transport> Client<S> {
             stream: Some(stream),
             buf: vec![0; 16 * 1024],
         };
-        client.drive(|ev| matches!(ev, Event::Ready).then_some(()))?;
+        client.drive(driver::ready)?;
         Ok(client)
     }
 
@@ -159,10 +153,7 @@ impl<S: Transport> Client<S> {
             return Err(self.fail());
         }
         self.driver.session_mut().send_message(envelope, message)?;
-        self.drive(|ev| match ev {
-            Event::Delivered(r) => Some(*r),
-            _ => None,
-        })
+        self.drive(driver::delivered)
     }
 
     /// Sends many messages over this connection. With PIPELINING, messages are queued in
@@ -218,11 +209,10 @@ impl<S: Transport> Client<S> {
         loop {
             match batch.fill(&mut self.driver, &mut on_report) {
                 Fill::Drive => {}
-                Fill::Done => return Ok(()),
+                Fill::Over(result) => return result,
                 Fill::Failed => return Err(self.fail()),
-                Fill::ClosedEarly => return Err(driver::closed_early()),
             }
-            let report = self.drive(driver::batch_event)?;
+            let report = self.drive(batch::batch_event)?;
             batch.settle(report, &mut on_report);
         }
     }
@@ -235,94 +225,48 @@ impl<S: Transport> Client<S> {
             return Err(self.fail());
         }
         self.driver.session_mut().reset()?;
-        self.drive(|ev| matches!(ev, Event::Ready).then_some(()))
+        self.drive(driver::ready)
     }
 
-    /// The server's capabilities (from the EHLO after TLS, in TLS modes).
-    pub fn capabilities(&self) -> Option<&Capabilities> {
-        self.driver.session().capabilities()
-    }
-
-    /// The TLS session, when there is one.
-    pub fn tls(&self) -> Option<&TlsInfo> {
-        self.driver.session().tls()
-    }
-
-    /// True when the server can take another message on this connection.
-    pub fn is_ready(&self) -> bool {
-        self.driver.session().is_ready()
-    }
-
-    /// True when the session is over: after QUIT, after the server closed it (a 421, which
-    /// the last report's final reply shows), or after an error. Reconnect to send more.
-    pub fn is_closed(&self) -> bool {
-        self.driver.session().is_closed()
-    }
-
-    /// Round trips on this connection so far.
-    pub fn round_trips(&self) -> u32 {
-        self.driver.session().round_trips()
-    }
-
-    /// The AUTH mechanism the session logged in with, if it did.
-    pub fn authenticated(&self) -> Option<&Mechanism> {
-        self.driver.session().authenticated()
-    }
+    super::session_accessors!();
 
     /// Sends QUIT (unless it is already on its way) and waits for the reply (or the close),
     /// then closes the connection, with a TLS close_notify.
     pub fn quit(mut self) -> Result<(), Error> {
         if self.driver.session().is_closed() {
             // A failure not yet returned (it ended the session after the last report).
-            let failure = self
-                .driver
-                .has_own_failure()
-                .then(|| self.driver.take_failure())
-                .flatten();
+            let failure = self.driver.take_own_failure();
             self.close();
             return failure.map_or(Ok(()), Err);
         }
         self.driver.session_mut().quit();
-        let result = self.drive(|ev| matches!(ev, Event::Closed).then_some(()));
+        let result = self.drive(driver::closed);
         self.close();
         result
     }
 
-    /// Runs the session until `done` accepts an event. An error met on the way (by the
-    /// session or by the driver's own I/O) is returned only after every event produced
-    /// before it: a report that arrived in the same read as the bytes that broke the
-    /// session still reaches the caller (issue 9 class 2).
+    /// Runs the session until `done` accepts an event, moving the bytes [`Driver::wait`]
+    /// asks for (which keeps the issue 9 order of reports and errors).
     fn drive<T>(&mut self, mut done: impl FnMut(Event) -> Option<T>) -> Result<T, Error> {
         loop {
-            match self.driver.next() {
-                Step::Write(deadline) => {
+            match self.driver.wait(&mut done) {
+                Wait::Write(deadline) => {
                     let result = match self.stream.as_mut() {
                         Some(s) => write_by(s, self.driver.wire(), deadline),
-                        None => Err(gone()),
+                        None => Err(driver::gone()),
                     };
                     self.driver.wrote(result);
                 }
-                Step::Read(deadline) => {
+                Wait::Read(deadline) => {
                     let Some(s) = self.stream.as_mut() else {
-                        self.driver.lost(Error::Session(SessionError::Misuse(
-                            "the connection is gone",
-                        )));
+                        self.driver.stream_gone();
                         continue;
                     };
                     let result = read_by(s, &mut self.buf, deadline);
                     self.driver.received(result.map(|n| &self.buf[..n]));
                 }
-                Step::Event(ev) => {
-                    if let Some(result) = driver::settle(ev, &mut done) {
-                        return result;
-                    }
-                }
-                Step::Failed => return Err(self.fail()),
-                Step::Stuck => {
-                    return Err(Error::Session(SessionError::Misuse(
-                        "the session has nothing to do",
-                    )))
-                }
+                Wait::Done(result) => return result,
+                Wait::Failed => return Err(self.fail()),
             }
         }
     }
@@ -330,9 +274,7 @@ impl<S: Transport> Client<S> {
     /// Closes the connection and returns the error that ended the session.
     fn fail(&mut self) -> Error {
         self.close();
-        self.driver
-            .take_failure()
-            .unwrap_or(Error::Session(SessionError::Misuse("no failure to report")))
+        self.driver.failure()
     }
 
     /// Sends a TLS close_notify (best effort, bounded) and drops the connection.
@@ -347,22 +289,9 @@ impl<S: Transport> Client<S> {
 }
 
 impl<S: Transport> fmt::Debug for Client<S> {
-    // No configuration (and so no credential) is kept: only what the session learned.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let session = self.driver.session();
-        f.debug_struct("Client")
-            .field("connected", &self.stream.is_some())
-            .field("ready", &session.is_ready())
-            .field("closed", &session.is_closed())
-            .field("tls", &session.tls())
-            .field("authenticated", &session.authenticated())
-            .field("round_trips", &session.round_trips())
-            .finish_non_exhaustive()
+        self.driver.fmt_client("Client", self.stream.is_some(), f)
     }
-}
-
-fn gone() -> io::Error {
-    io::Error::new(io::ErrorKind::NotConnected, "the connection is gone")
 }
 
 /// The time left until `deadline`, or a timeout error when none is.

@@ -14,14 +14,10 @@
 use super::WRITE_PIECE;
 use crate::error::{classify, Error};
 use crate::proto::timeouts::deadline_after;
-use crate::proto::{
-    DeliveryReport, Envelope, Event, Message, Session, SessionError, SubmitError, Timeouts,
-    TlsUpgrade,
-};
+use crate::proto::{DeliveryReport, Event, Session, SessionError, Timeouts, TlsUpgrade};
 use crate::tls::{self, Target};
-use std::collections::VecDeque;
+use std::fmt;
 use std::io::{self, Read, Write};
-use std::iter::{Enumerate, Peekable};
 use std::time::{Duration, Instant};
 
 /// How long a closing close_notify (or a last alert) may take.
@@ -40,10 +36,27 @@ pub(crate) enum Step {
     /// An event for the caller.
     Event(Event),
     /// The session ended with an error: close ([`Driver::close`]) and return
-    /// [`Driver::take_failure`].
+    /// [`Driver::failure`].
     Failed,
     /// Nothing to send, nothing to wait for: the caller misused the session.
     Stuck,
+}
+
+/// What a driver does next while it waits for an event ([`Driver::wait`]): only the steps
+/// that need I/O, and the end of the wait.
+#[derive(Debug)]
+pub(crate) enum Wait<T> {
+    /// Write all of [`Driver::wire`] before the instant, then call [`Driver::wrote`]
+    /// ([`gone`] when the stream is closed).
+    Write(Instant),
+    /// Read once before the instant, then call [`Driver::received`]
+    /// ([`Driver::stream_gone`] when the stream is closed).
+    Read(Instant),
+    /// The wait is over: the value the event gave, or why none will come.
+    Done(Result<T, Error>),
+    /// The session ended with an error: close ([`Driver::close`]) and return
+    /// [`Driver::failure`].
+    Failed,
 }
 
 /// The state of the bytes on the connection.
@@ -189,7 +202,7 @@ impl Driver {
                 }
                 let deadline = match self.session.deadline() {
                     Some(d) if d <= now => {
-                        // NOTE: the session keeps its error; `take_failure` returns it.
+                        // NOTE: the session keeps its error; `failure` returns it.
                         let _ = self.session.handle_timeout(now);
                         continue;
                     }
@@ -200,6 +213,38 @@ impl Driver {
             }
             return Step::Stuck;
         }
+    }
+
+    /// What to do next until `done` accepts an event: [`Driver::next`] with the events and
+    /// the misuse settled here, so that a driver's loop only moves bytes and waits. An
+    /// error met on the way is returned only after every event produced before it: a
+    /// report that arrived in the same read as the bytes that broke the session still
+    /// reaches the caller (issue 9 class 2).
+    pub(crate) fn wait<T>(&mut self, done: &mut impl FnMut(Event) -> Option<T>) -> Wait<T> {
+        loop {
+            match self.next() {
+                Step::Write(deadline) => return Wait::Write(deadline),
+                Step::Read(deadline) => return Wait::Read(deadline),
+                Step::Event(ev) => {
+                    if let Some(result) = settle(ev, done) {
+                        return Wait::Done(result);
+                    }
+                }
+                Step::Failed => return Wait::Failed,
+                Step::Stuck => {
+                    return Wait::Done(Err(Error::Session(SessionError::Misuse(
+                        "the session has nothing to do",
+                    ))))
+                }
+            }
+        }
+    }
+
+    /// A [`Wait::Read`] came after the driver closed its stream.
+    pub(crate) fn stream_gone(&mut self) {
+        self.lost(Error::Session(SessionError::Misuse(
+            "the connection is gone",
+        )));
     }
 
     /// The bytes of the last [`Step::Write`] were written (or not).
@@ -220,7 +265,7 @@ impl Driver {
 
     /// The read of the last [`Step::Read`] returned these bytes (empty: the peer closed).
     /// Timeouts are `TimedOut` or `WouldBlock` errors. The session's own errors stay in the
-    /// session, which `take_failure` returns.
+    /// session, which `failure` returns.
     pub(crate) fn received(&mut self, got: io::Result<&[u8]>) {
         let now = Instant::now();
         let got = match got {
@@ -345,17 +390,41 @@ impl Driver {
         self.failure.is_some() || self.session.error().is_some()
     }
 
-    /// True when a failure of the driver's own is waiting to be returned.
-    pub(crate) fn has_own_failure(&self) -> bool {
-        self.failure.is_some()
+    /// A failure of the driver's own not yet returned (one that ended the session after the
+    /// last report, found when QUIT is asked for), once.
+    pub(crate) fn take_own_failure(&mut self) -> Option<Error> {
+        self.failure.take()
     }
 
-    /// The error that ended the session, once: the driver's own, else the session's.
-    pub(crate) fn take_failure(&mut self) -> Option<Error> {
-        match self.failure.take() {
-            Some(e) => Some(e),
-            None => Some(Error::Session(self.session.error()?.clone())),
+    /// The error that ended the session, once: the driver's own, else the session's (a
+    /// misuse error when there is none, for a caller that asked without a [`Step::Failed`]).
+    pub(crate) fn failure(&mut self) -> Error {
+        if let Some(e) = self.failure.take() {
+            return e;
         }
+        Error::Session(match self.session.error() {
+            Some(e) => e.clone(),
+            None => SessionError::Misuse("no failure to report"),
+        })
+    }
+
+    /// What a client's `Debug` shows: only what the session learned, never the
+    /// configuration (and so no credential).
+    pub(crate) fn fmt_client(
+        &self,
+        name: &str,
+        connected: bool,
+        f: &mut fmt::Formatter<'_>,
+    ) -> fmt::Result {
+        let session = &self.session;
+        f.debug_struct(name)
+            .field("connected", &connected)
+            .field("ready", &session.is_ready())
+            .field("closed", &session.is_closed())
+            .field("tls", &session.tls())
+            .field("authenticated", &session.authenticated())
+            .field("round_trips", &session.round_trips())
+            .finish_non_exhaustive()
     }
 
     /// Ends the connection: a TLS close_notify to write (best effort) before the returned
@@ -461,7 +530,7 @@ impl Driver {
         let info = tls::session_info(&hs.conn, &target.name_text);
         let Handshake { conn, proof, .. } = *hs;
         self.link = Link::Tls(Box::new(conn));
-        // NOTE: the session's own error, returned by `take_failure`.
+        // NOTE: the session's own error, returned by `failure`.
         let _ = self.session.tls_established(proof, info, now);
     }
 
@@ -569,10 +638,7 @@ fn looks_like_smtp(b: &[u8]) -> bool {
 }
 
 /// What a driver does with an event while waiting for `done`: `Some` ends the wait.
-pub(crate) fn settle<T>(
-    ev: Event,
-    done: &mut impl FnMut(Event) -> Option<T>,
-) -> Option<Result<T, Error>> {
+fn settle<T>(ev: Event, done: &mut impl FnMut(Event) -> Option<T>) -> Option<Result<T, Error>> {
     match ev {
         Event::Closed => Some(
             done(Event::Closed).ok_or(Error::Session(SessionError::Closed {
@@ -583,95 +649,25 @@ pub(crate) fn settle<T>(
     }
 }
 
-/// The messages of a `send_many` and their indexes, queued into the session as it can take
-/// them; one report per message, in order.
-pub(crate) struct Batch<'a, I: Iterator<Item = (&'a Envelope, &'a Message)>> {
-    queue: Peekable<Enumerate<I>>,
-    in_flight: VecDeque<usize>,
-    quit: bool,
+/// The error for a write after the driver closed its stream.
+pub(crate) fn gone() -> io::Error {
+    io::Error::new(io::ErrorKind::NotConnected, "the connection is gone")
 }
 
-/// What a batch needs next.
-pub(crate) enum Fill {
-    /// Drive the session until a report (or the close).
-    Drive,
-    /// Every message is settled.
-    Done,
-    /// Every message is settled and the session failed: return the failure.
-    Failed,
-    /// The server closed the session (421) with messages left to send.
-    ClosedEarly,
+/// The event the session's opening (and RSET) waits for: ready for a message.
+pub(crate) fn ready(ev: Event) -> Option<()> {
+    matches!(ev, Event::Ready).then_some(())
 }
 
-impl<'a, I: Iterator<Item = (&'a Envelope, &'a Message)>> Batch<'a, I> {
-    pub(crate) fn new(messages: I, quit: bool) -> Self {
-        Batch {
-            queue: messages.enumerate().peekable(),
-            in_flight: VecDeque::new(),
-            quit,
-        }
-    }
-
-    /// Queues what the session can take now.
-    pub(crate) fn fill(
-        &mut self,
-        driver: &mut Driver,
-        on_report: &mut impl FnMut(usize, Result<DeliveryReport, SubmitError>),
-    ) -> Fill {
-        let session = driver.session_mut();
-        while session.can_send() {
-            let Some((i, (envelope, message))) = self.queue.next() else {
-                break;
-            };
-            match session.send_message(envelope, message) {
-                Ok(()) => self.in_flight.push_back(i),
-                Err(e) => on_report(i, Err(e)),
-            }
-        }
-        if self.quit && self.queue.peek().is_none() {
-            session.quit_when_done();
-        }
-        if !self.in_flight.is_empty() {
-            return Fill::Drive;
-        }
-        // Every message is settled; an error that ended the session after the last report
-        // is still the caller's to know.
-        if driver.failed() {
-            Fill::Failed
-        } else if self.queue.peek().is_none() {
-            Fill::Done
-        } else {
-            Fill::ClosedEarly
-        }
-    }
-
-    /// A report came (or the close, `None`).
-    pub(crate) fn settle(
-        &mut self,
-        report: Option<DeliveryReport>,
-        on_report: &mut impl FnMut(usize, Result<DeliveryReport, SubmitError>),
-    ) {
-        if let Some(report) = report {
-            // NOTE: reports come in the order the messages were queued.
-            if let Some(i) = self.in_flight.pop_front() {
-                on_report(i, Ok(report));
-            }
-        }
-    }
-}
-
-/// The event a batch's [`Fill::Drive`] waits for: a report, or the close (`None`).
-pub(crate) fn batch_event(ev: Event) -> Option<Option<DeliveryReport>> {
+/// The event a single message waits for: its report.
+pub(crate) fn delivered(ev: Event) -> Option<DeliveryReport> {
     match ev {
-        Event::Delivered(r) => Some(Some(*r)),
-        Event::Closed => Some(None),
+        Event::Delivered(r) => Some(*r),
         _ => None,
     }
 }
 
-/// The error for a batch the server closed before every message was sent.
-pub(crate) fn closed_early() -> Error {
-    Error::Session(SessionError::Closed {
-        waiting_for: "the chance to send the remaining messages",
-    })
+/// The event QUIT waits for: the close.
+pub(crate) fn closed(ev: Event) -> Option<()> {
+    matches!(ev, Event::Closed).then_some(())
 }

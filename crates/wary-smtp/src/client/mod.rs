@@ -15,6 +15,7 @@
 //!
 //! [`Session`]: crate::proto::Session
 
+mod batch;
 mod blocking;
 pub mod config;
 pub(crate) mod driver;
@@ -41,6 +42,45 @@ use std::time::{Duration, Instant};
 ///
 /// [`Timeouts::data_block`]: crate::proto::Timeouts::data_block
 pub const WRITE_PIECE: usize = 64 * 1024;
+
+/// The accessors both clients offer, written once: each reads the session the client's
+/// `driver` field runs, so the two cannot drift. Expanded inside each client's `impl`.
+macro_rules! session_accessors {
+    () => {
+        /// The server's capabilities (from the EHLO after TLS, in TLS modes).
+        pub fn capabilities(&self) -> Option<&crate::proto::Capabilities> {
+            self.driver.session().capabilities()
+        }
+
+        /// The TLS session, when there is one.
+        pub fn tls(&self) -> Option<&crate::proto::TlsInfo> {
+            self.driver.session().tls()
+        }
+
+        /// True when the server can take another message on this connection.
+        pub fn is_ready(&self) -> bool {
+            self.driver.session().is_ready()
+        }
+
+        /// True when the session is over: after QUIT, after the server closed it (a 421,
+        /// which the last report's final reply shows), or after an error. Reconnect to send
+        /// more.
+        pub fn is_closed(&self) -> bool {
+            self.driver.session().is_closed()
+        }
+
+        /// Round trips on this connection so far.
+        pub fn round_trips(&self) -> u32 {
+            self.driver.session().round_trips()
+        }
+
+        /// The AUTH mechanism the session logged in with, if it did.
+        pub fn authenticated(&self) -> Option<&crate::proto::Mechanism> {
+            self.driver.session().authenticated()
+        }
+    };
+}
+use session_accessors;
 
 /// Checks the TLS settings before any traffic: a bad CA file or name is reported first.
 fn prepare(config: &ClientConfig) -> Result<Option<tls::Target>, Error> {
@@ -106,6 +146,14 @@ fn connect_failed(addrs: &[SocketAddr], last: io::Error) -> Error {
         addrs: list.join(", "),
         source: last,
     }
+}
+
+/// Turns Nagle off on a new socket: every batch is one write, and Nagle would only delay it.
+fn no_delay(result: io::Result<()>) -> Result<(), Error> {
+    result.map_err(|source| Error::Io {
+        during: "configuring the socket",
+        source,
+    })
 }
 
 /// Socket timeouts of zero mean "forever" in std; never pass one.

@@ -4,13 +4,11 @@
 //! `tokio::time::timeout_at`), 64 KiB write pieces, reports and errors. It needs a tokio
 //! runtime with the time and I/O drivers enabled (`Builder::enable_all`).
 
-use super::driver::{self, Batch, Driver, Fill, Step};
+use super::batch::{self, Batch, Fill};
+use super::driver::{self, Driver, Wait};
 use super::{nonzero, ClientConfig};
 use crate::error::Error;
-use crate::proto::{
-    Capabilities, DeliveryReport, Envelope, Event, Mechanism, Message, SessionError, SubmitError,
-    TlsInfo,
-};
+use crate::proto::{DeliveryReport, Envelope, Event, Message, SubmitError};
 use std::fmt;
 use std::future::poll_fn;
 use std::io;
@@ -50,11 +48,7 @@ impl AsyncClient<TcpStream> {
         for addr in &addrs {
             match tokio::time::timeout(timeout, TcpStream::connect(addr)).await {
                 Ok(Ok(s)) => {
-                    // Every batch is one write; Nagle would only delay it.
-                    s.set_nodelay(true).map_err(|source| Error::Io {
-                        during: "configuring the socket",
-                        source,
-                    })?;
+                    super::no_delay(s.set_nodelay(true))?;
                     let local = s.local_addr().ok().map(|a| a.ip());
                     return AsyncClient::open(s, local, config, target).await;
                 }
@@ -101,9 +95,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> AsyncClient<S> {
             stream: Some(stream),
             buf: vec![0; 16 * 1024],
         };
-        client
-            .drive(|ev| matches!(ev, Event::Ready).then_some(()))
-            .await?;
+        client.drive(driver::ready).await?;
         Ok(client)
     }
 
@@ -120,11 +112,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> AsyncClient<S> {
             return Err(self.fail().await);
         }
         self.driver.session_mut().send_message(envelope, message)?;
-        self.drive(|ev| match ev {
-            Event::Delivered(r) => Some(*r),
-            _ => None,
-        })
-        .await
+        self.drive(driver::delivered).await
     }
 
     /// Sends many messages over this connection, pipelined when the server allows, like
@@ -170,11 +158,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> AsyncClient<S> {
         loop {
             match batch.fill(&mut self.driver, &mut on_report) {
                 Fill::Drive => {}
-                Fill::Done => return Ok(()),
+                Fill::Over(result) => return result,
                 Fill::Failed => return Err(self.fail().await),
-                Fill::ClosedEarly => return Err(driver::closed_early()),
             }
-            let report = self.drive(driver::batch_event).await?;
+            let report = self.drive(batch::batch_event).await?;
             batch.settle(report, &mut on_report);
         }
     }
@@ -186,58 +173,22 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> AsyncClient<S> {
             return Err(self.fail().await);
         }
         self.driver.session_mut().reset()?;
-        self.drive(|ev| matches!(ev, Event::Ready).then_some(()))
-            .await
+        self.drive(driver::ready).await
     }
 
-    /// The server's capabilities (from the EHLO after TLS, in TLS modes).
-    pub fn capabilities(&self) -> Option<&Capabilities> {
-        self.driver.session().capabilities()
-    }
-
-    /// The TLS session, when there is one.
-    pub fn tls(&self) -> Option<&TlsInfo> {
-        self.driver.session().tls()
-    }
-
-    /// True when the server can take another message on this connection.
-    pub fn is_ready(&self) -> bool {
-        self.driver.session().is_ready()
-    }
-
-    /// True when the session is over: after QUIT, after the server closed it (a 421, which
-    /// the last report's final reply shows), or after an error. Reconnect to send more.
-    pub fn is_closed(&self) -> bool {
-        self.driver.session().is_closed()
-    }
-
-    /// Round trips on this connection so far.
-    pub fn round_trips(&self) -> u32 {
-        self.driver.session().round_trips()
-    }
-
-    /// The AUTH mechanism the session logged in with, if it did.
-    pub fn authenticated(&self) -> Option<&Mechanism> {
-        self.driver.session().authenticated()
-    }
+    super::session_accessors!();
 
     /// Sends QUIT (unless it is already on its way) and waits for the reply (or the close),
     /// then closes the connection, with a TLS close_notify.
     pub async fn quit(mut self) -> Result<(), Error> {
         if self.driver.session().is_closed() {
             // A failure not yet returned (it ended the session after the last report).
-            let failure = self
-                .driver
-                .has_own_failure()
-                .then(|| self.driver.take_failure())
-                .flatten();
+            let failure = self.driver.take_own_failure();
             self.close().await;
             return failure.map_or(Ok(()), Err);
         }
         self.driver.session_mut().quit();
-        let result = self
-            .drive(|ev| matches!(ev, Event::Closed).then_some(()))
-            .await;
+        let result = self.drive(driver::closed).await;
         self.close().await;
         result
     }
@@ -246,38 +197,24 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> AsyncClient<S> {
     /// the waits awaited.
     async fn drive<T>(&mut self, mut done: impl FnMut(Event) -> Option<T>) -> Result<T, Error> {
         loop {
-            match self.driver.next() {
-                Step::Write(deadline) => {
+            match self.driver.wait(&mut done) {
+                Wait::Write(deadline) => {
                     let result = match self.stream.as_mut() {
                         Some(s) => write_by(s, self.driver.wire(), deadline).await,
-                        None => Err(io::Error::new(
-                            io::ErrorKind::NotConnected,
-                            "the connection is gone",
-                        )),
+                        None => Err(driver::gone()),
                     };
                     self.driver.wrote(result);
                 }
-                Step::Read(deadline) => {
+                Wait::Read(deadline) => {
                     let Some(s) = self.stream.as_mut() else {
-                        self.driver.lost(Error::Session(SessionError::Misuse(
-                            "the connection is gone",
-                        )));
+                        self.driver.stream_gone();
                         continue;
                     };
                     let result = read_by(s, &mut self.buf, deadline).await;
                     self.driver.received(result.map(|n| &self.buf[..n]));
                 }
-                Step::Event(ev) => {
-                    if let Some(result) = driver::settle(ev, &mut done) {
-                        return result;
-                    }
-                }
-                Step::Failed => return Err(self.fail().await),
-                Step::Stuck => {
-                    return Err(Error::Session(SessionError::Misuse(
-                        "the session has nothing to do",
-                    )))
-                }
+                Wait::Done(result) => return result,
+                Wait::Failed => return Err(self.fail().await),
             }
         }
     }
@@ -285,9 +222,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> AsyncClient<S> {
     /// Closes the connection and returns the error that ended the session.
     async fn fail(&mut self) -> Error {
         self.close().await;
-        self.driver
-            .take_failure()
-            .unwrap_or(Error::Session(SessionError::Misuse("no failure to report")))
+        self.driver.failure()
     }
 
     /// Sends a TLS close_notify (best effort, bounded) and drops the connection.
@@ -307,17 +242,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> AsyncClient<S> {
 }
 
 impl<S> fmt::Debug for AsyncClient<S> {
-    // No configuration (and so no credential) is kept: only what the session learned.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let session = self.driver.session();
-        f.debug_struct("AsyncClient")
-            .field("connected", &self.stream.is_some())
-            .field("ready", &session.is_ready())
-            .field("closed", &session.is_closed())
-            .field("tls", &session.tls())
-            .field("authenticated", &session.authenticated())
-            .field("round_trips", &session.round_trips())
-            .finish_non_exhaustive()
+        self.driver
+            .fmt_client("AsyncClient", self.stream.is_some(), f)
     }
 }
 

@@ -16,6 +16,10 @@
 #![cfg(feature = "tokio")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "../support/rng.rs"]
+mod rng;
+use rng::Rng;
+
 mod example;
 mod lifecycle;
 mod server;
@@ -257,21 +261,6 @@ fn connection_faults_never_lose_or_double_a_message() {
                 "{what}: {tally:?}"
             );
         }
-    }
-}
-
-/// A small deterministic generator (xorshift64*), so a failing seed can be replayed.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
     }
 }
 

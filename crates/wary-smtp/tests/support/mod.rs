@@ -129,6 +129,39 @@ impl Peer {
         while self.fill() {}
         std::mem::take(&mut self.buf)
     }
+
+    /// Greeting, EHLO (any) answered with STARTTLS, STARTTLS answered 220, then the
+    /// server's side of the TLS handshake under `config`.
+    pub fn starttls(&mut self, config: Arc<rustls::ServerConfig>) {
+        self.say("220 localhost\r\n");
+        self.line();
+        self.say("250-localhost\r\n250 STARTTLS\r\n");
+        assert_eq!(self.line(), "STARTTLS");
+        self.say("220 go\r\n");
+        self.start_tls(config);
+    }
+    /// MAIL, RCPT and DATA one at a time (no PIPELINING), each accepted.
+    pub fn accept_envelope(&mut self) {
+        assert!(self.line().starts_with("MAIL"));
+        self.say("250 ok\r\n");
+        assert!(self.line().starts_with("RCPT"));
+        self.say("250 ok\r\n");
+        assert_eq!(self.line(), "DATA");
+        self.say("354 go\r\n");
+    }
+    /// The content `lines` as they must arrive (dot-stuffed), the lone dot, then 250.
+    pub fn accept_content(&mut self, lines: &[&str]) {
+        for want in lines {
+            assert_eq!(self.line(), *want);
+        }
+        assert_eq!(self.line(), ".");
+        self.say("250 queued\r\n");
+    }
+    /// QUIT, answered 221.
+    pub fn bye(&mut self) {
+        assert_eq!(self.line(), "QUIT");
+        self.say("221 bye\r\n");
+    }
 }
 
 pub trait ReadWrite: Read + Write {}
@@ -142,6 +175,17 @@ pub fn serve(script: impl FnOnce(&mut Peer) + Send + 'static) -> (u16, JoinHandl
         script(&mut Peer::new(s));
     });
     (port, handle)
+}
+
+/// Greeting, EHLO with STARTTLS, 220, then a handshake the client must abort: nothing may
+/// follow, in plain text or after (rustls sends only a TLS alert).
+pub fn starttls_then_refused_handshake(pki: &Pki) -> (u16, JoinHandle<()>) {
+    let server_tls = pki.server.clone();
+    serve(move |p| {
+        p.starttls(server_tls);
+        let rest = p.rest();
+        assert!(rest.is_empty(), "client sent {rest:?}");
+    })
 }
 
 pub fn client_config(port: u16, pki: &Pki, tls: TlsMode) -> ClientConfig {
