@@ -167,10 +167,12 @@ impl Frame {
         self.base_offset + self.pos as u64
     }
 
-    /// More bytes of a fed document (see [`Decoder::feed`]).
+    /// More bytes of a fed document, decoded onto the end of the window at once (see
+    /// [`Decoder::feed`]); an error found there waits in the decoder until the window's
+    /// text before it has been parsed (`more`).
     pub fn feed(&mut self, bytes: &[u8]) {
         if let Some(dec) = self.dec.as_mut() {
-            dec.feed(bytes);
+            dec.feed(bytes, &mut self.text);
         }
         // A short token that waits may be complete now: every markup token ends with '>',
         // a reference with ';' (byte 3E or 3B in every charset read; a false hit costs

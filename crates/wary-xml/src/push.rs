@@ -39,7 +39,13 @@ pub enum Pull<'a> {
 const DECL_MARGIN: usize = 64;
 
 impl Parser {
-    /// More bytes of the document, in any split (empty ones included): copied, not parsed.
+    /// More bytes of the document, in any split (empty ones included): decoded, not
+    /// parsed. They are turned into checked UTF-8 text in the parser's window at once,
+    /// straight from `bytes` (the copy a read into the window makes anyway); only a
+    /// character cut by the end of `bytes` waits for the next feed. Nothing is reported
+    /// here: an error found in them (a byte that is not the charset's, a character XML does
+    /// not allow) comes from [`Parser::next_event`] once the text before it has been
+    /// parsed, at the same place whatever the split.
     ///
     /// Bytes fed and not yet parsed are held by the parser, so a caller that reads from a
     /// peer should feed bounded chunks and pull events until [`Pull::NeedMore`] before
