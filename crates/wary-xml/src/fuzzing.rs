@@ -192,11 +192,10 @@ pub fn text(data: &[u8]) -> Result<(), String> {
             Ok(Pull::Event(Event::StartElement(_))) => {}
             _ => continue,
         }
-        let Some(top) = p.frames.len().checked_sub(1) else {
+        let Some((top, fr)) = p.top_frame() else {
             continue;
         };
         let (start, inline) = {
-            let fr = &p.frames[top];
             let bytes = fr.text.as_bytes();
             // `step` takes the inline path only at a byte that is not markup or a reference.
             if matches!(bytes.get(fr.pos), None | Some(b'<' | b'&')) {

@@ -363,13 +363,17 @@ impl Parser {
                 Ok(None)
             }
             EntityKind::External { system, base, .. } => {
-                let frame =
-                    self.open_external(system, base.as_deref(), FrameKind::General, &ent.name)?;
+                let frame = self.entity_stack().open_external(
+                    system,
+                    base.as_deref(),
+                    FrameKind::General,
+                    &ent.name,
+                )?;
                 match frame {
                     Some(mut f) => {
                         f.depth_at_start = self.open.len();
                         self.frames.push(f);
-                        self.external_text_decl()?;
+                        self.entity_stack().external_text_decl()?;
                         Ok(None)
                     }
                     None => self.skipped_here(top, start),
