@@ -64,6 +64,7 @@
 //! | --- | --- | --- |
 //! | `input` | the frame stack and positions | — |
 //! | `tag_parser` | nothing: start tags and attributes as token parsers | `TokenCtx`: the DTD, limits, attribute buffers, guard, for one token |
+//! | `tag_attrs` | nothing: a start tag's DTD defaults (§3.3.2) and WFC: Unique Att Spec | `TagAttrs`: the tag's text, the attribute buffers and scan flags, for one tag |
 //! | `attrs` | nothing: attribute-value normalization, references (§3.3.3, \[66\]-\[68\]) | the DTD, the output buffer, the guard |
 //! | `namespaces` | the scope of bindings (`Namespaces`) | `TagNames`: one tag's names and attributes |
 //! | `dtd` | what the DTD declared (`Dtd`); the DTD parser in `dtd::{subset, cursor, decls, entities}` | `DtdParser`: the entity stack, the `Dtd` it fills, the event scratch, the skipped-entity queue, for one step; it returns a `DtdStep` (an event, the end, a comment or PI next), and the parser's state machine decides what runs next |
@@ -126,6 +127,7 @@ mod reader;
 mod skipped;
 mod sniff;
 mod stack;
+mod tag_attrs;
 mod tag_parser;
 mod tags;
 #[cfg(test)]
