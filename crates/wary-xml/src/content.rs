@@ -2,8 +2,11 @@
 //! prolog and epilog (XML 1.0 \[1\] document, \[27\] Misc), content (\[43\]) and what it is made
 //! of: character data (\[14\]), CDATA sections (\[18\]-\[21\]), comments (\[15\]), processing
 //! instructions (\[16\]), and the skipped entities reported in their place (§4.4.3).
+//! The DTD is read by the DTD parser (`dtd::DtdParser`, a view of the parser's parts); the
+//! glue here (`doctype`, `dtd_step`) only decides which step runs after each of its steps.
 
 use crate::cursor::show_next;
+use crate::dtd::DtdStep;
 use crate::event::Span;
 use crate::reader::{Ev, Loc, Parser, State};
 use crate::{chars, Error, ErrorKind};
@@ -268,6 +271,43 @@ impl Parser {
         }
         fr.pos = end;
         Ok(Some(Ev::CData(Loc::Frame(top, start, end))))
+    }
+
+    // ----- the DTD: the DTD parser steps, the parser decides what is next -----
+
+    /// One step inside the DTD: the DTD parser reads declarations; what comes after each
+    /// is decided here, as everywhere in the state machine.
+    pub(crate) fn dtd_step(&mut self) -> Result<Option<Ev>, Error> {
+        loop {
+            match self.dtd_parser().step()? {
+                DtdStep::Event(ev) => return Ok(Some(ev)),
+                DtdStep::End => {
+                    self.state = State::Prolog;
+                    return Ok(Some(Ev::DoctypeEnd));
+                }
+                // Comments and PIs of the DTD are reported like those elsewhere (canonical
+                // XML keeps the PIs).
+                DtdStep::Comment => return self.comment().map(Some),
+                DtdStep::Pi => return self.pi().map(Some),
+                DtdStep::Skipped => {
+                    if let Some(ev) = self.next_skipped()? {
+                        return Ok(Some(ev));
+                    }
+                }
+            }
+        }
+    }
+
+    /// `<!DOCTYPE` at the top of the document frame: the DTD parser reads it, and the
+    /// parser goes into the DTD (reading the external subset at once when there is no
+    /// internal subset).
+    pub(crate) fn doctype(&mut self) -> Result<Ev, Error> {
+        let (ev, subset) = self.dtd_parser().doctype()?;
+        self.state = State::Dtd;
+        if !subset {
+            self.dtd_parser().after_internal_subset()?;
+        }
+        Ok(ev)
     }
 
     /// A comment, XML 1.0 \[15\].

@@ -14,17 +14,17 @@
 //! counts as *expansion*, at least [`REOPEN_COST`] bytes, so that a fan-out of references to
 //! one small file trips `Limits::max_amplification` like any entity-expansion attack.
 
-use crate::beneath::{self, Refusal, Root};
+use crate::beneath::{self, Refusal};
 use crate::encoding::Decoder;
 use crate::input::{Frame, FrameKind};
 use crate::loader::REOPEN_COST;
-use crate::reader::Parser;
-use crate::{Error, ErrorKind, ExternalEntities};
+use crate::stack::EntityStack;
+use crate::{Error, ErrorKind, ExternalEntities, Options};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-impl Parser {
+impl EntityStack<'_> {
     /// Opens an external entity as a frame, or returns `None` when external entities are
     /// off. Refusals (outside the root, a URL, an absolute path, a symbolic link, not a
     /// regular file) are errors of kind [`ErrorKind::ExternalEntityRefused`].
@@ -35,7 +35,8 @@ impl Parser {
         kind: FrameKind,
         name: &str,
     ) -> Result<Option<Frame>, Error> {
-        let root = match &self.options.external_entities {
+        let options = self.options();
+        let root = match &options.external_entities {
             ExternalEntities::Off => return Ok(None),
             ExternalEntities::Local { root } => root.clone(),
         };
@@ -49,49 +50,43 @@ impl Parser {
             )
         };
         if has_scheme(system) {
-            return Err(self.err_here_e(refuse(
+            return Err(self.at_here(refuse(
                 "it is a URL; only relative paths to local files are loaded".into(),
             )));
         }
         if system.starts_with('/') || system.starts_with('\\') || Path::new(system).is_absolute() {
-            return Err(self.err_here_e(refuse(
+            return Err(self.at_here(refuse(
                 "it is an absolute path; only paths relative to the entity root are loaded".into(),
             )));
         }
         // The expansion guard's depth check (recursion was checked at the reference).
-        if let Err(e) = self.guard.check_depth(self.frames.len()) {
-            return Err(self.err_here_e(e));
+        if let Err(e) = self.guard().check_depth(self.len()) {
+            return Err(self.at_here(e));
         }
         // A base that is not absolute is the document's own folder (external entities get
-        // the absolute folder they were read from): make it canonical once.
+        // the absolute folder they were read from): made canonical once, by the loader.
         let base = match base {
             Some(b) if b.is_absolute() => b.to_path_buf(),
             _ => self.canonical_doc_dir()?,
         };
         // The root is opened once, at the first external entity, and every file is then
         // opened relative to that handle.
-        let dir = match self.loader.root {
-            Some(_) => None,
-            None => Some(root.or_else(|| self.document_dir())),
+        let root_dir = || {
+            root.or_else(|| document_dir(options))
+                .unwrap_or_else(|| PathBuf::from("."))
         };
-        let root = match (&mut self.loader.root, dir) {
-            (Some(r), _) => r,
-            (slot @ None, dir) => {
-                let dir = dir.flatten().unwrap_or_else(|| PathBuf::from("."));
-                match Root::open(&dir) {
-                    Ok(r) => slot.insert(r),
-                    Err(e) => {
-                        let what = format!("cannot use the entity root {}", dir.display());
-                        return Err(self.err_here_e(Error::io(e, what)));
-                    }
-                }
+        let root = match self.loader().root(root_dir) {
+            Ok(r) => r,
+            Err((dir, e)) => {
+                let what = format!("cannot use the entity root {}", dir.display());
+                return Err(self.at_here(Error::io(e, what)));
             }
         };
         let root_shown = root.path().display().to_string();
         // Lexical: nothing outside the root is looked at, so a path there gets this same
         // refusal whether or not it exists.
         let Some(at) = beneath::resolve(root.path(), &base, system) else {
-            return Err(self.err_here_e(refuse(format!(
+            return Err(self.at_here(refuse(format!(
                 "it resolves outside the entity root {root_shown}"
             ))));
         };
@@ -115,12 +110,12 @@ impl Parser {
                         format!("cannot read external entity {name} ({})", shown.display()),
                     ),
                 };
-                return Err(self.err_here_e(e));
+                return Err(self.at_here(e));
             }
         };
         // XML 1.0 §4.4.3 includes the entity's text wherever it is referenced: a second read
         // of one file is entity expansion, the same as an internal entity's replacement text.
-        let first = self.loader.seen.insert(opened.id);
+        let first = self.loader().first_read(opened.id);
         let source: Box<dyn Read + Send> = if first {
             Box::new(opened.file)
         } else {
@@ -130,7 +125,7 @@ impl Parser {
             Box::new(opened.file.take(opened.size))
         };
         let label: Arc<str> = Arc::from(format!("{name} ({})", shown.display()));
-        let max_decl = self.options.limits.max_token_len;
+        let max_decl = options.limits.max_token_len;
         let dec = Decoder::new(source, max_decl, false).map_err(|e| {
             e.at(crate::Position {
                 offset: 0,
@@ -157,11 +152,11 @@ impl Parser {
     pub(crate) fn external_text_decl(&mut self) -> Result<(), Error> {
         self.ensure(6)?;
         let top = self.top();
-        let rest = self.frames[top].rest().as_bytes();
+        let rest = self.frame(top).rest().as_bytes();
         if rest.starts_with(b"<?xml") && rest.len() > 5 && crate::chars::is_space(rest[5]) {
-            let doc_version = self.version.clone();
+            let doc_version = self.version();
             let (declared, start, _) =
-                self.token("a text declaration", "XML 1.0 [77] TextDecl", |c, _| {
+                self.token("a text declaration", "XML 1.0 [77] TextDecl", |c| {
                     let at = c.i;
                     let d = crate::decl::parse(c, true)?;
                     // XML 1.0 §4.3.4: a 1.0 document cannot include an entity of a later version.
@@ -177,33 +172,46 @@ impl Parser {
                 })?;
             // XML 1.0 §4.3.3: the declared encoding must be the one the bytes are read in.
             let (encoding, encoding_at) = declared;
-            if let Err(e) = self.frames[top].confirm_encoding(encoding.as_deref()) {
+            if let Err(e) = self.frame_mut(top).confirm_encoding(encoding.as_deref()) {
                 return Err(self.err_at(top, start + encoding_at, e));
             }
             return Ok(());
         }
-        let e = self.frames[top].confirm_encoding(None);
+        let e = self.frame_mut(top).confirm_encoding(None);
         e.map_err(|e| self.err_at(top, 0, e))
     }
 
     /// The document's folder (the current one for a document without a path), canonical.
     fn canonical_doc_dir(&mut self) -> Result<PathBuf, Error> {
-        if let Some(d) = &self.loader.doc_dir {
-            return Ok(d.clone());
-        }
-        let dir = self.document_dir().unwrap_or_else(|| PathBuf::from("."));
-        let canon = std::fs::canonicalize(&dir).map_err(|e| {
-            self.err_here_e(Error::io(
+        let options = self.options();
+        let dir = || document_dir(options).unwrap_or_else(|| PathBuf::from("."));
+        match self.loader().doc_dir(dir) {
+            Ok(d) => Ok(d.to_path_buf()),
+            Err((dir, e)) => Err(self.at_here(Error::io(
                 e,
                 format!("cannot resolve the document's folder {}", dir.display()),
-            ))
-        })?;
-        self.loader.doc_dir = Some(canon.clone());
-        Ok(canon)
+            ))),
+        }
     }
+}
 
-    fn err_here_e(&self, e: Error) -> Error {
-        self.at_here(e)
+/// The folder relative system identifiers of the document resolve from: that of
+/// `Options::document_path`, or the current folder for a document without a path.
+pub(crate) fn document_dir(options: &Options) -> Option<PathBuf> {
+    match &options.document_path {
+        Some(p) => Some(
+            p.parent()
+                .map(|d| {
+                    if d.as_os_str().is_empty() {
+                        Path::new(".")
+                    } else {
+                        d
+                    }
+                })
+                .unwrap_or(Path::new("."))
+                .to_path_buf(),
+        ),
+        None => std::env::current_dir().ok(),
     }
 }
 

@@ -64,17 +64,20 @@
 //! | --- | --- | --- |
 //! | `input` | the frame stack and positions | — |
 //! | `tag_parser` | nothing: start tags and attributes as token parsers | `TokenCtx`: the DTD, limits, attribute buffers, guard, for one token |
+//! | `tag_attrs` | nothing: a start tag's DTD defaults (§3.3.2) and WFC: Unique Att Spec | `TagAttrs`: the tag's text, the attribute buffers and scan flags, for one tag |
 //! | `attrs` | nothing: attribute-value normalization, references (§3.3.3, \[66\]-\[68\]) | the DTD, the output buffer, the guard |
 //! | `namespaces` | the scope of bindings (`Namespaces`) | `TagNames`: one tag's names and attributes |
-//! | `dtd` | what the DTD declared (`Dtd`); the DTD parser in `dtd::{subset, cursor, decls, entities}` | — |
+//! | `dtd` | what the DTD declared (`Dtd`); the DTD parser in `dtd::{subset, cursor, decls, entities}` | `DtdParser`: the entity stack, the `Dtd` it fills, the event scratch, the skipped-entity queue, for one step; it returns a `DtdStep` (an event, the end, a comment or PI next), and the parser's state machine decides what runs next |
+//! | `stack` | nothing: the frames being read and what is counted against them | `EntityStack`: the frames, the guard, the budget, the loader, the options, for one step (the DTD parser's; opening an external entity) |
 //! | `guard` | the expansion total (`ExpansionGuard`) | the names of the entities open on the caller's stack |
 //! | `budget` | the memory budget (bytes kept from one token to the next) | — |
-//! | `external`, `loader`, `beneath` | loading local files beneath the entity root (only with [`ExternalEntities::Local`]) | — |
+//! | `external`, `loader`, `beneath` | loading local files beneath the entity root (only with [`ExternalEntities::Local`]); `Loader` owns the root handle, the document's canonical folder and the files read, behind methods | `EntityStack` (external entities are opened through it) |
 //!
 //! The fast paths (the one-pass start-tag scan, namespace resolution's shortcuts, the text
 //! path inlined in the parser's step) sit beside the slow paths they stand in for; the
 //! `fast_paths` fuzz target checks that they agree. No module imports a module that imports
-//! it back, and no file is over 800 lines (`tests/module_graph.rs`).
+//! it back, no file is over 800 lines, `dtd` does not import `reader`, and only the parser's
+//! own steps (`reader`, `push`, `content`, `tags`) name its fields (`tests/module_graph.rs`).
 //!
 //! **Where the limits are checked** ([`Limits`]), each once, where the resource is consumed:
 //! `max_token_len` when a token's window grows (`input`) and when values are expanded in a
@@ -123,6 +126,8 @@ mod read;
 mod reader;
 mod skipped;
 mod sniff;
+mod stack;
+mod tag_attrs;
 mod tag_parser;
 mod tags;
 #[cfg(test)]

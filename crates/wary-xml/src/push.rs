@@ -13,11 +13,10 @@
 //! the charset sniff (`start_document` keeps only the decoder it made), the XML declaration,
 //! the doctype (marked seen only once read), lookahead (`ensure`), error excerpts
 //! (`markup_here`), and the markup declarations of the internal subset, whose parser
-//! consumes as it goes: [`Parser::whole_decl_ahead`] makes sure each is in the window
+//! consumes as it goes: `DtdParser::whole_decl_ahead` (in `dtd`) makes sure each is in the window
 //! before it starts.
 
 use crate::event::Event;
-use crate::input::FrameKind;
 use crate::reader::{Parser, State, Step};
 use crate::Error;
 
@@ -33,10 +32,6 @@ pub enum Pull<'a> {
     /// The document ended, well-formed.
     End,
 }
-
-/// Bytes the internal subset's lookahead keeps beyond a declaration's end: more than any
-/// step reads past it (keywords, and the 48-byte excerpt of an error message).
-const DECL_MARGIN: usize = 64;
 
 impl Parser {
     /// More bytes of the document, in any split (empty ones included): decoded, not
@@ -102,63 +97,6 @@ impl Parser {
             None => e,
         }
     }
-
-    /// Before a markup declaration of the internal subset (the document's own text, fed):
-    /// makes sure the window holds all of it and [`DECL_MARGIN`] bytes more, or the rest of
-    /// the input. Its parser (`dtd/`) consumes as it reads, so it could not run again after
-    /// stopping for input halfway. Comments, PIs, references and `]>` are tokens, which
-    /// can, and are left alone.
-    ///
-    /// The end is found by a scan that knows only quoted literals (XML 1.0 \[9\], \[10\],
-    /// \[11\], \[12\]): any '>' outside them ends a declaration that is well-formed, and one
-    /// that is not fails no later than that. A declaration longer than
-    /// `Limits::max_token_len` is an error for every split (and every reader), before it
-    /// is parsed. Files (the external subset and entities) are read, never fed: nothing
-    /// to do there.
-    pub(crate) fn whole_decl_ahead(&mut self) -> Result<(), Error> {
-        let top = self.top();
-        if self.frames[top].kind != FrameKind::Document {
-            return Ok(());
-        }
-        let max = self.options.limits.max_token_len;
-        loop {
-            let rest = self.frames[top].rest().as_bytes();
-            let is_decl = rest.starts_with(b"<!") && !rest.starts_with(b"<!--");
-            if !is_decl {
-                return Ok(());
-            }
-            let have = rest.len();
-            let want = match decl_end(rest) {
-                Some(end) if have >= end + DECL_MARGIN => return Ok(()),
-                Some(end) => end + DECL_MARGIN,
-                None if have > max => {
-                    return Err(self.err_at(top, self.frames[top].pos, Error::token_too_long(max)));
-                }
-                // As `Frame::grow`: at least twice as much before scanning again.
-                None => (have * 2).max(have + 1).min(max.saturating_add(1)),
-            };
-            if !self.frames[top].ensure(want)? {
-                // The entity ends (or fails) first: the parser reports what is wrong.
-                return Ok(());
-            }
-        }
-    }
-}
-
-/// Where the markup declaration at the start of `s` ends (just after its '>'), if `s` holds
-/// the end: the first '>' outside quoted literals.
-fn decl_end(s: &[u8]) -> Option<usize> {
-    let mut quote = None;
-    for (i, &b) in s.iter().enumerate() {
-        match quote {
-            Some(q) if b == q => quote = None,
-            Some(_) => {}
-            None if b == b'"' || b == b'\'' => quote = Some(b),
-            None if b == b'>' => return Some(i + 1),
-            None => {}
-        }
-    }
-    None
 }
 
 impl std::fmt::Debug for Parser {
@@ -176,14 +114,6 @@ impl std::fmt::Debug for Parser {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn decl_end_skips_quoted_gt() {
-        assert_eq!(decl_end(b"<!ENTITY a 'x>y'>rest"), Some(17));
-        assert_eq!(decl_end(b"<!ENTITY a \"x'>y\">"), Some(18));
-        assert_eq!(decl_end(b"<!ENTITY a 'x>"), None);
-        assert_eq!(decl_end(b"<!ELEMENT a EMPTY"), None);
-    }
 
     #[test]
     fn need_more_is_marked() {

@@ -7,7 +7,7 @@
 
 use crate::budget::{Budget, ELEMENT_OVERHEAD};
 use crate::cursor::{Cur, PResult, Stop};
-use crate::dtd::Dtd;
+use crate::dtd::{Dtd, DtdParser};
 use crate::encoding::Decoder;
 use crate::event::{
     AttrRec, Doctype, EndElement, EntityDecl, Event, Notation, Pi, Span, StartElement,
@@ -19,9 +19,9 @@ use crate::input::{Frame, FrameKind};
 use crate::loader::Loader;
 use crate::namespaces::Namespaces;
 use crate::skipped::SkippedEntities;
+use crate::stack::EntityStack;
 use crate::tag_parser::{tag_text, TagScan, TokenCtx};
 use crate::{chars, Error, ErrorKind, Options, Position};
-use std::path::Path;
 use std::sync::Arc;
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -501,12 +501,17 @@ impl Parser {
         self.frames.len() - 1
     }
 
+    /// The top frame and its index, for the fuzz target that checks the inline text path
+    /// against the text step (`fuzzing::text`).
+    #[cfg(feature = "fuzzing")]
+    pub(crate) fn top_frame(&self) -> Option<(usize, &Frame)> {
+        let top = self.frames.len().checked_sub(1)?;
+        self.frames.get(top).map(|f| (top, f))
+    }
+
     /// An error at byte `at` of frame `f`'s window.
     pub(crate) fn err_at(&self, f: usize, at: usize, e: Error) -> Error {
-        match self.frames.get(f) {
-            Some(fr) => e.at(fr.position_at(at)),
-            None => e,
-        }
+        crate::stack::err_at(&self.frames, f, at, e)
     }
 
     /// An error at the current position of the top frame.
@@ -521,9 +526,7 @@ impl Parser {
 
     /// `e`, placed at the current position of the top frame.
     pub(crate) fn at_here(&self, e: Error) -> Error {
-        let top = self.frames.len().saturating_sub(1);
-        let at = self.frames.get(top).map_or(0, |f| f.pos);
-        self.err_at(top, at, e)
+        crate::stack::at_here(&self.frames, e)
     }
 
     /// Runs a token parser over the top frame until it has the whole token, growing the
@@ -600,17 +603,7 @@ impl Parser {
     /// Counts `added` bytes produced by entity expansion, and checks the amplification
     /// limit (Expat-style) through the expansion guard; the error is at the current position.
     pub(crate) fn count_expansion(&mut self, added: usize) -> Result<(), Error> {
-        let Parser {
-            guard,
-            input_done,
-            frames,
-            ..
-        } = &mut *self;
-        let input = || *input_done + frames.iter().map(|f| f.consumed()).sum::<u64>();
-        match guard.expand(added as u64, input) {
-            Ok(()) => Ok(()),
-            Err(e) => Err(self.at_here(e)),
-        }
+        self.entity_stack().count_expansion(added)
     }
 
     /// Input consumed so far from the document and every external entity read for the first
@@ -648,7 +641,7 @@ impl Parser {
             };
             self.head = Vec::new();
             let mut frame = Frame::streaming(dec, FrameKind::Document);
-            frame.base_dir = self.document_dir();
+            frame.base_dir = crate::external::document_dir(&self.options);
             self.frames.push(frame);
         }
         self.ensure(6)?;
@@ -684,32 +677,48 @@ impl Parser {
         Ok(None)
     }
 
-    pub(crate) fn document_dir(&self) -> Option<std::path::PathBuf> {
-        match &self.options.document_path {
-            Some(p) => Some(
-                p.parent()
-                    .map(|d| {
-                        if d.as_os_str().is_empty() {
-                            Path::new(".")
-                        } else {
-                            d
-                        }
-                    })
-                    .unwrap_or(Path::new("."))
-                    .to_path_buf(),
-            ),
-            None => std::env::current_dir().ok(),
-        }
-    }
-
     // ----- frames and elements -----
 
     /// Removes the top frame, remembering how much input it consumed.
     pub(crate) fn pop_frame(&mut self) {
-        if let Some(f) = self.frames.pop() {
-            self.input_done += f.consumed();
-            self.budget.refund(f.charged);
-        }
+        self.entity_stack().pop();
+    }
+
+    // ----- the views lent to the parts -----
+
+    /// The stack of entities being read, as the view lent to the parts that push and pop
+    /// entities (the DTD parser, the opening of external entities).
+    pub(crate) fn entity_stack(&mut self) -> EntityStack<'_> {
+        EntityStack::new(
+            &mut self.frames,
+            &mut self.input_done,
+            &mut self.budget,
+            &mut self.guard,
+            &mut self.loader,
+            &self.options,
+            &self.version,
+        )
+    }
+
+    /// The DTD parser, over exactly the parts it reads and fills (built per step: DTDs are
+    /// cold, the content path never builds one).
+    pub(crate) fn dtd_parser(&mut self) -> DtdParser<'_> {
+        let input = EntityStack::new(
+            &mut self.frames,
+            &mut self.input_done,
+            &mut self.budget,
+            &mut self.guard,
+            &mut self.loader,
+            &self.options,
+            &self.version,
+        );
+        DtdParser::new(
+            input,
+            &mut self.dtd,
+            &mut self.scratch,
+            &mut self.skipped_queue,
+            self.standalone,
+        )
     }
 
     // ----- elements -----

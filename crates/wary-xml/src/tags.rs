@@ -1,25 +1,24 @@
 //! Start tags, end tags and references in content, as the reader drives them: XML 1.0
 //! \[39\]-\[44\], \[66\]-\[68\]. The tag's text is parsed by the tag parser (`tag_parser`), its
-//! attribute values by `attrs`, its names resolved by the namespace scope (`namespaces`);
-//! this module puts the parts together, adds DTD defaults (§3.3.2), keeps the stack of open
-//! elements, and pushes entity frames for references in content (through the expansion
-//! guard).
+//! attribute values by `attrs`, its DTD defaults (§3.3.2) and unique names by `tag_attrs`,
+//! its names resolved by the namespace scope (`namespaces`); this module puts the parts
+//! together, keeps the stack of open elements, and pushes entity frames for references in
+//! content (through the expansion guard). End tags and references stay methods of the
+//! parser: they read and change the open elements, the frames and the skipped entities
+//! together, so a view of them would be the parser again.
 
 use crate::attrs::{char_ref, check_entity_use, entity_ref_name, predefined};
 use crate::budget::{ELEMENT_OVERHEAD, EXPANDING};
 use crate::dtd::EntityKind;
-use crate::event::{AttrRec, Span};
+use crate::event::Span;
 use crate::guard::EntityClass;
 use crate::input::{Frame, FrameKind};
 use crate::namespaces::TagNames;
 use crate::reader::{Ev, Loc, Open, Parser};
+use crate::tag_attrs::TagAttrs;
 use crate::tag_parser::{parse_start_tag, scan_simple_start_tag, tag_text};
 use crate::{chars, Error, ErrorKind};
-use std::collections::HashSet;
 use std::sync::Arc;
-
-/// Above this many attributes, duplicate detection uses a hash set instead of comparing pairs.
-const SMALL: usize = 8;
 
 impl Parser {
     /// A start tag or empty-element tag at the top frame's position; returns whether it was
@@ -63,13 +62,14 @@ impl Parser {
         self.tag_src = (top, start, start + len);
         // Attribute defaults from the DTD (XML 1.0 §3.3.2).
         if !self.dtd.attlists_empty() {
-            self.add_defaults()
-                .map_err(|e| self.err_at(top, start, e))?;
+            self.add_defaults(top, start)?;
         }
         // An error about one attribute is reported where its name is (`at` is an offset in
         // the tag); one about the element, or an attribute defaulted from the DTD, at '<'.
         if self.attrs.len() > 1 {
-            self.check_unique_qnames()
+            let src = tag_text(&self.frames, self.tag_src);
+            TagAttrs::new(src, &mut self.attr_buf, &mut self.attrs, &mut self.tag)
+                .check_unique()
                 .map_err(|(e, at)| self.err_at(top, start + at, e))?;
         }
         let mark = self.ns.mark();
@@ -114,96 +114,20 @@ impl Parser {
         Ok(empty)
     }
 
-    fn add_defaults(&mut self) -> Result<(), Error> {
+    /// The DTD's defaults for the start tag just read (at `start` of frame `top`), added by
+    /// the tag's attribute view; what they add is counted as expansion.
+    fn add_defaults(&mut self, top: usize, start: usize) -> Result<(), Error> {
         let src = tag_text(&self.frames, self.tag_src);
         let elem = src.get(1..1 + self.tag.name_len as usize).unwrap_or("");
         let Some(decls) = self.dtd.attlist(elem) else {
             return Ok(());
         };
-        let mut added = 0usize;
-        // Only specified attributes are here yet: their names are in the tag's text.
-        // Which attributes were specified: a set when there are many, so that a long
-        // attribute-list declaration against a long tag stays linear.
-        let specified: Option<HashSet<&str>> =
-            (self.attrs.len() > SMALL).then(|| self.attrs.iter().map(|a| a.name.of(src)).collect());
-        let mut missing = Vec::new();
-        // Only the attributes that have a default: a long list of #IMPLIED attributes must
-        // not be walked on every start tag (issue 10).
-        for def in decls.defaulted() {
-            let Some(value) = def.default_value() else {
-                continue;
-            };
-            let present = match &specified {
-                Some(set) => set.contains(def.name.as_ref()),
-                None => self
-                    .attrs
-                    .iter()
-                    .any(|a| a.name.of(src) == def.name.as_ref()),
-            };
-            if !present {
-                missing.push((&def.name, value));
-            }
-            if self.attrs.len() + missing.len() > self.options.limits.max_attributes {
-                return Err(Error::too_many_attributes(
-                    self.options.limits.max_attributes,
-                ));
-            }
-        }
-        for (name, value) in missing {
-            let colon = has_colon(name);
-            self.tag.colon |= colon;
-            self.tag.xmlns |= name.starts_with("xmlns");
-            let name = Span::push(&mut self.attr_buf, name);
-            let value = Span::push(&mut self.attr_buf, value);
-            // Every defaulted attribute is output made from no input: its name and value
-            // count as expansion (a long attribute list applied to many empty tags is an
-            // amplification attack even when the values are empty).
-            added += (name.end - name.start + value.end - value.start) as usize + 1;
-            self.attrs.push(AttrRec {
-                name,
-                prefix_len: 0,
-                value,
-                ns: None,
-                specified: false,
-                value_owned: true,
-                colon,
-            });
-        }
+        let max = self.options.limits.max_attributes;
+        let added = TagAttrs::new(src, &mut self.attr_buf, &mut self.attrs, &mut self.tag)
+            .add_defaults(decls, max)
+            .map_err(|e| self.err_at(top, start, e))?;
         if added > 0 {
             self.count_expansion(added)?;
-        }
-        Ok(())
-    }
-
-    /// WFC: Unique Att Spec, in linear time. On error, the offset of the second attribute.
-    fn check_unique_qnames(&self) -> Result<(), (Error, usize)> {
-        let src = tag_text(&self.frames, self.tag_src);
-        let buf = &self.attr_buf;
-        let n = self.attrs.len();
-        let dup = |name: &str| {
-            Error::new(
-                ErrorKind::DuplicateAttribute,
-                "WFC: Unique Att Spec",
-                format!("attribute '{name}' appears more than once in the same tag"),
-            )
-        };
-        if n <= SMALL {
-            for i in 1..n {
-                let a = self.attrs[i].name(src, buf);
-                for j in 0..i {
-                    if a == self.attrs[j].name(src, buf) {
-                        return Err((dup(a), self.attrs[i].offset()));
-                    }
-                }
-            }
-        } else {
-            let mut seen = HashSet::with_capacity(n);
-            for a in &self.attrs {
-                let s = a.name(src, buf);
-                if !seen.insert(s) {
-                    return Err((dup(s), a.offset()));
-                }
-            }
         }
         Ok(())
     }
@@ -363,13 +287,17 @@ impl Parser {
                 Ok(None)
             }
             EntityKind::External { system, base, .. } => {
-                let frame =
-                    self.open_external(system, base.as_deref(), FrameKind::General, &ent.name)?;
+                let frame = self.entity_stack().open_external(
+                    system,
+                    base.as_deref(),
+                    FrameKind::General,
+                    &ent.name,
+                )?;
                 match frame {
                     Some(mut f) => {
                         f.depth_at_start = self.open.len();
                         self.frames.push(f);
-                        self.external_text_decl()?;
+                        self.entity_stack().external_text_decl()?;
                         Ok(None)
                     }
                     None => self.skipped_here(top, start),
@@ -377,10 +305,4 @@ impl Parser {
             }
         }
     }
-}
-
-/// Whether a (short) name has a colon: a plain loop beats a memchr call here.
-#[inline]
-fn has_colon(name: &str) -> bool {
-    name.bytes().any(|b| b == b':')
 }

@@ -7,6 +7,12 @@
 //! parts); an edge is any `crate::X` path (in a `use` or inline) or, in a submodule, a
 //! `super::` path. Comments and `#[cfg(test)]` modules are left out: tests may reach
 //! anywhere. A cycle fails the test with its path spelled out.
+//!
+//! The parts are views, not the parser (quinn-proto's `Streams<'a>` over `&mut
+//! StreamsState`): the DTD parser (`dtd/*`) does not import `reader` at all, and only the
+//! files that are the parser's own steps (`PARSER_FILES`) name the fields of `Parser`; every
+//! other part is lent the fields it needs by a `Parser` method (`dtd_parser`,
+//! `entity_stack`, `token`'s `TokenCtx`).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -17,6 +23,10 @@ use std::path::{Path, PathBuf};
 const SPLIT_FOLDERS: &[&str] = &["dtd"];
 
 const MAX_LINES: usize = 800;
+
+/// The files that are the parser itself: its state machine (`reader`), feeding (`push`) and
+/// the steps that are still its methods (`content`, `tags`). Only these name its fields.
+const PARSER_FILES: &[&str] = &["reader.rs", "push.rs", "content.rs", "tags.rs"];
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     for entry in fs::read_dir(dir).expect("src is readable") {
@@ -273,5 +283,142 @@ fn the_checker_finds_a_planted_cycle() {
     assert_eq!(
         find_cycle(&g),
         Some(vec!["a".to_string(), "dtd::x".to_string(), "a".to_string()])
+    );
+}
+
+#[test]
+fn the_dtd_parser_does_not_import_the_parser() {
+    let graph = graph();
+    let bad: Vec<&String> = graph
+        .iter()
+        .filter(|(node, edges)| {
+            (node.as_str() == "dtd" || node.starts_with("dtd::")) && edges.contains("reader")
+        })
+        .map(|(node, _)| node)
+        .collect();
+    assert!(
+        bad.is_empty(),
+        "the DTD parser must work on its view (DtdParser), not import reader (Parser): {bad:?}"
+    );
+}
+
+/// The field names of `pub struct Parser` in reader.rs.
+fn parser_fields() -> Vec<String> {
+    let (src, _) = source();
+    let text = fs::read_to_string(src.join("reader.rs")).expect("readable");
+    let start = text
+        .find("pub struct Parser {")
+        .expect("Parser is in reader.rs");
+    let body = &text[start..];
+    let end = body.find("\n}").expect("the struct ends");
+    body[..end]
+        .lines()
+        .skip(1)
+        .map(str::trim)
+        .filter(|l| !l.starts_with("//") && !l.starts_with('#'))
+        .filter_map(|l| {
+            let l = l
+                .strip_prefix("pub(crate) ")
+                .or(l.strip_prefix("pub "))
+                .unwrap_or(l);
+            let id = ident_at(l);
+            (!id.is_empty() && l[id.len()..].starts_with(':')).then(|| id.to_string())
+        })
+        .collect()
+}
+
+/// Where `code` names the parser's fields: an `impl` of `Parser` (whose `self.x` would be
+/// them), a struct pattern or literal of `Parser`, or `x` read through a value that holds a
+/// parser (`parser.x`, `p.x`), unless it is a method call (`p.feed(...)`).
+fn field_reaches(code: &str, fields: &[String]) -> Vec<String> {
+    let mut out = Vec::new();
+    let starts_word = |i: usize| {
+        code[..i]
+            .chars()
+            .next_back()
+            .map_or(true, |c| !(c.is_ascii_alphanumeric() || c == '_'))
+    };
+    for (i, _) in code.match_indices("impl") {
+        let mut rest = code[i + 4..].trim_start();
+        if let Some(generics) = rest.strip_prefix('<') {
+            rest = generics[generics.find('>').map_or(0, |k| k + 1)..].trim_start();
+        }
+        if starts_word(i) && ident_at(rest) == "Parser" {
+            out.push("impl Parser".to_string());
+        }
+    }
+    // A struct literal or pattern: `Parser {` then a field and ':', ',' or '}', or '..'
+    // (not the body of an impl or of a function returning a parser).
+    for (i, _) in code.match_indices("Parser {") {
+        let inside = code[i + "Parser {".len()..].trim_start();
+        let id = ident_at(inside);
+        let after = inside[id.len()..].trim_start();
+        let field = !id.is_empty() && after.starts_with([':', ',', '}']);
+        if starts_word(i) && (field || inside.starts_with("..")) {
+            out.push("Parser { .. }".to_string());
+        }
+    }
+    for recv in ["parser.", "p."] {
+        for (i, _) in code.match_indices(recv) {
+            if !starts_word(i) {
+                continue;
+            }
+            let rest = &code[i + recv.len()..];
+            let id = ident_at(rest);
+            let call = rest[id.len()..].trim_start().starts_with(['(', ':']);
+            if fields.iter().any(|f| f == id) && !call {
+                out.push(format!("{recv}{id}"));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn only_the_parser_files_name_the_parsers_fields() {
+    let fields = parser_fields();
+    assert!(
+        ["frames", "dtd", "options", "loader"]
+            .iter()
+            .all(|f| fields.iter().any(|g| g == f)),
+        "the field list of Parser was not read: {fields:?}"
+    );
+    let (src, files) = source();
+    let mut bad = Vec::new();
+    for f in &files {
+        let rel = f.strip_prefix(&src).expect("under src");
+        if PARSER_FILES.iter().any(|p| rel == Path::new(p)) {
+            continue;
+        }
+        let code = code_of(&fs::read_to_string(f).expect("readable"));
+        for reach in field_reaches(&code, &fields) {
+            bad.push(format!("{}: {reach}", rel.display()));
+        }
+    }
+    assert!(
+        bad.is_empty(),
+        "only {PARSER_FILES:?} may name Parser's fields; lend the others a view (as \
+         Parser::dtd_parser does): {bad:?}"
+    );
+}
+
+/// The checker itself: each kind of reach is found, and what is not one is left alone.
+#[test]
+fn the_field_checker_finds_planted_reaches() {
+    let fields: Vec<String> = ["frames", "dtd"].iter().map(|s| s.to_string()).collect();
+    let code = "impl Parser { fn f(&self) { self.frames.len(); } }\n\
+                impl<'a> Parser {}\n\
+                let Parser { dtd, .. } = x;\n\
+                p.frames.len(); self.parser.dtd.general(n);\n\
+                p.feed(b); parser.dtd(); q.frames; impl DtdParser<'_> {} DtdParser { dtd };";
+    assert_eq!(
+        field_reaches(code, &fields),
+        [
+            "impl Parser",
+            "impl Parser",
+            "Parser { .. }",
+            "parser.dtd",
+            "p.frames"
+        ]
     );
 }

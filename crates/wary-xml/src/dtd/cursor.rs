@@ -1,20 +1,60 @@
-//! The declaration cursor: reads a markup declaration across the frame stack, so that in the
+//! The DTD parser's type ([`DtdParser`]: the view of the parser's parts it is lent) and its
+//! declaration cursor: reads a markup declaration across the frame stack, so that in the
 //! external subset a declaration may continue through parameter-entity references, whose
 //! replacement text is padded with a space on each side (XML 1.0 §4.4.8). In the internal
 //! subset a reference inside a declaration is an error (WFC: PEs in Internal Subset).
 
+use super::Dtd;
 use crate::chars;
 use crate::input::FrameKind;
-use crate::reader::Parser;
+use crate::stack::EntityStack;
 use crate::{Error, ErrorKind};
 
-impl Parser {
+/// The DTD parser: a narrow view of the parser's parts, lent for one step through the
+/// document type declaration (quinn-proto's `Streams<'a>` over `&mut StreamsState`). Its
+/// methods are the declaration parsers (`subset`, `decls`, `entities`) and the cursor
+/// below; it never sees the parser itself, only what a declaration reads and fills.
+pub(crate) struct DtdParser<'a> {
+    /// The frames being read (the document, the external subset, parameter entities), with
+    /// the expansion guard, the memory budget and the loader of external entities.
+    pub(super) input: EntityStack<'a>,
+    /// The store of declarations this parser fills.
+    pub(super) dtd: &'a mut Dtd,
+    /// Where the text of the event a step returns is put (names, identifiers, values).
+    pub(super) scratch: &'a mut String,
+    /// Undeclared entities referenced in an attribute-list default (VC: Entity Declared),
+    /// to be reported as skipped (see `Parser::skipped_queue`).
+    pub(super) skipped: &'a mut Vec<String>,
+    /// The document's standalone declaration.
+    pub(super) standalone: Option<bool>,
+}
+
+impl<'a> DtdParser<'a> {
+    /// The view over the parser's parts (built by `Parser::dtd_parser`).
+    pub(crate) fn new(
+        input: EntityStack<'a>,
+        dtd: &'a mut Dtd,
+        scratch: &'a mut String,
+        skipped: &'a mut Vec<String>,
+        standalone: Option<bool>,
+    ) -> Self {
+        DtdParser {
+            input,
+            dtd,
+            scratch,
+            skipped,
+            standalone,
+        }
+    }
+}
+
+impl DtdParser<'_> {
     /// The next byte of the declaration, crossing the end of parameter entities that were
     /// referenced inside it. `None` at the end of an entity the declaration cannot leave.
-    pub(super) fn d_peek(&mut self) -> Result<Option<u8>, Error> {
+    pub(super) fn peek(&mut self) -> Result<Option<u8>, Error> {
         loop {
-            let top = self.top();
-            let f = &mut self.frames[top];
+            let top = self.input.top();
+            let f = self.input.frame_mut(top);
             if f.pos < f.text.len() {
                 return Ok(Some(f.text.as_bytes()[f.pos]));
             }
@@ -27,7 +67,7 @@ impl Parser {
                     f.text.push(' ');
                     continue;
                 }
-                self.pop_frame();
+                self.input.pop();
                 continue;
             }
             return Ok(None);
@@ -36,33 +76,28 @@ impl Parser {
 
     /// The text from the current position in the top frame, with at least `n` bytes if the
     /// frame has them.
-    pub(super) fn d_rest(&mut self, n: usize) -> Result<&str, Error> {
-        self.d_peek()?;
-        self.ensure(n)?;
-        let top = self.top();
-        Ok(self.frames[top].rest())
+    pub(super) fn rest(&mut self, n: usize) -> Result<&str, Error> {
+        self.peek()?;
+        self.input.ensure(n)?;
+        let top = self.input.top();
+        Ok(self.input.frame(top).rest())
     }
 
-    pub(super) fn d_bump(&mut self, n: usize) {
-        let top = self.top();
-        self.frames[top].pos += n;
+    pub(super) fn bump(&mut self, n: usize) {
+        let top = self.input.top();
+        self.input.frame_mut(top).pos += n;
     }
 
-    pub(super) fn d_err(
-        &self,
-        kind: ErrorKind,
-        rule: &'static str,
-        msg: impl Into<String>,
-    ) -> Error {
-        self.err_here(kind, rule, msg)
+    pub(super) fn err(&self, kind: ErrorKind, rule: &'static str, msg: impl Into<String>) -> Error {
+        self.input.err_here(kind, rule, msg)
     }
 
-    pub(super) fn d_syntax(&mut self, rule: &'static str, expected: &str) -> Error {
-        let found = match self.d_rest(1) {
+    pub(super) fn syntax(&mut self, rule: &'static str, expected: &str) -> Error {
+        let found = match self.rest(1) {
             Ok(r) if !r.is_empty() => crate::cursor::show_next(r),
             _ => "the end of the entity".to_string(),
         };
-        self.d_err(
+        self.err(
             ErrorKind::Syntax,
             rule,
             format!("expected {expected}, found {found}"),
@@ -71,30 +106,30 @@ impl Parser {
 
     /// Skips white space and, where allowed, parameter-entity references (each counts as
     /// white space, being padded). Returns whether anything was skipped.
-    pub(super) fn d_sep(&mut self) -> Result<bool, Error> {
+    pub(super) fn sep(&mut self) -> Result<bool, Error> {
         let mut any = false;
         loop {
-            let depth = self.frames.len();
-            let b = self.d_peek()?;
-            if self.frames.len() < depth {
+            let depth = self.input.len();
+            let b = self.peek()?;
+            if self.input.len() < depth {
                 any = true;
             }
             match b {
                 Some(b) if chars::is_space(b) => {
-                    let top = self.top();
-                    let f = &mut self.frames[top];
+                    let top = self.input.top();
+                    let f = self.input.frame_mut(top);
                     let n = f.rest().bytes().take_while(|&b| chars::is_space(b)).count();
                     f.pos += n;
                     any = true;
                 }
                 Some(b'%') => {
-                    let next = self.d_rest(2)?.as_bytes().get(1).copied();
+                    let next = self.rest(2)?.as_bytes().get(1).copied();
                     let starts_name = next.is_some_and(|n| !chars::is_space(n));
                     if !starts_name {
                         return Ok(any);
                     }
-                    if !self.in_external() {
-                        return Err(self.d_err(
+                    if !self.input.in_external() {
+                        return Err(self.err(
                             ErrorKind::Syntax,
                             "WFC: PEs in Internal Subset",
                             "a parameter-entity reference inside a markup declaration is not allowed in the internal subset",
@@ -108,11 +143,11 @@ impl Parser {
         }
     }
 
-    pub(super) fn d_req_sep(&mut self, rule: &'static str, what: &str) -> Result<(), Error> {
-        if self.d_sep()? {
+    pub(super) fn req_sep(&mut self, rule: &'static str, what: &str) -> Result<(), Error> {
+        if self.sep()? {
             return Ok(());
         }
-        Err(self.d_syntax(rule, &format!("white space {what}")))
+        Err(self.syntax(rule, &format!("white space {what}")))
     }
 
     /// A parameter-entity reference inside a declaration (external subset only).
@@ -121,28 +156,29 @@ impl Parser {
     }
 
     /// A name in the top frame (names never span entities: the padding ends them).
-    pub(super) fn d_name(&mut self, rule: &'static str, what: &str) -> Result<String, Error> {
-        let max = self.options.limits.max_name_len;
+    pub(super) fn name(&mut self, rule: &'static str, what: &str) -> Result<String, Error> {
+        let max_token = self.input.options().limits.max_token_len;
+        let max = self.input.options().limits.max_name_len;
         loop {
-            self.d_peek()?;
-            let top = self.top();
-            let f = &mut self.frames[top];
+            self.peek()?;
+            let top = self.input.top();
+            let f = self.input.frame_mut(top);
             let rest = f.rest();
             let n = chars::name_len(rest);
             // Over the limit already: fail now rather than read the rest of a huge name.
             if n > max {
-                return Err(self.at_here(Error::limit_exceeded(
+                return Err(self.input.at_here(Error::limit_exceeded(
                     crate::Limit::MaxNameLen,
                     max as u64,
                     "a name is too long",
                 )));
             }
             if n == rest.len() && !f.eof {
-                f.grow(self.options.limits.max_token_len)?;
+                f.grow(max_token)?;
                 continue;
             }
             if n == 0 {
-                return Err(self.d_syntax(rule, what));
+                return Err(self.syntax(rule, what));
             }
             let s = rest[..n].to_string();
             f.pos += n;
@@ -151,19 +187,20 @@ impl Parser {
     }
 
     /// An Nmtoken (\[7\]) in the top frame.
-    pub(super) fn d_nmtoken(&mut self, rule: &'static str) -> Result<String, Error> {
+    pub(super) fn nmtoken(&mut self, rule: &'static str) -> Result<String, Error> {
+        let max_token = self.input.options().limits.max_token_len;
         loop {
-            self.d_peek()?;
-            let top = self.top();
-            let f = &mut self.frames[top];
+            self.peek()?;
+            let top = self.input.top();
+            let f = self.input.frame_mut(top);
             let rest = f.rest();
             let n = chars::nmtoken_len(rest);
             if n == rest.len() && !f.eof {
-                f.grow(self.options.limits.max_token_len)?;
+                f.grow(max_token)?;
                 continue;
             }
             if n == 0 {
-                return Err(self.d_syntax(rule, "a name token"));
+                return Err(self.syntax(rule, "a name token"));
             }
             let s = rest[..n].to_string();
             f.pos += n;
@@ -172,19 +209,20 @@ impl Parser {
     }
 
     /// Whether the top frame continues with `lit` (which must not span entities).
-    pub(super) fn d_looking_at(&mut self, lit: &str) -> Result<bool, Error> {
-        Ok(self.d_rest(lit.len())?.starts_with(lit))
+    pub(super) fn looking_at(&mut self, lit: &str) -> Result<bool, Error> {
+        Ok(self.rest(lit.len())?.starts_with(lit))
     }
 
     /// A quoted literal in one frame, without reference processing.
-    pub(super) fn d_quoted(&mut self, rule: &'static str, what: &str) -> Result<String, Error> {
-        let q = match self.d_peek()? {
+    pub(super) fn quoted(&mut self, rule: &'static str, what: &str) -> Result<String, Error> {
+        let max_token = self.input.options().limits.max_token_len;
+        let q = match self.peek()? {
             Some(q @ (b'"' | b'\'')) => q,
-            _ => return Err(self.d_syntax(rule, &format!("a quoted {what}"))),
+            _ => return Err(self.syntax(rule, &format!("a quoted {what}"))),
         };
-        let top = self.top();
+        let top = self.input.top();
         loop {
-            let f = &mut self.frames[top];
+            let f = self.input.frame_mut(top);
             let body = &f.text.as_bytes()[f.pos + 1..];
             if let Some(k) = memchr::memchr(q, body) {
                 let s = f.text[f.pos + 1..f.pos + 1 + k].to_string();
@@ -192,22 +230,22 @@ impl Parser {
                 return Ok(s);
             }
             if f.eof {
-                return Err(self.d_err(
+                return Err(self.err(
                     ErrorKind::Syntax,
                     rule,
                     format!("the entity ends inside a quoted {what}"),
                 ));
             }
-            f.grow(self.options.limits.max_token_len)?;
+            f.grow(max_token)?;
         }
     }
 
-    pub(super) fn d_end(&mut self, rule: &'static str) -> Result<(), Error> {
-        self.d_sep()?;
-        if self.d_peek()? == Some(b'>') {
-            self.d_bump(1);
+    pub(super) fn end(&mut self, rule: &'static str) -> Result<(), Error> {
+        self.sep()?;
+        if self.peek()? == Some(b'>') {
+            self.bump(1);
             return Ok(());
         }
-        Err(self.d_syntax(rule, "'>' to end the declaration"))
+        Err(self.syntax(rule, "'>' to end the declaration"))
     }
 }

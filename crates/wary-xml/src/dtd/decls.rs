@@ -1,77 +1,77 @@
 //! The markup declarations, XML 1.0 \[45\]-\[84\]: element, attribute-list, entity and notation
 //! declarations, and conditional sections.
 
+use super::cursor::DtdParser;
 use super::{AttDef, AttType};
 use crate::attrs::{collapse_spaces, normalize_attr};
 use crate::budget::DECL_OVERHEAD;
-use crate::event::Span;
+use crate::event::{Ev, Span};
 use crate::namespaces::qname_prefix_len;
-use crate::reader::{Ev, Parser};
 use crate::{Error, ErrorKind};
 use std::sync::Arc;
 
 /// What the memory budget calls the declarations the DTD keeps.
 const DTD: &str = "the declarations of the DTD";
 
-impl Parser {
+impl DtdParser<'_> {
     /// \[45\] elementdecl.
     pub(super) fn element_decl(&mut self) -> Result<(), Error> {
         const R: &str = "XML 1.0 [45] elementdecl";
-        self.d_bump(9);
-        self.d_req_sep(R, "after '<!ELEMENT'")?;
-        let name = self.d_name(R, "an element name")?;
+        self.bump(9);
+        self.req_sep(R, "after '<!ELEMENT'")?;
+        let name = self.name(R, "an element name")?;
         qname_prefix_len(&name, "element")
-            .map_err(|e| self.d_err(e.kind(), e.rule(), e.message().to_string()))?;
-        self.d_req_sep(R, "after the element name")?;
-        if self.d_looking_at("EMPTY")? {
-            self.d_bump(5);
-        } else if self.d_looking_at("ANY")? {
-            self.d_bump(3);
-        } else if self.d_peek()? == Some(b'(') {
+            .map_err(|e| self.err(e.kind(), e.rule(), e.message().to_string()))?;
+        self.req_sep(R, "after the element name")?;
+        if self.looking_at("EMPTY")? {
+            self.bump(5);
+        } else if self.looking_at("ANY")? {
+            self.bump(3);
+        } else if self.peek()? == Some(b'(') {
             self.content_model()?;
         } else {
-            return Err(self.d_syntax(R, "EMPTY, ANY or '(' (a content model)"));
+            return Err(self.syntax(R, "EMPTY, ANY or '(' (a content model)"));
         }
-        self.d_end(R)
+        self.end(R)
     }
 
     /// \[46\]-\[51\] a content model, after `(` is next; iterative, with an explicit stack.
     pub(super) fn content_model(&mut self) -> Result<(), Error> {
         const R: &str = "XML 1.0 [47] children";
-        self.d_bump(1);
-        self.d_sep()?;
-        if self.d_looking_at("#PCDATA")? {
+        self.bump(1);
+        self.sep()?;
+        if self.looking_at("#PCDATA")? {
             // [51] Mixed
             const M: &str = "XML 1.0 [51] Mixed";
-            self.d_bump(7);
+            self.bump(7);
             let mut names = 0;
             loop {
-                self.d_sep()?;
-                match self.d_peek()? {
+                self.sep()?;
+                match self.peek()? {
                     Some(b')') => {
-                        self.d_bump(1);
+                        self.bump(1);
                         if names > 0 {
-                            if self.d_looking_at("*")? {
-                                self.d_bump(1);
+                            if self.looking_at("*")? {
+                                self.bump(1);
                             } else {
-                                return Err(self.d_syntax(
+                                return Err(self.syntax(
                                     M,
                                     "'*' after a mixed content model with element names",
                                 ));
                             }
-                        } else if self.d_looking_at("*")? {
-                            self.d_bump(1);
+                        } else if self.looking_at("*")? {
+                            self.bump(1);
                         }
                         return Ok(());
                     }
                     Some(b'|') => {
-                        self.d_bump(1);
-                        self.d_sep()?;
-                        let name = self.d_name(M, "an element name")?;
+                        self.bump(1);
+                        self.sep()?;
+                        let name = self.name(M, "an element name")?;
                         self.check_qname(&name)?;
                         names += 1;
                     }
-                    _ => return Err(self.d_syntax(M, "'|' or ')' in a mixed content model")),
+                    _ => return Err(self.syntax(M, "'|' or ')' in a mixed content model")),
                 }
             }
         }
@@ -79,60 +79,60 @@ impl Parser {
         let mut groups: Vec<u8> = vec![0];
         'cp: loop {
             // Expect a content particle.
-            self.d_sep()?;
-            match self.d_peek()? {
+            self.sep()?;
+            match self.peek()? {
                 Some(b'(') => {
-                    if groups.len() > self.options.limits.max_depth {
-                        return Err(self.at_here(Error::limit_exceeded(
+                    if groups.len() > self.input.options().limits.max_depth {
+                        return Err(self.input.at_here(Error::limit_exceeded(
                             crate::Limit::MaxDepth,
-                            self.options.limits.max_depth as u64,
+                            self.input.options().limits.max_depth as u64,
                             "content model groups are nested too deeply",
                         )));
                     }
-                    self.d_bump(1);
+                    self.bump(1);
                     groups.push(0);
                     continue 'cp;
                 }
                 Some(b'#') => {
-                    return Err(self.d_syntax(
+                    return Err(self.syntax(
                         R,
                         "an element name (#PCDATA is only allowed first in a mixed model)",
                     ))
                 }
                 _ => {
-                    let name = self.d_name(R, "an element name or '('")?;
+                    let name = self.name(R, "an element name or '('")?;
                     self.check_qname(&name)?;
                     self.occurrence()?;
                 }
             }
             // After a particle: a separator or the end of the group.
             loop {
-                self.d_sep()?;
-                match self.d_peek()? {
+                self.sep()?;
+                match self.peek()? {
                     Some(s @ (b',' | b'|')) => {
                         let Some(g) = groups.last_mut() else {
                             break 'cp;
                         };
                         if *g != 0 && *g != s {
-                            return Err(self.d_err(
+                            return Err(self.err(
                                 ErrorKind::Syntax,
                                 R,
                                 "a content model group mixes ',' and '|'; use nested groups",
                             ));
                         }
                         *g = s;
-                        self.d_bump(1);
+                        self.bump(1);
                         continue 'cp;
                     }
                     Some(b')') => {
-                        self.d_bump(1);
+                        self.bump(1);
                         groups.pop();
                         self.occurrence()?;
                         if groups.is_empty() {
                             return Ok(());
                         }
                     }
-                    _ => return Err(self.d_syntax(R, "',', '|' or ')' in a content model")),
+                    _ => return Err(self.syntax(R, "',', '|' or ')' in a content model")),
                 }
             }
         }
@@ -144,15 +144,15 @@ impl Parser {
     fn check_qname(&mut self, name: &str) -> Result<(), Error> {
         qname_prefix_len(name, "element")
             .map(|_| ())
-            .map_err(|e| self.d_err(e.kind(), e.rule(), e.message().to_string()))
+            .map_err(|e| self.err(e.kind(), e.rule(), e.message().to_string()))
     }
 
     /// An optional `?`, `*` or `+` right after a particle (no white space before it).
     pub(super) fn occurrence(&mut self) -> Result<(), Error> {
-        let top = self.top();
-        self.frames[top].ensure(1)?;
-        if let Some(b'?' | b'*' | b'+') = self.frames[top].rest().as_bytes().first() {
-            self.frames[top].pos += 1;
+        let top = self.input.top();
+        self.input.frame_mut(top).ensure(1)?;
+        if let Some(b'?' | b'*' | b'+') = self.input.frame(top).rest().as_bytes().first() {
+            self.input.frame_mut(top).pos += 1;
         }
         Ok(())
     }
@@ -160,26 +160,26 @@ impl Parser {
     /// \[52\] AttlistDecl.
     pub(super) fn attlist_decl(&mut self) -> Result<(), Error> {
         const R: &str = "XML 1.0 [52] AttlistDecl";
-        self.d_bump(9);
-        self.d_req_sep(R, "after '<!ATTLIST'")?;
-        let elem = self.d_name(R, "an element name")?;
+        self.bump(9);
+        self.req_sep(R, "after '<!ATTLIST'")?;
+        let elem = self.name(R, "an element name")?;
         qname_prefix_len(&elem, "element")
-            .map_err(|e| self.d_err(e.kind(), e.rule(), e.message().to_string()))?;
+            .map_err(|e| self.err(e.kind(), e.rule(), e.message().to_string()))?;
         loop {
-            let had = self.d_sep()?;
-            if self.d_peek()? == Some(b'>') {
-                self.d_bump(1);
+            let had = self.sep()?;
+            if self.peek()? == Some(b'>') {
+                self.bump(1);
                 return Ok(());
             }
             if !had {
-                return Err(self.d_syntax(R, "white space or '>'"));
+                return Err(self.syntax(R, "white space or '>'"));
             }
-            let name = self.d_name(R, "an attribute name or '>'")?;
+            let name = self.name(R, "an attribute name or '>'")?;
             qname_prefix_len(&name, "attribute")
-                .map_err(|e| self.d_err(e.kind(), e.rule(), e.message().to_string()))?;
-            self.d_req_sep(R, "after the attribute name")?;
+                .map_err(|e| self.err(e.kind(), e.rule(), e.message().to_string()))?;
+            self.req_sep(R, "after the attribute name")?;
             let ty = self.att_type()?;
-            self.d_req_sep(R, "before the default declaration")?;
+            self.req_sep(R, "before the default declaration")?;
             let default = self.default_decl(ty)?;
             if !self.dtd.ignoring {
                 // Kept until the end of the document: counted by the memory budget.
@@ -199,7 +199,7 @@ impl Parser {
                     .or_default();
                 let name: Arc<str> = Arc::from(name);
                 if atts.declare(AttDef { name, ty, default }) {
-                    self.charge(kept, DTD)?;
+                    self.input.charge(kept, DTD)?;
                 }
             }
         }
@@ -208,27 +208,27 @@ impl Parser {
     /// \[54\] AttType.
     pub(super) fn att_type(&mut self) -> Result<AttType, Error> {
         const R: &str = "XML 1.0 [54] AttType";
-        if self.d_peek()? == Some(b'(') {
-            self.d_bump(1);
+        if self.peek()? == Some(b'(') {
+            self.bump(1);
             self.name_list(true)?;
             return Ok(AttType::Tokenized);
         }
-        let kw = self.d_name(R, "an attribute type")?;
+        let kw = self.name(R, "an attribute type")?;
         match kw.as_str() {
             "CDATA" => Ok(AttType::Cdata),
             "ID" | "IDREF" | "IDREFS" | "ENTITY" | "ENTITIES" | "NMTOKEN" | "NMTOKENS" => {
                 Ok(AttType::Tokenized)
             }
             "NOTATION" => {
-                self.d_req_sep("XML 1.0 [58] NotationType", "after NOTATION")?;
-                if self.d_peek()? != Some(b'(') {
-                    return Err(self.d_syntax("XML 1.0 [58] NotationType", "'('"));
+                self.req_sep("XML 1.0 [58] NotationType", "after NOTATION")?;
+                if self.peek()? != Some(b'(') {
+                    return Err(self.syntax("XML 1.0 [58] NotationType", "'('"));
                 }
-                self.d_bump(1);
+                self.bump(1);
                 self.name_list(false)?;
                 Ok(AttType::Tokenized)
             }
-            _ => Err(self.d_err(
+            _ => Err(self.err(
                 ErrorKind::Syntax,
                 R,
                 format!("'{kw}' is not an attribute type"),
@@ -240,27 +240,27 @@ impl Parser {
     pub(super) fn name_list(&mut self, nmtokens: bool) -> Result<(), Error> {
         const R: &str = "XML 1.0 [59] Enumeration";
         loop {
-            self.d_sep()?;
+            self.sep()?;
             if nmtokens {
-                self.d_nmtoken(R)?;
+                self.nmtoken(R)?;
             } else {
-                let n = self.d_name(R, "a notation name")?;
+                let n = self.name(R, "a notation name")?;
                 if n.contains(':') {
-                    return Err(self.d_err(
+                    return Err(self.err(
                         ErrorKind::Namespace,
                         "Namespaces in XML 1.0 §7",
                         format!("notation name '{n}' contains a colon"),
                     ));
                 }
             }
-            self.d_sep()?;
-            match self.d_peek()? {
-                Some(b'|') => self.d_bump(1),
+            self.sep()?;
+            match self.peek()? {
+                Some(b'|') => self.bump(1),
                 Some(b')') => {
-                    self.d_bump(1);
+                    self.bump(1);
                     return Ok(());
                 }
-                _ => return Err(self.d_syntax(R, "'|' or ')'")),
+                _ => return Err(self.syntax(R, "'|' or ')'")),
             }
         }
     }
@@ -268,14 +268,14 @@ impl Parser {
     /// \[60\] DefaultDecl; returns the normalized default value, if any.
     pub(super) fn default_decl(&mut self, ty: AttType) -> Result<Option<Arc<str>>, Error> {
         const R: &str = "XML 1.0 [60] DefaultDecl";
-        if self.d_peek()? == Some(b'#') {
-            self.d_bump(1);
-            let kw = self.d_name(R, "REQUIRED, IMPLIED or FIXED")?;
+        if self.peek()? == Some(b'#') {
+            self.bump(1);
+            let kw = self.name(R, "REQUIRED, IMPLIED or FIXED")?;
             match kw.as_str() {
                 "REQUIRED" | "IMPLIED" => return Ok(None),
-                "FIXED" => self.d_req_sep(R, "after #FIXED")?,
+                "FIXED" => self.req_sep(R, "after #FIXED")?,
                 _ => {
-                    return Err(self.d_err(
+                    return Err(self.err(
                         ErrorKind::Syntax,
                         R,
                         format!("'#{kw}' is not a default declaration"),
@@ -283,25 +283,25 @@ impl Parser {
                 }
             }
         }
-        let raw = self.d_quoted("XML 1.0 [10] AttValue", "default value")?;
+        let raw = self.quoted("XML 1.0 [10] AttValue", "default value")?;
         // Where the literal's content starts, taken after reading it: reading may have
         // dropped consumed text from the window (and popped finished entities).
-        let top = self.top();
-        let at = self.frames[top].pos - raw.len() - 1;
+        let top = self.input.top();
+        let at = self.input.frame(top).pos - raw.len() - 1;
         let mut out = String::new();
         let standalone = self.standalone == Some(true);
-        let limits = self.options.limits.clone();
-        let read = self.input_read();
+        let limits = &self.input.options().limits;
+        let read = self.input.input_read();
         let r = normalize_attr(
             &raw,
-            &self.dtd,
+            self.dtd,
             standalone,
-            (&mut out, &mut self.skipped_queue),
-            (&mut self.guard, read),
-            &limits,
+            (&mut out, &mut *self.skipped),
+            (self.input.guard_mut(), read),
+            limits,
         );
         if let Err((e, k)) = r {
-            return Err(self.err_at(top, at + k, e));
+            return Err(self.input.err_at(top, at + k, e));
         }
         if ty != AttType::Cdata {
             collapse_spaces(&mut out, 0);
@@ -312,30 +312,30 @@ impl Parser {
     /// \[82\] NotationDecl.
     pub(super) fn notation_decl(&mut self) -> Result<Ev, Error> {
         const R: &str = "XML 1.0 [82] NotationDecl";
-        self.d_bump(10);
-        self.d_req_sep(R, "after '<!NOTATION'")?;
-        let name = self.d_name(R, "a notation name")?;
+        self.bump(10);
+        self.req_sep(R, "after '<!NOTATION'")?;
+        let name = self.name(R, "a notation name")?;
         if name.contains(':') {
-            return Err(self.d_err(
+            return Err(self.err(
                 ErrorKind::Namespace,
                 "Namespaces in XML 1.0 §7",
                 format!("notation name '{name}' contains a colon"),
             ));
         }
-        self.d_req_sep(R, "after the notation name")?;
-        let (public, system) = self.d_external_id(true)?;
-        self.d_end(R)?;
+        self.req_sep(R, "after the notation name")?;
+        let (public, system) = self.external_id(true)?;
+        self.end(R)?;
         // The reader keeps nothing of a notation, but the canonical form must (to write its
         // DOCTYPE): counted as kept, so that a consumer's memory stays bounded too.
         let kept = name.len()
             + public.as_ref().map_or(0, String::len)
             + system.as_ref().map_or(0, String::len)
             + DECL_OVERHEAD;
-        self.charge(kept, DTD)?;
+        self.input.charge(kept, DTD)?;
         self.scratch.clear();
-        let name = Span::push(&mut self.scratch, &name);
-        let public = public.map(|p| Span::push(&mut self.scratch, &p));
-        let system = system.map(|s| Span::push(&mut self.scratch, &s));
+        let name = Span::push(self.scratch, &name);
+        let public = public.map(|p| Span::push(self.scratch, &p));
+        let system = system.map(|s| Span::push(self.scratch, &s));
         Ok(Ev::Notation {
             name,
             public,
@@ -346,21 +346,21 @@ impl Parser {
     /// \[61\] conditionalSect, at `<![`.
     pub(super) fn conditional_section(&mut self) -> Result<(), Error> {
         const R: &str = "XML 1.0 [61] conditionalSect";
-        self.d_bump(3);
-        self.d_sep()?;
-        let kw = self.d_name(R, "INCLUDE or IGNORE")?;
-        self.d_sep()?;
-        if self.d_peek()? != Some(b'[') {
-            return Err(self.d_syntax(R, "'['"));
+        self.bump(3);
+        self.sep()?;
+        let kw = self.name(R, "INCLUDE or IGNORE")?;
+        self.sep()?;
+        if self.peek()? != Some(b'[') {
+            return Err(self.syntax(R, "'['"));
         }
-        self.d_bump(1);
+        self.bump(1);
         match kw.as_str() {
             "INCLUDE" => {
                 self.dtd.cond_depth += 1;
                 Ok(())
             }
             "IGNORE" => self.ignore_section(),
-            _ => Err(self.d_err(
+            _ => Err(self.err(
                 ErrorKind::Syntax,
                 R,
                 format!("expected INCLUDE or IGNORE, found '{kw}'"),
@@ -370,10 +370,10 @@ impl Parser {
 
     /// \[63\]-\[65\]: skips an IGNORE section, counting nested `<![ ... ]]>`.
     pub(super) fn ignore_section(&mut self) -> Result<(), Error> {
-        let top = self.top();
+        let top = self.input.top();
         let mut depth = 1usize;
         loop {
-            let f = &mut self.frames[top];
+            let f = self.input.frame_mut(top);
             let rest = f.rest().as_bytes();
             let mut i = 0;
             while i + 2 < rest.len() {
@@ -393,7 +393,7 @@ impl Parser {
             }
             f.pos += i;
             if !f.more()? {
-                return Err(self.d_err(
+                return Err(self.err(
                     ErrorKind::Syntax,
                     "XML 1.0 [63] ignoreSect",
                     "the entity ends inside an IGNORE section",

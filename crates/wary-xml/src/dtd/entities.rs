@@ -3,39 +3,39 @@
 //! §4.4.5) and external (\[75\] ExternalID, \[76\] NDataDecl), and the rule on redeclaring
 //! the predefined entities (§4.6).
 
+use super::cursor::DtdParser;
 use super::{normalize_pubid, Entity, EntityKind};
 use crate::attrs::predefined;
 use crate::budget::DECL_OVERHEAD;
 use crate::chars;
-use crate::event::Span;
+use crate::event::{Ev, Span};
 use crate::input::FrameKind;
-use crate::reader::{Ev, Parser};
 use crate::{Error, ErrorKind};
 use std::sync::Arc;
 
 /// What the memory budget calls the declarations of the DTD.
 const DTD: &str = "the declarations of the DTD";
 
-impl Parser {
+impl DtdParser<'_> {
     /// \[70\] EntityDecl. Returns the event of a declaration that binds: an
     /// [`Event::UnparsedEntity`](crate::Event) for an unparsed entity, an
     /// [`Event::EntityDecl`](crate::Event) for any other.
     pub(super) fn entity_decl(&mut self) -> Result<Option<Ev>, Error> {
         const R: &str = "XML 1.0 [70] EntityDecl";
-        self.d_bump(8);
-        self.d_req_sep(R, "after '<!ENTITY'")?;
+        self.bump(8);
+        self.req_sep(R, "after '<!ENTITY'")?;
         let mut pe = false;
-        if self.d_peek()? == Some(b'%') {
-            let next = self.d_rest(2)?.as_bytes().get(1).copied();
+        if self.peek()? == Some(b'%') {
+            let next = self.rest(2)?.as_bytes().get(1).copied();
             if next.is_some_and(chars::is_space) {
-                self.d_bump(1);
-                self.d_req_sep(R, "after '%'")?;
+                self.bump(1);
+                self.req_sep(R, "after '%'")?;
                 pe = true;
             }
         }
-        let name = self.d_name(R, "an entity name")?;
+        let name = self.name(R, "an entity name")?;
         if name.contains(':') {
-            return Err(self.d_err(
+            return Err(self.err(
                 ErrorKind::Namespace,
                 "Namespaces in XML 1.0 §7",
                 format!("entity name '{name}' contains a colon"),
@@ -43,36 +43,45 @@ impl Parser {
         }
         // Where a declaration of a predefined entity is, in case §4.6 refuses it below.
         let predefined_at = (!pe && predefined(&name).is_some()).then(|| {
-            let f = &self.frames[self.top()];
+            let f = self.input.frame(self.input.top());
             f.position_at(f.pos.saturating_sub(name.len()))
         });
-        self.d_req_sep(R, "after the entity name")?;
-        let external_decl = self.frames.iter().any(|f| f.kind != FrameKind::Document);
-        let kind = match self.d_peek()? {
+        self.req_sep(R, "after the entity name")?;
+        let external_decl = self
+            .input
+            .frames()
+            .iter()
+            .any(|f| f.kind != FrameKind::Document);
+        let kind = match self.peek()? {
             Some(b'"' | b'\'') => EntityKind::Internal(Arc::from(self.entity_value()?)),
             _ => {
-                let (public, system) = self.d_external_id(false)?;
+                let (public, system) = self.external_id(false)?;
                 let system = system.unwrap_or_default();
-                let had = self.d_sep()?;
+                let had = self.sep()?;
                 let mut notation = None;
-                if self.d_looking_at("NDATA")? {
+                if self.looking_at("NDATA")? {
                     if !had {
                         return Err(
-                            self.d_syntax("XML 1.0 [76] NDataDecl", "white space before NDATA")
+                            self.syntax("XML 1.0 [76] NDataDecl", "white space before NDATA")
                         );
                     }
                     if pe {
-                        return Err(self.d_err(
+                        return Err(self.err(
                             ErrorKind::Syntax,
                             "XML 1.0 [74] PEDef",
                             "a parameter entity cannot be unparsed (NDATA)",
                         ));
                     }
-                    self.d_bump(5);
-                    self.d_req_sep("XML 1.0 [76] NDataDecl", "after NDATA")?;
-                    notation = Some(self.d_name("XML 1.0 [76] NDataDecl", "a notation name")?);
+                    self.bump(5);
+                    self.req_sep("XML 1.0 [76] NDataDecl", "after NDATA")?;
+                    notation = Some(self.name("XML 1.0 [76] NDataDecl", "a notation name")?);
                 }
-                let base = self.frames.iter().rev().find_map(|f| f.base_dir.clone());
+                let base = self
+                    .input
+                    .frames()
+                    .iter()
+                    .rev()
+                    .find_map(|f| f.base_dir.clone());
                 EntityKind::External {
                     public,
                     system,
@@ -81,7 +90,7 @@ impl Parser {
                 }
             }
         };
-        self.d_end(R)?;
+        self.end(R)?;
         if self.dtd.ignoring {
             return Ok(None);
         }
@@ -114,7 +123,7 @@ impl Parser {
                         + notation.as_ref().map_or(0, String::len)
                 }
             };
-        self.charge(kept, DTD)?;
+        self.input.charge(kept, DTD)?;
         let map = if pe {
             &mut self.dtd.params
         } else {
@@ -124,7 +133,7 @@ impl Parser {
         // not processed, §5.1, binds nothing), so that a caller can refuse entities on their
         // declaration alone, as defusedxml does, before any is referenced.
         self.scratch.clear();
-        let nm = Span::push(&mut self.scratch, &name);
+        let nm = Span::push(self.scratch, &name);
         let ev = match &kind {
             EntityKind::External {
                 public,
@@ -132,9 +141,9 @@ impl Parser {
                 notation: Some(n),
                 ..
             } => {
-                let pu = public.as_deref().map(|p| Span::push(&mut self.scratch, p));
-                let sy = Span::push(&mut self.scratch, system);
-                let no = Span::push(&mut self.scratch, n);
+                let pu = public.as_deref().map(|p| Span::push(self.scratch, p));
+                let sy = Span::push(self.scratch, system);
+                let no = Span::push(self.scratch, n);
                 Ev::Unparsed {
                     name: nm,
                     public: pu,
@@ -143,8 +152,8 @@ impl Parser {
                 }
             }
             EntityKind::External { public, system, .. } => {
-                let pu = public.as_deref().map(|p| Span::push(&mut self.scratch, p));
-                let sy = Span::push(&mut self.scratch, system);
+                let pu = public.as_deref().map(|p| Span::push(self.scratch, p));
+                let sy = Span::push(self.scratch, system);
                 Ev::EntityDecl {
                     name: nm,
                     parameter: pe,
@@ -154,7 +163,7 @@ impl Parser {
                 }
             }
             EntityKind::Internal(text) => {
-                let va = Span::push(&mut self.scratch, text);
+                let va = Span::push(self.scratch, text);
                 Ev::EntityDecl {
                     name: nm,
                     parameter: pe,
@@ -179,25 +188,25 @@ impl Parser {
     /// references are expanded; general entity references are kept as they are (§4.5).
     pub(super) fn entity_value(&mut self) -> Result<String, Error> {
         const R: &str = "XML 1.0 [9] EntityValue";
-        let origin = self.top();
-        let Some(q) = self.d_peek()? else {
-            return Err(self.d_syntax(R, "a quoted entity value"));
+        let origin = self.input.top();
+        let Some(q) = self.peek()? else {
+            return Err(self.syntax(R, "a quoted entity value"));
         };
-        self.d_bump(1);
+        self.bump(1);
         let mut out = String::new();
-        let max_token = self.options.limits.max_token_len;
+        let max_token = self.input.options().limits.max_token_len;
         loop {
-            let top = self.top();
-            let f = &mut self.frames[top];
+            let top = self.input.top();
+            let f = self.input.frame_mut(top);
             if f.pos >= f.text.len() {
                 if f.more()? {
                     continue;
                 }
                 if top > origin {
-                    self.pop_frame();
+                    self.input.pop();
                     continue;
                 }
-                return Err(self.d_err(
+                return Err(self.err(
                     ErrorKind::Syntax,
                     R,
                     "the entity ends inside an entity value (missing closing quote)",
@@ -217,7 +226,7 @@ impl Parser {
                     fits -= 1;
                 }
                 f.pos += fits;
-                return Err(self.at_here(Error::limit_exceeded(
+                return Err(self.input.at_here(Error::limit_exceeded(
                     crate::Limit::MaxTokenLen,
                     max_token as u64,
                     "an entity value is too long",
@@ -234,8 +243,8 @@ impl Parser {
                     return Ok(out);
                 }
                 b'%' => {
-                    if !self.in_external() {
-                        return Err(self.d_err(
+                    if !self.input.in_external() {
+                        return Err(self.err(
                             ErrorKind::Syntax,
                             "WFC: PEs in Internal Subset",
                             "a parameter-entity reference inside an entity value is not allowed in the internal subset",
@@ -245,19 +254,20 @@ impl Parser {
                 }
                 _ => {
                     // '&': a character reference is expanded; an entity reference is kept.
-                    let max = self.options.limits.max_name_len;
+                    let max = self.input.options().limits.max_name_len;
                     let (piece, _, _) =
-                        self.token("a reference", "XML 1.0 [67] Reference", |c, _| {
-                            c.i = 1;
-                            if c.eat(b'#')? {
-                                return crate::attrs::char_ref(c).map(|ch| ch.to_string());
-                            }
-                            let name = crate::attrs::entity_ref_name(c, max, '&')?;
-                            if !c.eat(b';')? {
-                                return Err(c.syntax(format!("expected ';' after '&{name}'")));
-                            }
-                            Ok(format!("&{name};"))
-                        })?;
+                        self.input
+                            .token("a reference", "XML 1.0 [67] Reference", |c| {
+                                c.i = 1;
+                                if c.eat(b'#')? {
+                                    return crate::attrs::char_ref(c).map(|ch| ch.to_string());
+                                }
+                                let name = crate::attrs::entity_ref_name(c, max, '&')?;
+                                if !c.eat(b';')? {
+                                    return Err(c.syntax(format!("expected ';' after '&{name}'")));
+                                }
+                                Ok(format!("&{name};"))
+                            })?;
                     out.push_str(&piece);
                 }
             }
@@ -265,25 +275,25 @@ impl Parser {
     }
 
     /// \[75\] ExternalID (or, for notations, \[83\] PublicID): returns (public, system).
-    pub(super) fn d_external_id(
+    pub(super) fn external_id(
         &mut self,
         notation: bool,
     ) -> Result<(Option<String>, Option<String>), Error> {
         const R: &str = "XML 1.0 [75] ExternalID";
-        let kw = self.d_name(R, "SYSTEM, PUBLIC or a quoted value")?;
+        let kw = self.name(R, "SYSTEM, PUBLIC or a quoted value")?;
         match kw.as_str() {
             "SYSTEM" => {
-                self.d_req_sep(R, "after SYSTEM")?;
-                let s = self.d_quoted("XML 1.0 [11] SystemLiteral", "system identifier")?;
+                self.req_sep(R, "after SYSTEM")?;
+                let s = self.quoted("XML 1.0 [11] SystemLiteral", "system identifier")?;
                 Ok((None, Some(s)))
             }
             "PUBLIC" => {
-                self.d_req_sep(R, "after PUBLIC")?;
-                let p = self.d_quoted("XML 1.0 [12] PubidLiteral", "public identifier")?;
+                self.req_sep(R, "after PUBLIC")?;
+                let p = self.quoted("XML 1.0 [12] PubidLiteral", "public identifier")?;
                 if let Some((i, bad)) = p.char_indices().find(|&(_, c)| !chars::is_pubid_char(c)) {
-                    let top = self.top();
-                    let at = self.frames[top].pos - p.len() - 1 + i;
-                    return Err(self.err_at(
+                    let top = self.input.top();
+                    let at = self.input.frame(top).pos - p.len() - 1 + i;
+                    return Err(self.input.err_at(
                         top,
                         at,
                         Error::new(
@@ -294,22 +304,23 @@ impl Parser {
                     ));
                 }
                 let p = normalize_pubid(&p);
-                let had = self.d_sep()?;
-                let next = self.d_peek()?;
+                let had = self.sep()?;
+                let next = self.peek()?;
                 if matches!(next, Some(b'"' | b'\'')) {
                     if !had {
-                        return Err(self
-                            .d_syntax(R, "white space between the public and system identifiers"));
+                        return Err(
+                            self.syntax(R, "white space between the public and system identifiers")
+                        );
                     }
-                    let s = self.d_quoted("XML 1.0 [11] SystemLiteral", "system identifier")?;
+                    let s = self.quoted("XML 1.0 [11] SystemLiteral", "system identifier")?;
                     return Ok((Some(p), Some(s)));
                 }
                 if notation {
                     return Ok((Some(p), None));
                 }
-                Err(self.d_syntax(R, "a system identifier after the public identifier"))
+                Err(self.syntax(R, "a system identifier after the public identifier"))
             }
-            _ => Err(self.d_err(
+            _ => Err(self.err(
                 ErrorKind::Syntax,
                 R,
                 format!("expected SYSTEM, PUBLIC or a quoted value, found '{kw}'"),

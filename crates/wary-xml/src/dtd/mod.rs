@@ -1,11 +1,15 @@
 //! The document type declaration: XML 1.0 \[28\]-\[31\] and the markup declarations \[45\]-\[84\],
 //! with parameter entities and conditional sections. This file is the store of what they
 //! declare ([`Dtd`]: entities, attribute lists), which the rest of the reader consults; the
-//! parser is in the submodules:
+//! parser, [`DtdParser`], is in the submodules. It is a view, not the reader: it borrows
+//! the entity stack (`stack::EntityStack`: frames, expansion guard, budget, loader), this
+//! store, the event scratch and the skipped-entity queue for one step, and tells the reader
+//! what comes next ([`DtdStep`]); nothing here imports the reader.
 //!
 //! - `subset`: the doctype, the steps through the internal and external subsets, parameter
 //!   entity references (through the expansion guard);
-//! - `cursor`: the declaration cursor over the frame stack (`d_*` methods), so a declaration
+//! - `cursor`: the `DtdParser` type and its declaration cursor over the frame stack
+//!   (`peek`, `bump`, `name`, `quoted`, `sep`, ...), so a declaration
 //!   in the external subset may continue through parameter-entity references (whose
 //!   replacement text is padded with a space on each side, XML 1.0 §4.4.8). In the internal
 //!   subset, parameter-entity references may only stand between declarations (WFC: PEs in
@@ -19,9 +23,11 @@ mod cursor;
 mod decls;
 mod entities;
 mod subset;
+pub(crate) use cursor::DtdParser;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
+pub(crate) use subset::DtdStep;
 
 /// A declared entity.
 #[derive(Clone, Debug)]
