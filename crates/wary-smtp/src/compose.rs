@@ -245,6 +245,30 @@ impl Compose {
     }
 }
 
+/// `Date: ` with the current time (RFC 5322 §3.6.1), one header field with its CRLF: what
+/// sendmail and msmtp (`set_date_header auto`) add to a message that has no Date field.
+pub fn date_field() -> Vec<u8> {
+    use mail_builder::headers::{date::Date, Header};
+    let mut out = b"Date: ".to_vec();
+    Date::now().write_header(&mut out, "Date: ".len());
+    out
+}
+
+/// `Message-ID: <RANDOM@DOMAIN>` (RFC 5322 §3.6.4), one header field with its CRLF: what
+/// sendmail and msmtp (`set_msgid_header auto`) add to a message that has none. The right
+/// side is the sender's domain, as in a built message, not the local host name.
+pub fn message_id_field(sender: &Mailbox) -> Vec<u8> {
+    use mail_builder::headers::{message_id::MessageId, Header};
+    let id = format!(
+        "{}@{}",
+        mail_builder::mime::make_boundary("."),
+        sender.domain().as_str()
+    );
+    let mut out = b"Message-ID: ".to_vec();
+    MessageId::new(id).write_header(&mut out, "Message-ID: ".len());
+    out
+}
+
 /// `From: NAME <ADDR>` (or `From: ADDR`), one header field with its CRLF, encoded as in a
 /// built message (RFC 2047 for a non-ASCII name, quoting for specials). sendmail's `-F`.
 pub fn from_field(name: Option<&str>, addr: &Mailbox) -> Result<Vec<u8>, ComposeError> {

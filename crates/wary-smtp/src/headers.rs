@@ -197,6 +197,13 @@ pub fn sender(message: &Message) -> Result<Option<Mailbox>, HeaderError> {
     }
 }
 
+/// Whether the header section has a field named `name` (any case), as sendmail mode asks
+/// before it adds a Date or Message-ID field a message lacks.
+pub fn has_field(message: &Message, name: &str) -> Result<bool, HeaderError> {
+    let msg = message.as_bytes();
+    Ok(fields(msg)?.iter().any(|f| is(msg, f, name)))
+}
+
 /// Parses an RFC 5322 §3.4 address-list into mailboxes (group names and display names are
 /// dropped; `undisclosed-recipients:;` gives none).
 pub fn parse_address_list(field: &str, value: &[u8]) -> Result<Vec<Mailbox>, HeaderError> {

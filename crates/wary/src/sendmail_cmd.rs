@@ -25,7 +25,10 @@
 //! mode has no `--server`. When the message has no From: header, one is added:
 //! `From: NAME <SENDER>` with -F, else `From: <SENDER>`, SENDER being -f or the account's
 //! `from` (as sendmail adds one, and msmtp's `add_missing_from_header`). With a From:
-//! header, -F changes nothing (sendmail too only uses it for a From: it writes).
+//! header, -F changes nothing (sendmail too only uses it for a From: it writes). A message
+//! without a Date: or Message-ID: field gets one (the current time; a random id at the
+//! sender's domain), as sendmail does and msmtp's `set_date_header auto` and
+//! `set_msgid_header auto` (its defaults); a message that has them is sent byte for byte.
 
 use crate::send_cmd::{self, SendArgs};
 use crate::term::say;
@@ -104,7 +107,7 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
     if !parsed.ignore_dots {
         input = cut_at_dot(input);
     }
-    match add_from(&parsed, input) {
+    match add_missing_headers(&parsed, input) {
         Ok(input) => send_cmd::run_with_input(send, Some(input)),
         Err((code, msg)) => {
             say!("wary sendmail: {msg}");
@@ -280,16 +283,54 @@ fn cut_at_dot(mut input: Vec<u8>) -> Vec<u8> {
     input
 }
 
-/// Adds `From: [NAME] <SENDER>` when the message has no From: header.
-fn add_from(p: &Parsed, input: Vec<u8>) -> Result<Vec<u8>, (u8, String)> {
+/// Why sendmail mode stops before sending: the exit code (sysexits.h) and what to say.
+type Failure = (u8, String);
+
+/// Adds what sendmail and msmtp add to a message that lacks it: a From field (`From: [NAME]
+/// <SENDER>`), a Date field (RFC 5322 §3.6 requires both) and a Message-ID (§3.6.4, so that
+/// replies thread), each only when the header section has none. A message whose header
+/// section cannot be read is passed on unchanged: wary send says what is wrong with it.
+fn add_missing_headers(p: &Parsed, input: Vec<u8>) -> Result<Vec<u8>, Failure> {
     let Ok(message) = Message::new(&input) else {
-        // wary send reports what is wrong with the message.
         return Ok(input);
     };
-    match headers::sender(&message) {
-        Ok(Some(_)) | Err(_) => return Ok(input),
-        Ok(None) => {}
+    let (Ok(from), Ok(has_date), Ok(has_id)) = (
+        headers::sender(&message),
+        headers::has_field(&message, "Date"),
+        headers::has_field(&message, "Message-ID"),
+    ) else {
+        return Ok(input);
+    };
+    let mut fields = Vec::new();
+    let id_domain = match from {
+        Some(mailbox) => Some(mailbox),
+        None => {
+            let added = from_field(p)?;
+            if let Some((field, mailbox)) = added {
+                fields.extend(field);
+                Some(mailbox)
+            } else {
+                None
+            }
+        }
+    };
+    if !has_date {
+        fields.extend(compose::date_field());
     }
+    if let (false, Some(mailbox)) = (has_id, &id_domain) {
+        fields.extend(compose::message_id_field(mailbox));
+    }
+    if fields.is_empty() {
+        return Ok(input);
+    }
+    fields.extend(input);
+    Ok(fields)
+}
+
+/// The From field for a message that has none, and its mailbox: `From: NAME <SENDER>` with
+/// -F, else `From: <SENDER>`, SENDER being -f or the account's `from`. `None` when there is
+/// no sender to name (wary send then says "no sender").
+fn from_field(p: &Parsed) -> Result<Option<(Vec<u8>, Mailbox)>, Failure> {
     let sender = match &p.sender {
         Some(s) => Some(s.clone()),
         None => crate::config::select(
@@ -300,14 +341,13 @@ fn add_from(p: &Parsed, input: Vec<u8>) -> Result<Vec<u8>, (u8, String)> {
         .and_then(|a| a.from),
     };
     let Some(sender) = sender.filter(|s| !s.is_empty() && s != "<>") else {
-        // No address to put in From: wary send says so ("no sender").
-        return Ok(input);
+        return Ok(None);
     };
     let mailbox = Mailbox::parse(&sender)
         .map_err(|e| (send_cmd::EX_DATAERR, format!("-f {sender:?}: {e}")))?;
     let field = compose::from_field(p.from_name.as_deref(), &mailbox)
         .map_err(|e| (EX_USAGE, format!("-F: {e}")))?;
-    Ok([field, input].concat())
+    Ok(Some((field, mailbox)))
 }
 
 #[cfg(test)]

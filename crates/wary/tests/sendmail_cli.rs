@@ -92,8 +92,15 @@ fn cron_style_adds_from_with_the_name_and_stops_at_a_dot() {
     let got = server.join().unwrap();
     assert!(got.contains("MAIL FROM:<account@x.test>"), "{got}");
     assert!(got.contains("RCPT TO:<root@x.test>"), "{got}");
-    assert!(
-        got.contains("DATA\r\nFrom: \"Cron Daemon\" <account@x.test>\r\nTo: root@x.test\r\n"),
+    // From, Date and Message-ID are added (the message has none of them), before its own
+    // fields.
+    let fields = header_fields(&got);
+    assert_eq!(fields[0], "From: \"Cron Daemon\" <account@x.test>", "{got}");
+    assert_is_date_field(fields[1]);
+    assert_is_message_id_field(fields[2], "x.test");
+    assert_eq!(
+        fields[3..],
+        ["To: root@x.test", "Subject: cron output"],
         "{got}"
     );
     assert!(got.contains("\r\nhello\r\n.\r\nQUIT"), "{got}");
@@ -124,11 +131,144 @@ fn a_from_header_is_kept_and_f_does_not_rename_it() {
     let got = server.join().unwrap();
     // The account's `from` is the envelope sender; the header is the message's own.
     assert!(got.contains("MAIL FROM:<account@x.test>"), "{got}");
+    let fields = header_fields(&got);
+    assert_is_date_field(fields[0]);
+    // The Message-ID's domain is the From field's, not the envelope sender's.
+    assert_is_message_id_field(fields[1], "x.test");
     assert!(
-        got.contains("DATA\r\nFrom: Real <real@x.test>\r\nSubject: s\r\n"),
+        fields[1].ends_with("@x.test>") && !fields[1].contains("account"),
+        "{got}"
+    );
+    assert_eq!(
+        fields[2..],
+        ["From: Real <real@x.test>", "Subject: s"],
         "{got}"
     );
     assert!(!got.contains("Other"), "{got}");
+}
+
+#[test]
+fn date_and_message_id_are_added_only_when_missing_whatever_their_case() {
+    // Every combination of present and missing, in the spellings a header section may use:
+    // a field that is there is never added twice, and the message is then sent as it was.
+    let date = [
+        "Date: Mon, 30 Nov 2026 01:02:03 +0000",
+        "DATE: Mon, 30 Nov 2026 01:02:03 +0000",
+    ];
+    let id = [
+        "Message-ID: <a@b.test>",
+        "message-id: <a@b.test>",
+        "Message-Id:\n <a@b.test>",
+    ];
+    let mut cases: Vec<(Option<&str>, Option<&str>)> = vec![(None, None)];
+    cases.extend(date.iter().map(|d| (Some(*d), None)));
+    cases.extend(id.iter().map(|i| (None, Some(*i))));
+    cases.extend(
+        date.iter()
+            .flat_map(|d| id.iter().map(move |i| (Some(*d), Some(*i)))),
+    );
+    for (d, i) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        let (port, server) = accepting_server();
+        let cfg = config(dir.path(), port, "");
+        let mut msg = String::from("From: <me@from.test>\n");
+        for f in [d, i].into_iter().flatten() {
+            msg.push_str(f);
+            msg.push('\n');
+        }
+        msg.push_str("Subject: s\n\nbody\n");
+        let (code, err) = run(
+            &wary(),
+            &[
+                "sendmail",
+                "--config",
+                cfg.to_str().unwrap(),
+                "-i",
+                "a@x.test",
+            ],
+            msg.as_bytes(),
+            dir.path(),
+        );
+        assert_eq!(code, 0, "{d:?} {i:?}: {err}");
+        let got = server.join().unwrap();
+        let fields = header_fields(&got);
+        let count = |name: &str| {
+            fields
+                .iter()
+                .filter(|f| f.split(':').next().unwrap().eq_ignore_ascii_case(name))
+                .count()
+        };
+        assert_eq!(count("Date"), 1, "{d:?} {i:?}: {got}");
+        assert_eq!(count("Message-ID"), 1, "{d:?} {i:?}: {got}");
+        let sent_as_is = msg.replace('\n', "\r\n");
+        if d.is_some() && i.is_some() {
+            assert!(got.contains(&format!("DATA\r\n{sent_as_is}.\r\n")), "{got}");
+        } else {
+            assert!(
+                got.contains(&sent_as_is),
+                "the message's own fields follow: {got}"
+            );
+        }
+        if d.is_none() {
+            assert_is_date_field(fields[0]);
+        }
+        if i.is_none() {
+            assert_is_message_id_field(fields[usize::from(d.is_none())], "from.test");
+        }
+    }
+}
+
+/// The header fields of the one message in a server transcript (unfolded: a continuation
+/// line is kept as its own entry, which no added field has).
+fn header_fields(transcript: &str) -> Vec<&str> {
+    let start = transcript.find("DATA\r\n").expect("a DATA command") + "DATA\r\n".len();
+    let end = start
+        + transcript[start..]
+            .find("\r\n\r\n")
+            .expect("a header section");
+    transcript[start..end].split("\r\n").collect()
+}
+
+/// `Date: Mon, 30 Nov 2026 03:50:00 +0000` (RFC 5322 §3.3), with this year or the next.
+fn assert_is_date_field(field: &str) {
+    let value = field
+        .strip_prefix("Date: ")
+        .unwrap_or_else(|| panic!("not Date: {field:?}"));
+    let parts: Vec<&str> = value.split(' ').collect();
+    let days = ["Mon,", "Tue,", "Wed,", "Thu,", "Fri,", "Sat,", "Sun,"];
+    let months = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let digits = |s: &str, n: std::ops::RangeInclusive<usize>| {
+        n.contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit())
+    };
+    let ok = parts.len() == 6
+        && days.contains(&parts[0])
+        && digits(parts[1], 1..=2)
+        && months.contains(&parts[2])
+        && digits(parts[3], 4..=4)
+        && parts[3] >= "2026"
+        && parts[4].split(':').all(|t| digits(t, 2..=2))
+        && parts[4].split(':').count() == 3
+        && matches!(parts[5].as_bytes().first(), Some(b'+' | b'-'))
+        && digits(&parts[5][1..], 4..=4);
+    assert!(ok, "not an RFC 5322 date: {field:?}");
+}
+
+/// `Message-ID: <LOCAL@DOMAIN>` with a non-empty local part (RFC 5322 §3.6.4).
+fn assert_is_message_id_field(field: &str, domain: &str) {
+    let id = field
+        .strip_prefix("Message-ID: <")
+        .and_then(|v| v.strip_suffix('>'))
+        .unwrap_or_else(|| panic!("not Message-ID: <...>: {field:?}"));
+    let (local, right) = id
+        .split_once('@')
+        .unwrap_or_else(|| panic!("no @: {field:?}"));
+    assert!(
+        !local.is_empty() && !local.contains(['<', '>', ' ']),
+        "{field:?}"
+    );
+    assert_eq!(right, domain, "{field:?}");
 }
 
 #[test]
