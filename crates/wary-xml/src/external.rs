@@ -15,6 +15,7 @@
 //! one small file trips `Limits::max_amplification` like any entity-expansion attack.
 
 use crate::beneath::{self, Refusal};
+use crate::budget::{external_frame_cost, READING_EXTERNAL};
 use crate::encoding::Decoder;
 use crate::input::{Frame, FrameKind};
 use crate::loader::REOPEN_COST;
@@ -135,6 +136,11 @@ impl EntityStack<'_> {
             })
         })?;
         let mut f = Frame::streaming(dec, kind);
+        // Its buffers stay while the entities it references are read: kept memory, charged
+        // until the frame is popped (which refunds `charged`).
+        let cost = external_frame_cost(opened.size);
+        self.charge(cost, READING_EXTERNAL)?;
+        f.charged = cost;
         f.external = true;
         f.counts_as_input = first;
         f.base_dir = shown.parent().map(Path::to_path_buf);
