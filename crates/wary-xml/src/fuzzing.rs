@@ -12,12 +12,10 @@
 //! - [`text`]: the text path inlined in `Parser::step` (`chars::quick_text_end`) against
 //!   the text step: whenever the inline path answers, the step gives the same text.
 
-use crate::cursor::{Cur, Stop};
-use crate::dtd::Dtd;
-use crate::guard::ExpansionGuard;
+use crate::cursor::Stop;
 use crate::namespaces::{Namespaces, TagNames};
 use crate::reader::{Ev, Loc, Parser};
-use crate::tag_parser::{parse_start_tag, scan_simple_start_tag, TagScan, TokenCtx};
+use crate::tag_parser::{parse_start_tag_alone, scan_simple_start_tag, TagScan};
 use crate::{chars, Event, Limits, Options, Pull};
 
 /// At most this many `<` (or `>`) positions of one input are tried, so that one run stays
@@ -33,33 +31,17 @@ struct Parsed {
 }
 
 fn parse_full(text: &str, limits: &Limits) -> Parsed {
-    let dtd = Dtd::default();
-    let mut guard = ExpansionGuard::new(limits);
-    let (mut attr_buf, mut attrs, mut scratch) = (String::new(), Vec::new(), String::new());
-    let (mut tag, mut skipped) = (TagScan::default(), Vec::new());
-    let mut ctx = TokenCtx {
-        dtd: &dtd,
-        limits,
-        attr_buf: &mut attr_buf,
-        attrs: &mut attrs,
-        scratch: &mut scratch,
-        guard: &mut guard,
-        read: text.len() as u64,
-        tag: &mut tag,
-        standalone: false,
-        skipped: &mut skipped,
-    };
-    let mut cur = Cur::new(text, true, "a start tag", "XML 1.0 [40] STag");
-    let result = match parse_start_tag(&mut cur, &mut ctx) {
-        Ok(empty) => Ok((cur.i, empty)),
+    let alone = parse_start_tag_alone(text, limits);
+    let result = match alone.result {
+        Ok(done) => Ok(done),
         Err(Stop::Fail(e, at)) => Err(format!("{e} (at {at})")),
         Err(Stop::More) => Err("asked for more text at the end of the input".into()),
     };
     Parsed {
         result,
-        attrs,
-        attr_buf,
-        tag,
+        attrs: alone.attrs,
+        attr_buf: alone.attr_buf,
+        tag: alone.tag,
     }
 }
 

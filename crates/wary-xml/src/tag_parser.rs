@@ -273,6 +273,48 @@ static VALUE_STOP: [bool; 256] = {
     t
 };
 
+/// A start tag parsed by the full parser on its own, outside any document (no DTD, nothing
+/// read before it), as the unit tests below and the `fast_paths` fuzz target run it.
+#[cfg(any(test, feature = "fuzzing"))]
+// The unit tests read the result and the attributes; the fuzz target everything.
+#[cfg_attr(not(feature = "fuzzing"), allow(dead_code))]
+pub(crate) struct Alone {
+    /// The tag's length and whether it is empty, or where the parser stopped.
+    pub result: Result<(usize, bool), Stop>,
+    pub attrs: Vec<AttrRec>,
+    pub attr_buf: String,
+    pub tag: TagScan,
+}
+
+/// Runs [`parse_start_tag`] over all of `text` (so it never gets more) with its own buffers.
+#[cfg(any(test, feature = "fuzzing"))]
+pub(crate) fn parse_start_tag_alone(text: &str, limits: &Limits) -> Alone {
+    let dtd = Dtd::default();
+    let mut guard = ExpansionGuard::new(limits);
+    let (mut attr_buf, mut attrs, mut scratch) = (String::new(), Vec::new(), String::new());
+    let (mut tag, mut skipped) = (TagScan::default(), Vec::new());
+    let mut ctx = TokenCtx {
+        dtd: &dtd,
+        limits,
+        attr_buf: &mut attr_buf,
+        attrs: &mut attrs,
+        scratch: &mut scratch,
+        guard: &mut guard,
+        read: text.len() as u64,
+        tag: &mut tag,
+        standalone: false,
+        skipped: &mut skipped,
+    };
+    let mut cur = Cur::new(text, true, "a start tag", "XML 1.0 [40] STag");
+    let result = parse_start_tag(&mut cur, &mut ctx).map(|empty| (cur.i, empty));
+    Alone {
+        result,
+        attrs,
+        attr_buf,
+        tag,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -285,25 +327,9 @@ mod tests {
         tag: &str,
         limits: &Limits,
     ) -> Result<(usize, bool, usize), (ErrorKind, &'static str, usize)> {
-        let dtd = Dtd::default();
-        let mut guard = ExpansionGuard::new(limits);
-        let (mut attr_buf, mut attrs, mut scratch) = (String::new(), Vec::new(), String::new());
-        let (mut scan, mut skipped) = (TagScan::default(), Vec::new());
-        let mut ctx = TokenCtx {
-            dtd: &dtd,
-            limits,
-            attr_buf: &mut attr_buf,
-            attrs: &mut attrs,
-            scratch: &mut scratch,
-            guard: &mut guard,
-            read: tag.len() as u64,
-            tag: &mut scan,
-            standalone: false,
-            skipped: &mut skipped,
-        };
-        let mut c = Cur::new(tag, true, "a start tag", "XML 1.0 [40] STag");
-        match parse_start_tag(&mut c, &mut ctx) {
-            Ok(empty) => Ok((c.i, empty, attrs.len())),
+        let alone = parse_start_tag_alone(tag, limits);
+        match alone.result {
+            Ok((len, empty)) => Ok((len, empty, alone.attrs.len())),
             Err(Stop::Fail(e, at)) => Err((e.kind(), e.rule(), at)),
             Err(Stop::More) => panic!("{tag:?}: asked for more at the end of the input"),
         }
